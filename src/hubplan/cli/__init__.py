@@ -1,0 +1,10 @@
+"""The ``hubplan`` command line (typer + rich). Each command lives in its own module."""
+
+from __future__ import annotations
+
+from hubplan.cli._app import app, main
+
+# Command modules register themselves on ``app`` when imported.
+from hubplan.cli import core  # noqa: F401,E402  (sites, evaluate, compare, demo)
+
+__all__ = ["app", "main"]

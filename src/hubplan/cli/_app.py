@@ -1,0 +1,98 @@
+"""The typer application and what every command shares: error handling and output."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from hubplan.errors import HubplanError, InfeasibleError, InputError
+
+app = typer.Typer(
+    name="hubplan",
+    help="Plan and appraise hub-and-spoke reconfigurations of specialist NHS services.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+#: Tables and results go to stdout; logs, progress and errors to stderr.
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, status: int = 2) -> None:
+    """Print a one-line error to stderr and exit (2 = bad input, 1 = other failure)."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise SystemExit(status)
+
+
+def main() -> None:
+    """Entry point of the ``hubplan`` command: no tracebacks for user errors."""
+    try:
+        result = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        raise SystemExit(1) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except (InputError, InfeasibleError) as exc:
+        fail(str(exc), 2)
+    except HubplanError as exc:
+        fail(str(exc), 1)
+    except FileNotFoundError as exc:
+        fail(f"file not found: {exc.filename or exc}", 2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+    raise SystemExit(result if isinstance(result, int) else 0)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy/pandas values to plain JSON types (NaN and inf become null)."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object to stdout (the machine-readable contract)."""
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(to_jsonable(obj), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """Create ``--out DIR`` (and its parents) or fail with a clear message."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: expected a directory, found a file")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir

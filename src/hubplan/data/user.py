@@ -1,0 +1,2 @@
+def load_csv_network(*a, **k):
+    raise NotImplementedError

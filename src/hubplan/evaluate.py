@@ -1,0 +1,355 @@
+"""Evaluation: what an option does to every area, site and region, and comparisons.
+
+>>> from hubplan.testing import tiny_network
+>>> from hubplan import Option, Service, evaluate
+>>> net = tiny_network()
+>>> ev = evaluate(net, Service(name="demo"), Option(name="A", hubs=("H1",)))
+>>> round(ev.summary["time_to_hub"]["mean"], 2)
+20.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hubplan.errors import InputError
+from hubplan.network import Network
+from hubplan.options import Option, Pathway
+from hubplan.pathways import (
+    ROUTE_NAMES,
+    Routes,
+    add_helicopter,
+    route_direct,
+    route_treat_and_transfer,
+)
+from hubplan.services import Service
+from hubplan.stats import grouped_summary, weighted_summary
+
+#: Changes smaller than this (minutes) count as unchanged in comparisons.
+CHANGE_TOLERANCE_MINUTES = 1e-6
+#: Thresholds for "longer by more than" counts in comparisons.
+LONGER_BY_MINUTES = (5.0, 15.0, 30.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """What an option does. Tables are built on first use and then kept.
+
+    Attributes
+    ----------
+    summary:
+        The JSON-contract summary: patients, time_to_first S, time_to_hub S, sites, hubs,
+        plus spokes, hub_patients, transfers_per_year and patients_by_route.
+    """
+
+    network: Network
+    service: Service
+    option: Option
+    routes: Routes
+    patients_per_year: np.ndarray
+    hub_positions: np.ndarray
+    spoke_positions: np.ndarray
+    transfer_delay_minutes: float
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ tables
+    @cached_property
+    def areas(self) -> pd.DataFrame:
+        """One row per area: patients, first site, hub, minutes to each, route."""
+        codes = self.network.sites.index.to_numpy()
+        r = self.routes
+        table = pd.DataFrame(
+            {
+                "area_name": self.network.areas["area_name"].to_numpy(),
+                "patients_per_year": self.patients_per_year,
+                "first_site_code": codes[r.first_site],
+                "hub_site_code": codes[r.hub_site],
+                "time_to_first_minutes": r.time_to_first,
+                "time_to_hub_minutes": r.time_to_hub,
+                "route": ROUTE_NAMES[r.route],
+            },
+            index=self.network.areas.index,
+        )
+        for col in self.network.region_types:
+            table[col] = self.network.areas[col].to_numpy()
+        return table
+
+    @cached_property
+    def sites(self) -> pd.DataFrame:
+        """One row per site: role and activity per year (see docs/ARCHITECTURE.md)."""
+        net, r = self.network, self.routes
+        n = net.n_sites
+        share = float(self.service.hub_share)
+        first_seen = np.bincount(r.first_site, weights=self.patients_per_year, minlength=n)
+        catchment = np.bincount(r.hub_site, weights=self.patients_per_year, minlength=n)
+        role = np.full(n, "closed", dtype=object)
+        role[self.spoke_positions] = "spoke"
+        role[self.hub_positions] = "hub"
+        is_hub = role == "hub"
+        # patients first seen at a spoke who need the hub are transferred to its hub
+        transferred_pat = self.patients_per_year * (r.route == 2)
+        transfers_out = share * np.bincount(r.first_site, weights=transferred_pat, minlength=n)
+        transferred_in = share * np.bincount(r.hub_site, weights=transferred_pat, minlength=n)
+        hub_direct = np.where(is_hub, share * first_seen, 0.0)
+        table = pd.DataFrame(
+            {
+                "site_name": net.sites["site_name"].to_numpy(),
+                "role": role,
+                "patients_first_seen": first_seen,
+                "hub_patients_direct": hub_direct,
+                "hub_patients_transferred_in": transferred_in,
+                "hub_patients": hub_direct + transferred_in,
+                "transfers_out": transfers_out,
+                "admissions": first_seen + transferred_in,
+                "catchment_patients": np.where(is_hub, catchment, 0.0),
+            },
+            index=net.sites.index,
+        )
+        for col in net.region_types:
+            if col in net.sites.columns:
+                table[col] = net.sites[col].to_numpy()
+        return table
+
+    def regions(self, by: str = "icb") -> pd.DataFrame:
+        """Demand-weighted statistics per region of type ``by`` (one row per region)."""
+        rows = []
+        for item in self.regions_json(by):
+            row = {"region_type": item["region_type"], "region": item["region"], "patients": item["patients"]}
+            for which in ("time_to_first", "time_to_hub"):
+                s = item[which]
+                for stat in ("mean", "median", "p90", "max"):
+                    row[f"{which}_{stat}"] = s[stat]
+                for t, share in s["within"].items():
+                    row[f"{which}_within_{t}"] = share
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def regions_json(self, by: str = "icb") -> list[dict[str, Any]]:
+        """Per-region statistics as JSON-ready dicts."""
+        if by not in self.network.region_types:
+            raise InputError(
+                f"unknown region type {by!r}: expected one of {', '.join(self.network.region_types)}"
+            )
+        labels = self.network.areas[by].fillna("(none)").astype(str).to_numpy()
+        codes, names = pd.factorize(labels, sort=True)
+        thresholds = self.service.thresholds_minutes
+        w = self.patients_per_year
+        first = grouped_summary(self.routes.time_to_first, w, codes, len(names), thresholds)
+        hub = grouped_summary(self.routes.time_to_hub, w, codes, len(names), thresholds)
+        totals = np.bincount(codes, weights=w, minlength=len(names))
+        return [
+            {"region_type": by, "region": str(name), "patients": float(totals[i]),
+             "time_to_first": first[i], "time_to_hub": hub[i]}
+            for i, name in enumerate(names)
+        ]
+
+    def to_json(self, by: str = "icb") -> dict[str, Any]:
+        """The ``hubplan evaluate --format json`` object (DESIGN.md contract)."""
+        option = self.option.describe()
+        option["transfer_delay_minutes"] = self.transfer_delay_minutes
+        option["service"] = self.service.name
+        sites = self.sites.reset_index()
+        sites = sites[sites["role"] != "closed"]
+        return {
+            "option": option,
+            "summary": self.summary,
+            "sites": sites.to_dict(orient="records"),
+            "regions": self.regions_json(by),
+        }
+
+
+def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
+    """Evaluate an option for a service on a network (DESIGN.md pathway rules).
+
+    Raises
+    ------
+    InputError
+        Unknown site codes, treat-and-transfer without site-to-site minutes, or areas
+        with patients that cannot reach any hub.
+    """
+    hubs = network.site_positions(option.hubs, "hub")
+    spokes = network.site_positions(option.spokes, "spoke")
+    demand = network.demand(service.demand_column, service.demand_scale)
+    delay = float(
+        service.transfer_delay_minutes
+        if option.transfer_delay_minutes is None
+        else option.transfer_delay_minutes
+    )
+    minutes = network.area_site_minutes
+    if option.pathway is Pathway.TREAT_AND_TRANSFER and len(spokes):
+        if network.site_site_minutes is None:
+            raise InputError(
+                "treat_and_transfer needs site-to-site minutes: give site_times.csv with the network"
+            )
+        assigned = None
+        if option.assignment:
+            assigned = np.full(len(spokes), -1, dtype=np.intp)
+            spoke_index = {code: i for i, code in enumerate(option.spokes)}
+            for spoke_code, hub_code in option.assignment.items():
+                assigned[spoke_index[spoke_code]] = network.site_positions([hub_code], "hub")[0]
+        routes = route_treat_and_transfer(
+            minutes,
+            network.site_site_minutes,
+            hubs,
+            spokes,
+            bypass_minutes=option.bypass_minutes,
+            transfer_delay_minutes=delay,
+            assigned=assigned,
+        )
+    else:
+        routes = route_direct(minutes, hubs)
+    if option.helicopter is not None:
+        h = option.helicopter
+        routes = add_helicopter(
+            routes,
+            network.areas["latitude"].to_numpy(),
+            network.areas["longitude"].to_numpy(),
+            network.sites["latitude"].to_numpy(),
+            network.sites["longitude"].to_numpy(),
+            hubs,
+            threshold_minutes=h.threshold_minutes,
+            dispatch_minutes=h.dispatch_minutes,
+            speed_kmh=h.speed_kmh,
+            handover_minutes=h.handover_minutes,
+        )
+    stranded = np.flatnonzero(~np.isfinite(routes.time_to_hub) & (demand > 0))
+    if len(stranded):
+        code = network.areas.index[stranded[0]]
+        raise InputError(
+            f"{len(stranded)} areas with patients cannot reach any hub of option "
+            f"{option.name!r} by road, e.g. {code}"
+        )
+    thresholds = service.thresholds_minutes
+    route_counts = np.bincount(routes.route, weights=demand, minlength=len(ROUTE_NAMES))
+    transferred = float(route_counts[2])
+    summary = {
+        "patients": float(demand.sum()),
+        "time_to_first": weighted_summary(routes.time_to_first, demand, thresholds),
+        "time_to_hub": weighted_summary(routes.time_to_hub, demand, thresholds),
+        "sites": int(len(hubs) + len(spokes)),
+        "hubs": int(len(hubs)),
+        "spokes": int(len(spokes)),
+        "hub_patients": float(demand.sum() * service.hub_share),
+        "transfers_per_year": transferred * float(service.hub_share),
+        "patients_by_route": {str(n): float(c) for n, c in zip(ROUTE_NAMES, route_counts)},
+    }
+    return Evaluation(
+        network=network,
+        service=service,
+        option=option,
+        routes=routes,
+        patients_per_year=demand,
+        hub_positions=hubs,
+        spoke_positions=spokes,
+        transfer_delay_minutes=delay,
+        summary=summary,
+    )
+
+
+# --------------------------------------------------------------------------- compare
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """How option ``b`` changes times against option ``a`` (b minus a, minutes)."""
+
+    a: Evaluation
+    b: Evaluation
+    summary: dict[str, Any]
+
+    @cached_property
+    def areas(self) -> pd.DataFrame:
+        """Per area: patients, time to hub and to first under a and b, and the change."""
+        a, b = self.a, self.b
+        table = pd.DataFrame(
+            {
+                "area_name": a.network.areas["area_name"].to_numpy(),
+                "patients_per_year": a.patients_per_year,
+                "time_to_hub_a": a.routes.time_to_hub,
+                "time_to_hub_b": b.routes.time_to_hub,
+                "change_time_to_hub": b.routes.time_to_hub - a.routes.time_to_hub,
+                "time_to_first_a": a.routes.time_to_first,
+                "time_to_first_b": b.routes.time_to_first,
+                "change_time_to_first": b.routes.time_to_first - a.routes.time_to_first,
+            },
+            index=a.network.areas.index,
+        )
+        for col in a.network.region_types:
+            table[col] = a.network.areas[col].to_numpy()
+        return table
+
+    def regions(self, by: str = "icb") -> pd.DataFrame:
+        """The comparison summary for each region of type ``by``."""
+        if by not in self.a.network.region_types:
+            raise InputError(
+                f"unknown region type {by!r}: expected one of {', '.join(self.a.network.region_types)}"
+            )
+        labels = self.a.network.areas[by].fillna("(none)").astype(str).to_numpy()
+        codes, names = pd.factorize(labels, sort=True)
+        change = self.b.routes.time_to_hub - self.a.routes.time_to_hub
+        rows = []
+        for g, name in enumerate(names):
+            mask = codes == g
+            row = {"region_type": by, "region": str(name)}
+            row.update(_change_summary(change[mask], self.a.patients_per_year[mask]))
+            row["mean_time_to_hub_a"] = _mean(self.a.routes.time_to_hub[mask], self.a.patients_per_year[mask])
+            row["mean_time_to_hub_b"] = _mean(self.b.routes.time_to_hub[mask], self.a.patients_per_year[mask])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_json(self, by: str = "icb") -> dict[str, Any]:
+        regions = self.regions(by).to_dict(orient="records")
+        return {
+            "a": self.a.option.name,
+            "b": self.b.option.name,
+            "summary": self.summary,
+            "regions": regions,
+        }
+
+
+def _mean(values: np.ndarray, weights: np.ndarray) -> float:
+    total = weights.sum()
+    return float(np.dot(values, weights) / total) if total > 0 else float("nan")
+
+
+def _change_summary(change: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+    longer = change > CHANGE_TOLERANCE_MINUTES
+    shorter = change < -CHANGE_TOLERANCE_MINUTES
+    w_long, w_short = weights[longer], weights[shorter]
+    out = {
+        "patients": float(weights.sum()),
+        "patients_longer": float(w_long.sum()),
+        "patients_shorter": float(w_short.sum()),
+        "patients_unchanged": float(weights[~longer & ~shorter].sum()),
+        "mean_change_minutes": _mean(change, weights),
+        "mean_increase_if_longer": _mean(change[longer], w_long),
+        "mean_decrease_if_shorter": _mean(-change[shorter], w_short),
+        "max_increase_minutes": float(change[longer & (weights > 0)].max()) if (longer & (weights > 0)).any() else 0.0,
+        "max_decrease_minutes": float(-change[shorter & (weights > 0)].min()) if (shorter & (weights > 0)).any() else 0.0,
+    }
+    for t in LONGER_BY_MINUTES:
+        out[f"patients_longer_by_more_than_{int(t)}"] = float(weights[change > t + CHANGE_TOLERANCE_MINUTES].sum())
+    return out
+
+
+def compare(a: Evaluation, b: Evaluation) -> Comparison:
+    """Compare two evaluations of the same network: who gains and who loses under ``b``.
+
+    Counts are patients per year (demand-weighted); a change within
+    ``CHANGE_TOLERANCE_MINUTES`` counts as unchanged.
+    """
+    if a.network is not b.network and (
+        a.network.n_areas != b.network.n_areas
+        or not a.network.areas.index.equals(b.network.areas.index)
+    ):
+        raise InputError("compare needs two evaluations of the same network (same areas)")
+    if not np.array_equal(a.patients_per_year, b.patients_per_year):
+        raise InputError("compare needs the same demand under both options (same service)")
+    change = b.routes.time_to_hub - a.routes.time_to_hub
+    summary = _change_summary(change, a.patients_per_year)
+    summary["time_to_hub_a"] = a.summary["time_to_hub"]
+    summary["time_to_hub_b"] = b.summary["time_to_hub"]
+    return Comparison(a=a, b=b, summary=summary)

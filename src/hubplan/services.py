@@ -1,0 +1,222 @@
+"""Services (what is being planned) and their presets, each value with its source.
+
+Presets live in ``presets.toml`` beside this module; every value is stored with its
+unit, its source key and a confidence grade (see ``docs/PRESETS.md``). Any parameter
+can be overridden: ``Service.preset("thrombectomy", transfer_delay_minutes=90)``.
+An overridden value is recorded with the source ``"user override"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from hubplan.errors import InputError
+
+#: Parameters that carry a value with a source in ``presets.toml``.
+SOURCED_PARAMETERS: tuple[str, ...] = (
+    "demand_scale",
+    "hub_share",
+    "transfer_delay_minutes",
+    "bypass_minutes",
+    "thresholds_minutes",
+    "min_patients_per_hub",
+    "max_patients_per_hub",
+    "min_procedures_per_hub",
+    "length_of_stay_days",
+    "occupancy_target",
+    "rota_minimum_consultants",
+    "operator_min_procedures_per_year",
+    "workforce_available",
+    "workforce_today",
+    "trainees_per_year",
+    "training_years",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a parameter value comes from."""
+
+    key: str
+    unit: str = ""
+    confidence: str = ""
+    note: str = ""
+    citation: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service being planned, with every parameter a planner may change.
+
+    Parameters
+    ----------
+    name:
+        Preset key or a user name, e.g. ``"thrombectomy"``.
+    demand_column:
+        Column of ``network.areas`` holding patients per year per area.
+    demand_scale:
+        Multiplier applied to that column (1 for real demand; a labelled proxy otherwise).
+    hub_share:
+        Fraction of patients who need the hub (e.g. 0.10 thrombectomy-eligible); drives
+        transfers and hub activity. Access statistics are over all patients.
+    transfer_delay_minutes:
+        Door-in-door-out delay at a spoke before the transfer leaves.
+    thresholds_minutes:
+        Access thresholds reported as shares within, e.g. (30, 45, 60).
+    Volumes, lengths of stay, rota and workforce values may be ``None`` where no source
+    gave a value; the functions that need them ask the user for them.
+    """
+
+    name: str
+    title: str = ""
+    demand_column: str = "stroke_admissions"
+    demand_label: str = ""
+    demand_scale: float = 1.0
+    hub_capability: str | None = None
+    spoke_capability: str | None = None
+    pathway: str = "direct"
+    hub_share: float = 1.0
+    transfer_delay_minutes: float = 60.0
+    bypass_minutes: float = 0.0
+    thresholds_minutes: tuple[float, ...] = (30.0, 45.0, 60.0)
+    min_patients_per_hub: float | None = None
+    max_patients_per_hub: float | None = None
+    min_procedures_per_hub: float | None = None
+    length_of_stay_days: float | None = None
+    occupancy_target: float = 0.85
+    rota_minimum_consultants: int | None = None
+    operator_min_procedures_per_year: float | None = None
+    workforce_available: int | None = None
+    workforce_today: int | None = None
+    trainees_per_year: float | None = None
+    training_years: float | None = None
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> InputError:
+            return InputError(
+                f"service {self.name!r}: {name} must be {expected}, got {getattr(self, name)!r}"
+            )
+
+        if not 0.0 <= float(self.hub_share) <= 1.0:
+            raise bad("hub_share", "a fraction between 0 and 1")
+        if not float(self.demand_scale) > 0.0:
+            raise bad("demand_scale", "a number > 0")
+        for name in ("transfer_delay_minutes", "bypass_minutes"):
+            if not float(getattr(self, name)) >= 0.0:
+                raise bad(name, "a number of minutes >= 0")
+        if not 0.0 < float(self.occupancy_target) <= 1.0:
+            raise bad("occupancy_target", "a fraction in (0, 1]")
+        if self.pathway not in ("direct", "treat_and_transfer"):
+            raise bad("pathway", "'direct' or 'treat_and_transfer'")
+        thresholds = tuple(float(t) for t in self.thresholds_minutes)
+        if not thresholds or any(not t > 0 for t in thresholds):
+            raise bad("thresholds_minutes", "one or more minutes > 0")
+        object.__setattr__(self, "thresholds_minutes", tuple(sorted(set(thresholds))))
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+
+    # ------------------------------------------------------------------ presets
+    @staticmethod
+    def preset_names() -> tuple[str, ...]:
+        """Names of the bundled presets."""
+        return tuple(_presets()["services"])
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> "Service":
+        """A bundled preset, with any parameter overridden.
+
+        >>> Service.preset("thrombectomy").rota_minimum_consultants
+        5
+        >>> Service.preset("thrombectomy", transfer_delay_minutes=90).sources["transfer_delay_minutes"].key
+        'user override'
+        """
+        data = _presets()
+        services = data["services"]
+        key = name.replace("-", "_")
+        if key not in services:
+            raise InputError(
+                f"unknown service {name!r}: expected one of {', '.join(sorted(services))}"
+            )
+        spec = services[key]
+        citations = data.get("sources", {})
+        values: dict[str, Any] = {"name": key}
+        sources: dict[str, Source] = {}
+        for param, raw in spec.items():
+            if isinstance(raw, dict):
+                value = raw.get("value")
+                values[param] = None if value == "none" else value
+                src_key = str(raw.get("source", ""))
+                sources[param] = Source(
+                    key=src_key,
+                    unit=str(raw.get("unit", "")),
+                    confidence=str(raw.get("confidence", "")),
+                    note=str(raw.get("note", "")),
+                    citation="; ".join(
+                        citations[k.strip()] for k in src_key.split(";") if k.strip() in citations
+                    ),
+                )
+            else:
+                values[param] = raw
+        if "thresholds_minutes" in values and values["thresholds_minutes"] is not None:
+            values["thresholds_minutes"] = tuple(values["thresholds_minutes"])
+        known = {f.name for f in dataclasses.fields(cls)}
+        for param, value in overrides.items():
+            if param not in known or param in ("name", "sources"):
+                raise InputError(
+                    f"service {key!r} has no parameter {param!r}: expected one of "
+                    f"{', '.join(sorted(known - {'name', 'sources'}))}"
+                )
+            if value is None:
+                continue
+            values[param] = tuple(value) if param == "thresholds_minutes" else value
+            old = sources.get(param)
+            sources[param] = Source(key="user override", unit=old.unit if old else "")
+        return cls(sources=sources, **values)
+
+    def with_overrides(self, **overrides: Any) -> "Service":
+        """A copy with parameters changed; changed values are marked ``user override``."""
+        known = {f.name for f in dataclasses.fields(self)}
+        bad = sorted(set(overrides) - known)
+        if bad:
+            raise InputError(f"service {self.name!r} has no parameter {bad[0]!r}")
+        sources = dict(self.sources)
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        for param in changes:
+            old = sources.get(param)
+            sources[param] = Source(key="user override", unit=old.unit if old else "")
+        if "thresholds_minutes" in changes:
+            changes["thresholds_minutes"] = tuple(changes["thresholds_minutes"])
+        return dataclasses.replace(self, sources=sources, **changes)
+
+    def source_table(self) -> list[dict[str, Any]]:
+        """One row per sourced parameter: name, value, unit, source, confidence, note."""
+        rows = []
+        for param in SOURCED_PARAMETERS:
+            src = self.sources.get(param)
+            rows.append(
+                {
+                    "parameter": param,
+                    "value": getattr(self, param),
+                    "unit": src.unit if src else "",
+                    "source": src.key if src else "",
+                    "confidence": src.confidence if src else "",
+                    "note": src.note if src else "",
+                    "citation": src.citation if src else "",
+                }
+            )
+        return rows
+
+
+_PRESETS_CACHE: dict[str, Any] = {}
+
+
+def _presets() -> dict[str, Any]:
+    if not _PRESETS_CACHE:
+        text = resources.files("hubplan").joinpath("presets.toml").read_text(encoding="utf-8")
+        _PRESETS_CACHE.update(tomllib.loads(text))
+    return _PRESETS_CACHE
