@@ -1,0 +1,160 @@
+"""``hubplan benchmark``: funnel plots, overdispersion and outliers from a provider CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from hubplan.benchmark import BenchmarkResult, ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
+from hubplan.cli._app import app, err, out, prepare_out_dir, print_json
+from hubplan.errors import InputError
+
+
+@app.command("benchmark")
+def benchmark_command(
+    file: Path = typer.Argument(
+        ..., help="CSV with one row per provider: provider, numerator, denominator[, region] "
+        "(for --indicator ratio: provider, observed, expected[, region]).",
+        show_default=False,
+    ),
+    indicator: str = typer.Option(
+        "proportion", "--indicator", "-i",
+        help="proportion (events / cases), ratio (observed / expected) or rate (count / exposure).",
+    ),
+    overdispersion: str = typer.Option(
+        "additive", "--overdispersion",
+        help="none, multiplicative (limits x sqrt(phi) when phi > 1) or additive "
+        "(DerSimonian-Laird tau2).",
+    ),
+    limits: str = typer.Option(
+        "exact", "--limits", help="Unadjusted limits: exact (binomial/Poisson) or normal."
+    ),
+    scale: Optional[str] = typer.Option(
+        None, "--scale", help="Comparison scale: identity or arcsine (proportion); sqrt, log or "
+        "identity (ratio, rate). Default: identity for proportions, sqrt otherwise.",
+    ),
+    target: Optional[float] = typer.Option(
+        None, "--target", help="Target in the indicator's units (e.g. 0.12). Default: 1 for a "
+        "ratio, the pooled value otherwise.",
+    ),
+    winsorise: float = typer.Option(0.1, "--winsorise", help="Share of z-scores winsorised at each tail."),
+    test_overdispersion: bool = typer.Option(
+        False, "--test-overdispersion", help="Widen the limits only if the chi-squared test of phi "
+        "is significant at --alpha.",
+    ),
+    alpha: float = typer.Option(0.05, "--alpha", help="Level of the overdispersion test."),
+    per: float = typer.Option(1.0, "--per", help="Report values per this many (100 = percent, 100000 for rates)."),
+    provider_col: str = typer.Option("provider", "--provider-col", help="Column with the provider name or code."),
+    numerator_col: Optional[str] = typer.Option(None, "--numerator-col", help="Column with the numerator / observed."),
+    denominator_col: Optional[str] = typer.Option(
+        None, "--denominator-col", help="Column with the denominator / expected."
+    ),
+    region_col: Optional[str] = typer.Option(
+        None, "--region-col", help="Column with the region (ICB, ISDN ...); default 'region' if present."
+    ),
+    title: Optional[str] = typer.Option(None, "--title", help="Plot title."),
+    label: Optional[str] = typer.Option(None, "--label", help="What the value is, for axes (e.g. 'Thrombolysis rate')."),
+    output_format: str = typer.Option("table", "--format", "-f", help="table or json (the JSON contract on stdout)."),
+    out_dir: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Write providers.csv, outliers.csv, regions.csv, summary.json, "
+        "funnel.png and funnel.html here.",
+    ),
+) -> None:
+    """Benchmark providers with a funnel plot: outliers, overdispersion and regional variation.
+
+    Follows Spiegelhalter (2005) and Spiegelhalter et al. (2012): alert = beyond the
+    95% limits, alarm = beyond the 99.8% limits.
+    """
+    if output_format not in ("table", "json"):
+        raise InputError(f"--format '{output_format}': expected table or json")
+    settings = FunnelSettings(
+        indicator=indicator,
+        target=target,
+        overdispersion=overdispersion,
+        limits=limits,
+        scale=scale,
+        winsorise=winsorise,
+        test_overdispersion=test_overdispersion,
+        alpha=alpha,
+        per=per,
+    )
+    columns = ColumnNames(provider_col, numerator_col, denominator_col, region_col)
+    providers = read_providers_csv(file, settings.indicator, columns)
+    result = benchmark(providers, settings, source=str(file))
+    if out_dir is not None:
+        written = write_outputs(result, prepare_out_dir(out_dir), title=title, value_label=label)
+        err.print(f"wrote {', '.join(sorted(written))} to {out_dir}")
+    if output_format == "json":
+        print_json(result.to_dict())
+    else:
+        _print_tables(result)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.4g}"
+
+
+def _print_tables(result: BenchmarkResult) -> None:
+    d = result.dispersion
+    per = result.settings.per
+    summary = Table(title=f"Benchmark: {result.indicator.value}, {len(result.providers)} providers", show_header=False)
+    summary.add_column("what")
+    summary.add_column("value")
+    summary.add_row("target", _number(result.target * per))
+    summary.add_row("limits drawn", result.limits_description)
+    summary.add_row("phi (winsorised)", f"{d.phi:.4g} (chi-squared p = {d.p_value:.3g})")
+    summary.add_row("tau2", f"{d.tau2:.4g} ({result.settings.resolved_scale.value} scale)")
+    summary.add_row("overdispersion", f"{d.method.value}: {d.reason}")
+    for name, counts in (("adjusted", result.counts["adjusted"]), ("unadjusted", result.counts["unadjusted"])):
+        summary.add_row(
+            f"outside limits ({name})",
+            f"alarm low {counts['alarm_low']}, alert low {counts['alert_low']}, "
+            f"alert high {counts['alert_high']}, alarm high {counts['alarm_high']}",
+        )
+    out.print(summary)
+
+    outliers = result.outliers
+    table = Table(title=f"Outliers ({len(outliers)})")
+    has_region = "region" in outliers.columns
+    headers = ["provider", *(["region"] if has_region else []), "numerator", "denominator", "value", "z",
+               "95% limits", "99.8% limits", "flag"]
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("provider", "region", "flag") else "right")
+    for _, row in outliers.iterrows():
+        table.add_row(
+            str(row["provider"]),
+            *([str(row["region"])] if has_region else []),
+            _number(row["numerator"]),
+            _number(row["denominator"]),
+            _number(row["value"]),
+            f"{row['z']:.2f}",
+            f"{_number(row['lower_95'])} - {_number(row['upper_95'])}",
+            f"{_number(row['lower_998'])} - {_number(row['upper_998'])}",
+            str(row["flag"]),
+        )
+    out.print(table)
+
+    if result.regions is not None:
+        regions = result.regions
+        ratio = regions.ratio_highest_to_lowest
+        region_table = Table(
+            title=(
+                f"By region ({len(regions.table)}): highest / lowest = "
+                f"{'n/a' if ratio is None else f'{ratio:.3g}'}; phi = {regions.dispersion.phi:.3g}, "
+                f"tau2 = {regions.dispersion.tau2:.3g}"
+            )
+        )
+        for header in ("rank", "region", "providers", "value", "z", "flag", "provider alerts/alarms (low | high)"):
+            region_table.add_column(header, justify="left" if header in ("region", "flag") else "right")
+        for _, row in regions.table.iterrows():
+            region_table.add_row(
+                str(row["rank"]), str(row["region"]), str(row["providers"]), _number(row["value"]),
+                f"{row['z']:.2f}", str(row["flag"]),
+                f"{row['providers_alert_low'] + row['providers_alarm_low']} | "
+                f"{row['providers_alert_high'] + row['providers_alarm_high']}",
+            )
+        out.print(region_table)
+
