@@ -31,7 +31,7 @@ from hubplan.services import Service
 from hubplan.stats import grouped_summary, weighted_summary
 
 #: Changes smaller than this (minutes) count as unchanged in comparisons.
-CHANGE_TOLERANCE_MINUTES = 1e-6
+CHANGE_TOLERANCE_MINUTES = 1e-4
 #: Thresholds for "longer by more than" counts in comparisons.
 LONGER_BY_MINUTES = (5.0, 15.0, 30.0)
 

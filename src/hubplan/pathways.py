@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Minutes are floats (20.8 - 5.8 is not exactly 15): bypass comparisons allow this much.
-TOLERANCE_MINUTES = 1e-6
+#: Minutes are floats (20.8 - 5.8 is not exactly 15) stored as float32, whose rounding
+#: reaches about 2e-5 min at 300 min; comparisons of minutes allow this much (0.006 s).
+TOLERANCE_MINUTES = 1e-4
 
 #: Route codes in :attr:`Routes.route` and their names.
 ROUTE_DIRECT, ROUTE_BYPASS, ROUTE_TRANSFER, ROUTE_AIR = 0, 1, 2, 3

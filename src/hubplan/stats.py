@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-#: Shares within a threshold count times up to this much above it (minutes are floats).
-WITHIN_TOLERANCE = 1e-6
+#: Shares within a threshold count times up to this much above it (float32 minutes).
+WITHIN_TOLERANCE = 1e-4
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 import typer
 from rich.console import Console
@@ -32,20 +31,14 @@ err = Console(stderr=True)
 
 def fail(message: str, status: int = 2) -> None:
     """Print a one-line error to stderr and exit (2 = bad input, 1 = other failure)."""
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise SystemExit(status)
 
 
 def main() -> None:
     """Entry point of the ``hubplan`` command: no tracebacks for user errors."""
     try:
-        result = app(standalone_mode=False)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        raise SystemExit(1) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
+        app()  # typer handles usage errors itself (exit 2) and exits
     except (InputError, InfeasibleError) as exc:
         fail(str(exc), 2)
     except HubplanError as exc:
@@ -55,7 +48,6 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise SystemExit(130) from None
-    raise SystemExit(result if isinstance(result, int) else 0)
 
 
 def to_jsonable(value: Any) -> Any:

