@@ -35,9 +35,9 @@ def expected_form(indicator: Indicator) -> str:
 
 
 def _is_blank(raw: Any) -> bool:
-    if raw is None:
+    if raw is None or raw is pd.NA or raw is pd.NaT:
         return True
-    if isinstance(raw, float) and math.isnan(raw):
+    if isinstance(raw, (float, np.floating)) and math.isnan(raw):
         return True
     return isinstance(raw, str) and raw.strip() == ""
 
@@ -130,11 +130,15 @@ def validate_providers(
     regions: list[str] = []
     first_row: dict[str, int | str] = {}
 
-    for position in range(len(frame)):
-        row = row_names[position]
-        record = frame.iloc[position]
+    region_cells = frame[REGION].tolist() if has_region else [None] * len(frame)
+    for row, raw_provider, raw_numerator, raw_denominator, raw_region in zip(
+        row_names,
+        frame[PROVIDER].tolist(),
+        frame[NUMERATOR].tolist(),
+        frame[DENOMINATOR].tolist(),
+        region_cells,
+    ):
         where = f"row {row}"
-        raw_provider = record[PROVIDER]
         provider = "" if _is_blank(raw_provider) else str(raw_provider).strip()
         if not provider:
             problems.add(f"{where}, column '{labels[PROVIDER]}': expected a provider name or code, got an empty cell")
@@ -145,8 +149,8 @@ def validate_providers(
             )
         else:
             first_row[provider] = row
-        numerator = _count(record[NUMERATOR], labels[NUMERATOR], where, problems, positive=False)
-        denominator = _count(record[DENOMINATOR], labels[DENOMINATOR], where, problems, positive=True)
+        numerator = _count(raw_numerator, labels[NUMERATOR], where, problems, positive=False)
+        denominator = _count(raw_denominator, labels[DENOMINATOR], where, problems, positive=True)
         if (
             indicator is Indicator.PROPORTION
             and numerator is not None
@@ -158,7 +162,6 @@ def validate_providers(
                 f"{denominator:g}; a proportion needs {labels[NUMERATOR]} <= {labels[DENOMINATOR]}"
             )
         if has_region:
-            raw_region = record[REGION]
             if _is_blank(raw_region):
                 problems.add(
                     f"{where}, column '{labels[REGION]}': expected a region, got an empty cell "
