@@ -27,8 +27,9 @@ def networks(draw):
     minutes = [[draw(tenths) / 10 for _ in range(n_sites)] for _ in range(n_areas)]
     site = [[0.0] * n_sites for _ in range(n_sites)]
     for i in range(n_sites):
-        for j in range(i + 1, n_sites):
-            site[i][j] = site[j][i] = draw(tenths) / 10
+        for j in range(n_sites):
+            if i != j:  # not symmetric, as in the bundled inter-hospital matrix
+                site[i][j] = draw(tenths) / 10
     demand = [draw(st.integers(0, 50)) for _ in range(n_areas)]
     roles = draw(st.lists(st.sampled_from(["hub", "spoke", "closed"]), min_size=n_sites, max_size=n_sites))
     if "hub" not in roles:

@@ -180,7 +180,7 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
         if option.transfer_delay_minutes is None
         else option.transfer_delay_minutes
     )
-    minutes = network.area_site_minutes
+    minutes = network.minutes_by_site
     if option.pathway is Pathway.TREAT_AND_TRANSFER and len(spokes):
         if network.site_site_minutes is None:
             raise InputError(
@@ -227,10 +227,12 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
     thresholds = service.thresholds_minutes
     route_counts = np.bincount(routes.route, weights=demand, minlength=len(ROUTE_NAMES))
     transferred = float(route_counts[2])
+    to_hub = weighted_summary(routes.time_to_hub, demand, thresholds)
+    same = routes.time_to_first is routes.time_to_hub or np.array_equal(routes.time_to_first, routes.time_to_hub)
     summary = {
         "patients": float(demand.sum()),
-        "time_to_first": weighted_summary(routes.time_to_first, demand, thresholds),
-        "time_to_hub": weighted_summary(routes.time_to_hub, demand, thresholds),
+        "time_to_first": dict(to_hub) if same else weighted_summary(routes.time_to_first, demand, thresholds),
+        "time_to_hub": to_hub,
         "sites": int(len(hubs) + len(spokes)),
         "hubs": int(len(hubs)),
         "spokes": int(len(spokes)),
