@@ -1,0 +1,93 @@
+"""The immutable result of solving a :class:`~hubplan.optimise.SiteSelectionProblem`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Status values: ``optimal`` (proven), ``time_limit`` (best found, with the proven
+#: gap), ``infeasible`` (proven: no set of hubs meets the constraints) and, for the
+#: heuristic, ``feasible`` (meets every constraint, optimality not proven) or
+#: ``no_feasible_found``.
+STATUSES = ("optimal", "time_limit", "infeasible", "feasible", "no_feasible_found")
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Chosen hub sites and what is known about how good they are.
+
+    Attributes
+    ----------
+    sites:
+        Codes of the hubs, in the network's site order.
+    objective:
+        The objective of ``sites`` in the objective's unit: mean minutes (p-median),
+        share of patients within the threshold (coverage) or longest minutes (p-centre).
+    bound:
+        Proven bound on the best possible objective (lower for minutes, upper for
+        coverage); ``nan`` when nothing is proven (heuristic).
+    gap:
+        ``|objective - bound| / |objective|`` as a fraction; ``nan`` if unknown.
+    status:
+        One of :data:`STATUSES`.
+    method:
+        How it was found, e.g. ``"exact (HiGHS, radius formulation)"``.
+    seconds:
+        Wall-clock seconds spent.
+    seed:
+        Seed of the heuristic's random generator.
+    hub_patients:
+        Patients per year whose hub is each site (same order as ``sites``).
+    details:
+        Model sizes, iterations and other facts for reports.
+    """
+
+    sites: tuple[str, ...]
+    objective: float
+    bound: float
+    gap: float
+    status: str
+    method: str
+    seconds: float
+    seed: int | None = None
+    objective_name: str = "p-median"
+    hub_patients: tuple[float, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        object.__setattr__(self, "sites", tuple(self.sites))
+        object.__setattr__(self, "hub_patients", tuple(float(v) for v in self.hub_patients))
+
+    @property
+    def proven_optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``solution`` object of the ``hubplan optimise`` JSON contract."""
+
+        def num(value: float) -> float | None:
+            return float(value) if value is not None and math.isfinite(value) else None
+
+        return {
+            "sites": list(self.sites),
+            "objective": num(self.objective),
+            "objective_name": self.objective_name,
+            "bound": num(self.bound),
+            "gap": num(self.gap),
+            "status": self.status,
+            "method": self.method,
+            "seconds": float(self.seconds),
+            "seed": self.seed,
+            "hub_patients": {s: v for s, v in zip(self.sites, self.hub_patients)},
+            "details": dict(self.details),
+        }
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``|objective - bound| / max(|objective|, tiny)``; ``nan`` if either is unknown."""
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return float("nan")
+    return abs(objective - bound) / max(abs(objective), 1e-12)

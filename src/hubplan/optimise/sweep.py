@@ -1,0 +1,263 @@
+"""Sweeps over the number of hubs and the Pareto set of time against hub volume.
+
+:func:`sweep` answers "what do we lose going from 30 hubs to 24?": one row per ``k``
+with the chosen sites, the objective and (given the network and service) the
+evaluation summary of that option. :func:`pareto` answers "how much longer do patients
+travel if every hub must see at least V patients?", the question Allen et al. (2019)
+explored with a genetic algorithm, by solving exactly over a grid of minimum volumes
+and keeping the non-dominated points.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hubplan.errors import InfeasibleError
+from hubplan.optimise.api import solve, solve_heuristic
+from hubplan.optimise.problem import SiteSelectionProblem
+from hubplan.optimise.solution import Solution
+
+if TYPE_CHECKING:
+    from hubplan.network import Network
+    from hubplan.services import Service
+
+Progress = Callable[[str], None]
+
+
+def _summary_columns(
+    problem: SiteSelectionProblem,
+    solution: Solution,
+    network: "Network | None",
+    service: "Service | None",
+) -> dict[str, object]:
+    row: dict[str, object] = {}
+    if network is not None and service is not None:
+        from hubplan.evaluate import evaluate
+
+        ev = evaluate(network, service, problem.option(solution.sites))
+        s = ev.summary["time_to_hub"]
+        row.update({"mean_minutes": s["mean"], "median_minutes": s["median"], "p90_minutes": s["p90"],
+                    "max_minutes": s["max"]})
+        for t, share in s["within"].items():
+            row[f"within_{t}"] = share
+        sites = ev.sites
+        hubs = sites[sites["role"] == "hub"]["catchment_patients"]
+        row["smallest_hub_patients"] = float(hubs.min())
+        row["largest_hub_patients"] = float(hubs.max())
+        return row
+    positions = problem.positions(list(solution.sites))
+    _, minutes = problem.assignment(positions)
+    w = problem.demand
+    total = w.sum()
+    row["mean_minutes"] = float(np.dot(minutes, w) / total) if total > 0 else math.nan
+    row["max_minutes"] = float(minutes[w > 0].max()) if (w > 0).any() else math.nan
+    if problem.threshold_minutes is not None:
+        row[f"within_{problem.threshold_minutes:g}"] = float(w[minutes <= problem.threshold_minutes + 1e-6].sum() / total)
+    vol = np.asarray(solution.hub_patients)
+    row["smallest_hub_patients"] = float(vol.min()) if len(vol) else math.nan
+    row["largest_hub_patients"] = float(vol.max()) if len(vol) else math.nan
+    return row
+
+
+def sweep(
+    problem: SiteSelectionProblem,
+    ks: Iterable[int],
+    *,
+    method: str = "heuristic",
+    network: "Network | None" = None,
+    service: "Service | None" = None,
+    time_limit: float = 60.0,
+    seed: int | None = 0,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Solve ``problem`` for each ``k`` and tabulate the results.
+
+    With ``method="heuristic"`` each ``k`` starts from the answer for the previous
+    ``k`` plus one greedy addition, then vertex substitution. ``time_limit`` applies to
+    each exact solve. Infeasible ``k`` (e.g. fewer than the kept sites) give a row with
+    status ``infeasible`` and the reason.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``k``: ``k, sites`` (codes joined by ``;``), ``objective, bound, gap,
+        status, method, seconds``, then ``mean_minutes, median_minutes, p90_minutes,
+        max_minutes, within_<T>`` shares, ``smallest_hub_patients`` and
+        ``largest_hub_patients`` (from ``evaluate`` when ``network`` and ``service`` are
+        given, else from the cost matrix).
+    """
+    rows = []
+    previous: tuple[str, ...] | None = None
+    say = progress or (lambda message: None)
+    for k in sorted(set(int(k) for k in ks)):
+        p = problem.with_k(k)
+        try:
+            if method == "heuristic":
+                start = previous if previous is not None and len(previous) <= k else None
+                solution = solve_heuristic(p, seed=seed, start=start)
+            else:
+                solution = solve(p, method=method, time_limit=time_limit, seed=seed)
+        except InfeasibleError as exc:
+            rows.append({"k": k, "sites": "", "status": "infeasible", "reason": str(exc)})
+            say(f"k = {k}: infeasible ({exc})")
+            continue
+        previous = solution.sites
+        row: dict[str, object] = {
+            "k": k,
+            "sites": ";".join(solution.sites),
+            "objective": solution.objective,
+            "bound": solution.bound,
+            "gap": solution.gap,
+            "status": solution.status,
+            "method": solution.method,
+            "seconds": solution.seconds,
+        }
+        row.update(_summary_columns(p, solution, network, service))
+        rows.append(row)
+        say(f"k = {k}: {problem.objective.value} {solution.objective:.4g} ({solution.status}, {solution.seconds:.2f} s)")
+    return pd.DataFrame(rows)
+
+
+def pareto(
+    problem: SiteSelectionProblem,
+    min_patients: Sequence[float],
+    *,
+    ks: Sequence[int] | None = None,
+    method: str = "exact",
+    time_limit: float = 60.0,
+    seed: int | None = 0,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Mean time against the smallest hub's patients, over a grid of minimum volumes.
+
+    For each ``k`` (default: the problem's) and each value ``V`` of ``min_patients`` the
+    p-median is solved with "every hub has at least ``V`` patients". A point is kept on
+    the Pareto set when no other point has both a shorter (or equal) mean and a larger
+    (or equal) smallest hub, one of them strictly. Once ``V`` is infeasible for a ``k``,
+    larger ``V`` are too, so the grid stops there.
+
+    Returns
+    -------
+    DataFrame
+        ``k, min_patients, sites, mean_minutes, smallest_hub_patients,
+        largest_hub_patients, status, gap, seconds, pareto`` (bool).
+    """
+    say = progress or (lambda message: None)
+    rows = []
+    for k in ks if ks is not None else [problem.k]:
+        for v in sorted(float(x) for x in min_patients):
+            p = problem.with_changes(k=int(k), objective="p-median", min_patients_per_hub=v if v > 0 else None)
+            t0 = time.perf_counter()
+            try:
+                sol = solve(p, method=method, time_limit=time_limit, seed=seed)
+            except InfeasibleError:
+                say(f"k = {k}, at least {v:,.0f} patients per hub: infeasible")
+                break
+            if sol.status == "no_feasible_found":
+                say(f"k = {k}, at least {v:,.0f} patients per hub: none found")
+                continue
+            vol = np.asarray(sol.hub_patients)
+            rows.append({
+                "k": int(k), "min_patients": v, "sites": ";".join(sol.sites),
+                "mean_minutes": sol.objective, "smallest_hub_patients": float(vol.min()),
+                "largest_hub_patients": float(vol.max()), "status": sol.status, "gap": sol.gap,
+                "seconds": time.perf_counter() - t0,
+            })
+            say(f"k = {k}, at least {v:,.0f} patients per hub: mean {sol.objective:.2f} min "
+                f"({sol.status})")
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table.assign(pareto=pd.Series(dtype=bool))
+    t = table["mean_minutes"].to_numpy()
+    s = table["smallest_hub_patients"].to_numpy()
+    dominated = np.zeros(len(table), dtype=bool)
+    for i in range(len(table)):
+        better = (t <= t[i] + 1e-9) & (s >= s[i] - 1e-9) & ((t < t[i] - 1e-9) | (s > s[i] + 1e-9))
+        dominated[i] = better.any()
+    table["pareto"] = ~dominated
+    return table
+
+
+def plot_sweep(table: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Trade-off curve of a sweep: mean and p90 minutes and shares within thresholds by k (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = table[table["status"] != "infeasible"] if "status" in table else table
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
+    ax.plot(ok["k"], ok["mean_minutes"], marker="o", ms=3, label="mean minutes to hub")
+    if "p90_minutes" in ok:
+        ax.plot(ok["k"], ok["p90_minutes"], marker="s", ms=3, label="90th percentile minutes")
+    ax.set_xlabel("number of hubs (k)")
+    ax.set_ylabel("minutes")
+    ax.grid(alpha=0.3)
+    shares = [c for c in ok.columns if c.startswith("within_")]
+    lines, labels = ax.get_legend_handles_labels()
+    if shares:
+        ax2 = ax.twinx()
+        for c in shares:
+            ax2.plot(ok["k"], ok[c], linestyle="--", label=f"share within {c.split('_', 1)[1]} min")
+        ax2.set_ylim(0, 1)
+        ax2.set_ylabel("share of patients")
+        l2, lab2 = ax2.get_legend_handles_labels()
+        lines, labels = lines + l2, labels + lab2
+    ax.legend(lines, labels, loc="center right", fontsize=8)
+    ax.set_title(title or "Trade-off: travel time by number of hubs")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_pareto(table: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Mean minutes against the smallest hub's patients; the Pareto set joined (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.8), dpi=120)
+    for k, group in table.groupby("k"):
+        ax.scatter(group["smallest_hub_patients"], group["mean_minutes"], s=14, alpha=0.5, label=f"k = {k}")
+    front = table[table["pareto"]].sort_values("smallest_hub_patients")
+    ax.plot(front["smallest_hub_patients"], front["mean_minutes"], color="black", lw=1.2, label="Pareto set")
+    ax.set_xlabel("patients per year at the smallest hub")
+    ax.set_ylabel("mean minutes to hub")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title or "Travel time against minimum hub volume")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def sweep_html(table: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """The sweep trade-off curve as a self-contained interactive HTML page (plotly inline)."""
+    import plotly.graph_objects as go
+
+    ok = table[table["status"] != "infeasible"] if "status" in table else table
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ok["k"], y=ok["mean_minutes"], name="mean minutes", mode="lines+markers",
+                             text=ok["sites"], hovertemplate="k=%{x}<br>mean %{y:.1f} min<br>%{text}"))
+    if "p90_minutes" in ok:
+        fig.add_trace(go.Scatter(x=ok["k"], y=ok["p90_minutes"], name="90th percentile", mode="lines+markers"))
+    for c in [c for c in ok.columns if c.startswith("within_")]:
+        fig.add_trace(go.Scatter(x=ok["k"], y=ok[c], name=f"share within {c.split('_', 1)[1]} min",
+                                 yaxis="y2", line={"dash": "dash"}))
+    fig.update_layout(title=title or "Travel time by number of hubs", xaxis_title="number of hubs (k)",
+                      yaxis_title="minutes", yaxis2={"overlaying": "y", "side": "right", "range": [0, 1],
+                                                     "title": "share of patients"})
+    path = Path(path)
+    fig.write_html(path, include_plotlyjs="inline", full_html=True)
+    return path
