@@ -27,6 +27,8 @@ app = typer.Typer(
 #: Tables and results go to stdout; logs, progress and errors to stderr.
 out = Console()
 err = Console(stderr=True)
+if not out.is_terminal:  # piped or redirected: wide enough for the option tables
+    out.width = 120
 
 
 def fail(message: str, status: int = 2) -> None:

@@ -195,23 +195,22 @@ def _pct(x: float) -> str:
 def summary_table(evaluations: list[Evaluation], title: str = "Options") -> Table:
     """Side-by-side summary: minutes to hub and to first site, shares within thresholds."""
     thresholds = [str(int(t)) if float(t).is_integer() else str(t) for t in evaluations[0].service.thresholds_minutes]
-    table = Table(title=title, title_justify="left")
-    table.add_column("option", overflow="fold")
+    table = Table(title=title, title_justify="left", caption="minutes, weighted by patients; "
+                  "full figures in the CSV/JSON files", caption_justify="left")
+    table.add_column("option", overflow="fold", min_width=18)
     table.add_column("hubs", justify="right")
-    table.add_column("spokes", justify="right")
-    table.add_column("to first\nmean", justify="right")
-    table.add_column("to hub\nmean", justify="right")
-    table.add_column("to hub\nmedian", justify="right")
-    table.add_column("to hub\np90", justify="right")
+    table.add_column("first\nmean", justify="right")
+    table.add_column("hub\nmean", justify="right")
+    table.add_column("hub\np90", justify="right")
     for t in thresholds:
-        table.add_column(f"hub within\n{t} min", justify="right")
+        table.add_column(f"≤{t}\nmin", justify="right")
     table.add_column("transfers\n/year", justify="right")
     for ev in evaluations:
         s = ev.summary
         hub = s["time_to_hub"]
         table.add_row(
-            ev.option.name, str(s["hubs"]), str(s["spokes"]), _m(s["time_to_first"]["mean"]),
-            _m(hub["mean"]), _m(hub["median"]), _m(hub["p90"]),
+            ev.option.name, str(s["hubs"]), _m(s["time_to_first"]["mean"]),
+            _m(hub["mean"]), _m(hub["p90"]),
             *[_pct(hub["within"][t]) for t in thresholds],
             f"{s['transfers_per_year']:,.0f}",
         )
@@ -233,9 +232,10 @@ def hubs_table(ev: Evaluation) -> Table:
 
 def comparison_table(comparisons: list[Comparison]) -> Table:
     table = Table(title="Who gains and who loses (time to hub, patients per year)", title_justify="left")
-    for col in ("from", "to", "longer", "shorter", "unchanged", "mean increase\nif longer",
-                "mean decrease\nif shorter", "longer by\n>15 min"):
-        table.add_column(col, justify="left" if col in ("from", "to") else "right", overflow="fold")
+    table.add_column("from", overflow="fold", min_width=16)
+    table.add_column("to", overflow="fold", min_width=16)
+    for col in ("longer", "shorter", "same", "+min if\nlonger", "-min if\nshorter", "longer by\n>15 min"):
+        table.add_column(col, justify="right")
     for c in comparisons:
         s = c.summary
         table.add_row(
@@ -489,7 +489,7 @@ def demo(
         f"{network.n_sites} stroke units, {evaluations[0].summary['patients']:,.0f} stroke admissions a year; "
         f"{service.hub_share:.0%} need thrombectomy; transfer delay {service.transfer_delay_minutes:g} min"
     )
-    out.print(summary_table(evaluations, title="Time to first hospital and to a thrombectomy centre (minutes, patients weighted)"))
+    out.print(summary_table(evaluations, title="Time to first hospital and to a thrombectomy centre"))
     out.print(comparison_table(comparisons))
     by_region = []
     for ev in evaluations:
