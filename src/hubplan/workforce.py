@@ -25,7 +25,11 @@ a value, ``None`` means no source and no test):
 ``below_min_patients``
     catchment patients per year < ``min_patients_per_hub``.
 ``above_max_patients``
-    catchment patients per year > ``max_patients_per_hub``.
+    patients admitted to the hub per year > ``max_patients_per_hub`` (the maximum is a
+    unit size: the largest unit, or the most one team can take [ALLEN2019]_). Without
+    an admissions figure the catchment is compared. Under ``direct`` the two are
+    equal; under ``treat_and_transfer`` most of a hub's catchment is admitted at its
+    spokes, so comparing the catchment would flag almost every hub.
 ``below_min_procedures``
     procedures per year < ``min_procedures_per_hub``.
 ``below_rota_minimum``
@@ -38,6 +42,8 @@ References
 ----------
 .. [PQ2017] UK Parliament written answer, Mechanical Thrombectomy, 20 December 2017.
 .. [HSJ-GIRFT2018] HSJ (2018) reporting the GIRFT vascular surgery report.
+.. [ALLEN2019] Allen M et al. Maximising access to thrombectomy services for stroke in
+   England: a modelling study. Eur Stroke J 2019.
 .. [BSNR-TRAIN] Lenthall R et al. BSNR training guidance for mechanical thrombectomy.
    Clin Radiol 2017;72(2):175.e11-18.
 """
@@ -81,7 +87,7 @@ FLAG_OPERATOR_VOLUME_BELOW_MINIMUM = "operator_volume_below_minimum"
 #: Every standards flag and what it means (in the order flags are listed).
 STANDARD_FLAGS: Mapping[str, str] = {
     FLAG_BELOW_MIN_PATIENTS: "catchment patients per year below min_patients_per_hub",
-    FLAG_ABOVE_MAX_PATIENTS: "catchment patients per year above max_patients_per_hub",
+    FLAG_ABOVE_MAX_PATIENTS: "patients admitted per year above max_patients_per_hub",
     FLAG_BELOW_MIN_PROCEDURES: "procedures per year below min_procedures_per_hub",
     FLAG_BELOW_ROTA_MINIMUM: "consultants available to the hub below rota_minimum_consultants",
     FLAG_OPERATOR_VOLUME_BELOW_MINIMUM: (
@@ -546,6 +552,7 @@ def training_pipeline(
 def standards_flags(
     *,
     catchment_patients: float | None = None,
+    admissions_per_year: float | None = None,
     procedures_per_year: float | None = None,
     consultants_available: float | None = None,
     procedures_per_operator: float | None = None,
@@ -564,7 +571,10 @@ def standards_flags(
     Parameters
     ----------
     catchment_patients:
-        Patients per year whose hub this is.
+        Patients per year whose hub this is (compared with the minimum).
+    admissions_per_year:
+        Patients admitted to the hub per year (compared with the maximum; the
+        catchment is used when this is ``None``).
     procedures_per_year:
         Procedures the hub performs per year.
     consultants_available:
@@ -601,7 +611,8 @@ def standards_flags(
     flags: list[str] = []
     if below(catchment_patients, min_patients_per_hub):
         flags.append(FLAG_BELOW_MIN_PATIENTS)
-    if above(catchment_patients, max_patients_per_hub):
+    unit_size = admissions_per_year if admissions_per_year is not None else catchment_patients
+    if above(unit_size, max_patients_per_hub):
         flags.append(FLAG_ABOVE_MAX_PATIENTS)
     if below(procedures_per_year, min_procedures_per_hub):
         flags.append(FLAG_BELOW_MIN_PROCEDURES)
