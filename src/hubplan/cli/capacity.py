@@ -1,0 +1,429 @@
+"""Commands ``capacity`` (beds, procedures, workforce and standards flags per site) and
+``workforce`` (consultants, shortfall by site and region, training pipeline).
+
+Both take the same option arguments as ``evaluate``; the science is in
+:mod:`hubplan.capacity`, :mod:`hubplan.workforce` and :mod:`hubplan.simulation`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from hubplan.capacity import CapacityResult, capacity_table
+from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.cli.core import (
+    BYPASS_OPTION,
+    COUNTRY_OPTION,
+    DATA_OPTION,
+    DELAY_OPTION,
+    FORMAT_OPTION,
+    HELI_OPTION,
+    HUBS_OPTION,
+    OUT_OPTION,
+    PATHWAY_OPTION,
+    REGION_OPTION,
+    SERVICE_OPTION,
+    SPOKES_OPTION,
+    build_option,
+    build_service,
+    check_format,
+    load_network,
+)
+from hubplan.errors import InputError
+from hubplan.evaluate import evaluate
+
+# ----------------------------------------------------------------------------- options
+LOS_OPTION = typer.Option(None, "--los", help="Mean length of stay in days (default: the service's).")
+OCCUPANCY_OPTION = typer.Option(
+    None, "--occupancy", help="Target bed occupancy, a fraction (default: the service's, 0.85)."
+)
+REFUSAL_OPTION = typer.Option(
+    0.01, "--refusal", help="Largest acceptable probability that an arriving patient finds no bed."
+)
+PEAKING_OPTION = typer.Option(
+    1.0, "--peaking", help="Peak / mean arrival rate for bed sizing (weekly or seasonal), >= 1."
+)
+WORKFORCE_OPTION = typer.Option(
+    None, "--workforce", help="Consultants (operators) available across the network "
+    "(default: the service's, e.g. 120). `workforce` accepts it several times.",
+)
+ROTA_OPTION = typer.Option(
+    None, "--rota-minimum", help="Consultants needed for a 24/7 rota at each hub (default: the service's)."
+)
+OPERATOR_MIN_OPTION = typer.Option(
+    None, "--operator-minimum", help="Minimum procedures per operator per year (default: the service's)."
+)
+PER_CONSULTANT_OPTION = typer.Option(
+    None, "--procedures-per-consultant", help="Procedures one consultant can carry per year "
+    "(default: none, the rota minimum alone sets the number).",
+)
+PER_SESSION_OPTION = typer.Option(
+    None, "--procedures-per-session", help="Procedures per session, for sessions per week (optional)."
+)
+SHARE_OPTION = typer.Option(
+    1.0, "--procedure-share", help="Share of hub patients who have the procedure (default 1)."
+)
+TODAY_OPTION = typer.Option(None, "--workforce-today", help="Operators in post today (default: the service's).")
+TRAINEES_OPTION = typer.Option(None, "--trainees-per-year", help="New trainees a year (default: the service's).")
+TRAINING_OPTION = typer.Option(None, "--training-years", help="Length of training in years (default: the service's).")
+ATTRITION_OPTION = typer.Option(
+    0.0, "--attrition", help="Fraction of the workforce leaving each year (default 0; an assumption)."
+)
+
+
+def _evaluated(
+    service: str,
+    overrides: dict[str, Any],
+    *,
+    hubs: Optional[str],
+    spokes: Optional[str],
+    pathway: Optional[str],
+    bypass: Optional[float],
+    transfer_delay: Optional[float],
+    helicopter: Optional[float],
+    data: Optional[Path],
+    country: Optional[str],
+    region: Optional[str],
+) -> tuple[Any, Any]:
+    network = load_network(data, country, region)
+    svc = build_service(service, **overrides)
+    option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
+                          transfer_delay=transfer_delay, helicopter=helicopter)
+    return svc, evaluate(network, svc, option)
+
+
+def _num(x: Any, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)) or x is pd.NA:
+        return "-"
+    try:
+        if pd.isna(x):
+            return "-"
+    except (TypeError, ValueError):
+        pass
+    return f"{float(x):,.{digits}f}"
+
+
+def _flags_text(flags: Any) -> str:
+    return ", ".join(flags) if len(flags) else "-"
+
+
+def _write_tables(result: CapacityResult, folder: Path, stem: str) -> list[Path]:
+    sites = result.sites.copy()
+    sites["flags"] = [";".join(f) for f in sites["flags"]]
+    paths = [folder / f"{stem}_sites.csv", folder / f"{stem}_regions.csv", folder / f"{stem}.json"]
+    sites.to_csv(paths[0], index=False, float_format="%.4f")
+    result.regions.to_csv(paths[1], index=False, float_format="%.3f")
+    write_json(paths[2], result.to_json())
+    if result.pipeline is not None:
+        path = folder / f"{stem}_pipeline.csv"
+        result.pipeline.table.to_csv(path, index=False, float_format="%.3f")
+        paths.append(path)
+    return paths
+
+
+def _print_flags(sites: pd.DataFrame) -> None:
+    """Standards flags as a list under the table (for narrow terminals)."""
+    flagged = [(row.site_code, row.flags) for row in sites.itertuples(index=False) if len(row.flags)]
+    if not flagged:
+        out.print("standards flags: none")
+        return
+    out.print(f"standards flags ({len(flagged)} sites):")
+    for code, flags in flagged:
+        out.print(f"  {code}: {', '.join(flags)}", highlight=False)
+
+
+def _network_line(result: CapacityResult) -> str:
+    n = result.network
+    parts = [f"{n.hubs} hubs, {n.spokes} spokes, {n.patients_per_year:,.0f} admissions a year"]
+    if n.beds_at_target_occupancy is not None:
+        parts.append(f"beds {n.beds_at_target_occupancy:,} at target occupancy, "
+                     f"{n.beds_for_refusal:,} at the refusal target")
+    if n.consultants_needed is not None:
+        text = f"consultants needed {n.consultants_needed}"
+        if n.consultants_available is not None:
+            text += f" against {n.consultants_available:g} available: shortfall {n.shortfall:g}"
+        parts.append(text)
+    if n.workforce_today is not None and n.consultants_needed is not None:
+        if n.year_need_met == 0:
+            parts.append(f"the {n.workforce_today:g} in post today meet the need")
+        elif n.year_need_met is not None:
+            parts.append(f"from {n.workforce_today:g} today, training meets the need in year {n.year_need_met}")
+        elif result.pipeline is not None:
+            parts.append(f"from {n.workforce_today:g} today, training does not meet the need within "
+                         f"{len(result.pipeline.table) - 1} years")
+    return "; ".join(parts)
+
+
+def _print_notes(result: CapacityResult) -> None:
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}")
+
+
+# ----------------------------------------------------------------------------- capacity
+@app.command("capacity")
+def capacity_command(
+    service: str = SERVICE_OPTION,
+    hubs: Optional[str] = HUBS_OPTION,
+    spokes: Optional[str] = SPOKES_OPTION,
+    pathway: Optional[str] = PATHWAY_OPTION,
+    bypass: Optional[float] = BYPASS_OPTION,
+    transfer_delay: Optional[float] = DELAY_OPTION,
+    helicopter: Optional[float] = HELI_OPTION,
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region: Optional[str] = REGION_OPTION,
+    los: Optional[float] = LOS_OPTION,
+    occupancy: Optional[float] = OCCUPANCY_OPTION,
+    refusal: float = REFUSAL_OPTION,
+    peaking: float = PEAKING_OPTION,
+    workforce: Optional[float] = WORKFORCE_OPTION,
+    rota_minimum: Optional[int] = ROTA_OPTION,
+    operator_minimum: Optional[float] = OPERATOR_MIN_OPTION,
+    procedures_per_consultant: Optional[float] = PER_CONSULTANT_OPTION,
+    procedures_per_session: Optional[float] = PER_SESSION_OPTION,
+    procedure_share: float = SHARE_OPTION,
+    workforce_today: Optional[float] = TODAY_OPTION,
+    trainees_per_year: Optional[float] = TRAINEES_OPTION,
+    training_years: Optional[float] = TRAINING_OPTION,
+    attrition: float = ATTRITION_OPTION,
+    simulate: bool = typer.Option(
+        False, "--simulate", help="Check each hub's beds by discrete-event simulation (a few seconds)."
+    ),
+    replications: int = typer.Option(10, "--replications", help="Simulation replications per hub."),
+    seed: int = typer.Option(1, "--seed", help="Random seed for --simulate."),
+    all_sites: bool = typer.Option(False, "--all-sites", help="List spokes too in the table."),
+    fmt: str = FORMAT_OPTION,
+    out_dir: Optional[Path] = OUT_OPTION,
+) -> None:
+    """Beds, procedures, consultants and standards flags for every hub (and spoke) of an option."""
+    fmt = check_format(fmt)
+    svc, ev = _evaluated(
+        service,
+        dict(length_of_stay_days=los, occupancy_target=occupancy, workforce_available=workforce,
+             rota_minimum_consultants=rota_minimum, operator_min_procedures_per_year=operator_minimum,
+             workforce_today=workforce_today, trainees_per_year=trainees_per_year,
+             training_years=training_years),
+        hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
+        helicopter=helicopter, data=data, country=country, region=region,
+    )
+    result = capacity_table(
+        ev, svc, refusal=refusal, peaking_factor=peaking, procedure_share=procedure_share,
+        procedures_per_session=procedures_per_session,
+        procedures_per_consultant=procedures_per_consultant, attrition_per_year=attrition,
+    )
+    payload = result.to_json()
+    simulation = None
+    if simulate:
+        from hubplan.simulation import simulate_sites
+
+        hub_rows = result.sites[result.sites["role"] == "hub"]
+        with err.status(f"Simulating {len(hub_rows)} hubs x {replications} replications ..."):
+            simulation = simulate_sites(
+                hub_rows, float(hub_rows["length_of_stay_days"].iloc[0]) if len(hub_rows) else 1.0,
+                seed=seed, replications=replications,
+            )
+        payload["simulation"] = simulation.to_dict(orient="records")
+    if out_dir is not None:
+        folder = prepare_out_dir(out_dir)
+        written = _write_tables(result, folder, "capacity")
+        if simulation is not None:
+            simulation.to_csv(folder / "capacity_simulation.csv", index=False, float_format="%.4f")
+            written.append(folder / "capacity_simulation.csv")
+            write_json(folder / "capacity.json", payload)
+        err.print(f"wrote {', '.join(str(p) for p in written)}")
+    _print_notes(result)
+    if fmt == "json":
+        print_json(payload)
+        return
+    sites = result.sites
+    shown = sites if all_sites else sites[sites["role"] == "hub"]
+    shown = shown.sort_values(["role", "catchment_patients", "patients_per_year"], ascending=[True, False, False])
+    occ = result.parameters[1]["value"]
+    refusal_label = f"{refusal * 100:.3g}%"
+    table = Table(
+        title=f"{result.option}: beds at {occ:.0%} occupancy and at {refusal_label} refusal, "
+        "consultants and standards (per year)", title_justify="left",
+    )
+    wide = out.width >= 140  # site names only where they fit
+    table.add_column("site", no_wrap=True)
+    if wide:
+        table.add_column("name", max_width=24, overflow="ellipsis", no_wrap=True)
+    if all_sites:
+        table.add_column("role", no_wrap=True)
+    for col in ("catchment", "admitted", "procs", "mean\nbeds", f"beds\n{occ:.0%}",
+                f"beds\n{refusal_label}", "staff", "per\noperator"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("flags", overflow="fold", min_width=12)
+    for row in shown.itertuples(index=False):
+        hub = row.role == "hub"
+        cells = [row.site_code] + ([row.site_name] if wide else []) + ([row.role] if all_sites else [])
+        table.add_row(
+            *cells,
+            _num(row.catchment_patients) if hub else "-", _num(row.patients_per_year),
+            _num(row.procedures_per_year) if hub else "-", _num(row.mean_occupied_beds, 1),
+            _num(row.beds_at_target_occupancy), _num(row.beds_for_refusal),
+            _num(row.consultants_needed), _num(row.procedures_per_operator, 1),
+            *([_flags_text(row.flags)] if wide else []),
+        )
+    out.print(table)
+    if not wide:
+        _print_flags(shown)
+    if not all_sites and result.network.spokes:
+        spokes_only = sites[sites["role"] == "spoke"]
+        out.print(f"{len(spokes_only)} spokes (list them with --all-sites): "
+                  f"{spokes_only['beds_at_target_occupancy'].sum():,} beds at target occupancy, "
+                  f"{spokes_only['beds_for_refusal'].sum():,} at the refusal target")
+    out.print(_network_line(result))
+    if simulation is not None and len(simulation):
+        agree = int(simulation["agrees"].sum())
+        out.print(f"simulation: the analytic occupancy and refusal lie inside the 95% intervals at "
+                  f"{agree} of {len(simulation)} hubs ({replications} replications, seed {seed})")
+
+
+# ----------------------------------------------------------------------------- workforce
+@app.command("workforce")
+def workforce_command(
+    service: str = SERVICE_OPTION,
+    hubs: Optional[str] = HUBS_OPTION,
+    spokes: Optional[str] = SPOKES_OPTION,
+    pathway: Optional[str] = PATHWAY_OPTION,
+    bypass: Optional[float] = BYPASS_OPTION,
+    transfer_delay: Optional[float] = DELAY_OPTION,
+    helicopter: Optional[float] = HELI_OPTION,
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region: Optional[str] = REGION_OPTION,
+    workforce: Optional[list[float]] = WORKFORCE_OPTION,
+    rota_minimum: Optional[int] = ROTA_OPTION,
+    operator_minimum: Optional[float] = OPERATOR_MIN_OPTION,
+    procedures_per_consultant: Optional[float] = PER_CONSULTANT_OPTION,
+    procedure_share: float = SHARE_OPTION,
+    workforce_today: Optional[float] = TODAY_OPTION,
+    trainees_per_year: Optional[float] = TRAINEES_OPTION,
+    training_years: Optional[float] = TRAINING_OPTION,
+    attrition: float = ATTRITION_OPTION,
+    horizon: int = typer.Option(30, "--horizon", help="Years the training pipeline looks ahead."),
+    by: str = typer.Option("isdn", "--by", help="Region type for the shortfall table: country, ambulance_service, isdn, icb, sicbl."),
+    fmt: str = FORMAT_OPTION,
+    out_dir: Optional[Path] = OUT_OPTION,
+) -> None:
+    """Consultants needed per hub, operator volumes, shortfall by site and region, and the
+    year the training pipeline meets the need."""
+    fmt = check_format(fmt)
+    svc, ev = _evaluated(
+        service,
+        dict(rota_minimum_consultants=rota_minimum, operator_min_procedures_per_year=operator_minimum,
+             workforce_today=workforce_today, trainees_per_year=trainees_per_year,
+             training_years=training_years),
+        hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
+        helicopter=helicopter, data=data, country=country, region=region,
+    )
+    levels: list[float | None] = list(workforce) if workforce else [svc.workforce_available]
+    results = [
+        capacity_table(
+            ev, svc, workforce=level, procedure_share=procedure_share,
+            procedures_per_consultant=procedures_per_consultant, attrition_per_year=attrition,
+            horizon_years=horizon, require_workforce=True, beds=False,
+        )
+        for level in levels
+    ]
+    first = results[0]
+    columns = ["site_code", "site_name", "catchment_patients", "procedures_per_year", "consultants_needed",
+               "procedures_per_operator", "flags"]
+    hubs_frame = first.sites[first.sites["role"] == "hub"]
+    payload: dict[str, Any] = {
+        "option": first.option,
+        "service": first.service,
+        "sites": [
+            {**{c: row[c] for c in columns}, "flags": list(row["flags"])}
+            for row in hubs_frame.to_dict(orient="records")
+        ],
+        "network": dict(vars(first.network)),
+        "scenarios": [
+            {
+                "consultants_available": r.network.consultants_available,
+                "shortfall": r.network.shortfall,
+                "sites": r.sites.loc[r.sites["role"] == "hub",
+                                     ["site_code", "consultants_allocated", "shortfall", "flags"]]
+                .assign(flags=lambda f: f["flags"].map(list)).to_dict(orient="records"),
+                "regions": r.regions.to_dict(orient="records"),
+            }
+            for r in results
+        ],
+        "pipeline": None if first.pipeline is None else first.pipeline.table.to_dict(orient="records"),
+        "parameters": list(first.parameters),
+        "notes": list(first.notes),
+    }
+    if out_dir is not None:
+        folder = prepare_out_dir(out_dir)
+        written: list[Path] = []
+        for r in results:
+            label = "unknown" if r.network.consultants_available is None else f"{r.network.consultants_available:g}"
+            written += _write_tables(r, folder, f"workforce_{label}")
+        write_json(folder / "workforce.json", payload)
+        written.append(folder / "workforce.json")
+        err.print(f"wrote {', '.join(str(p) for p in written)}")
+    _print_notes(first)
+    if fmt == "json":
+        print_json(payload)
+        return
+    table = Table(title=f"{first.option}: consultants per hub", title_justify="left")
+    wide = out.width >= 120  # site names only where they fit
+    table.add_column("site", no_wrap=True)
+    if wide:
+        table.add_column("name", max_width=28, overflow="ellipsis", no_wrap=True)
+    for col in ("catchment", "procedures", "consultants", "per\noperator"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("flags", overflow="fold", min_width=12)
+    ordered = hubs_frame.sort_values("catchment_patients", ascending=False)
+    for row in ordered.itertuples(index=False):
+        table.add_row(row.site_code, *([row.site_name] if wide else []), _num(row.catchment_patients),
+                      _num(row.procedures_per_year), _num(row.consultants_needed),
+                      _num(row.procedures_per_operator, 1), *([_flags_text(row.flags)] if wide else []))
+    out.print(table)
+    if not wide:
+        _print_flags(ordered)
+    totals = Table(title="Network: consultants needed against the workforce available", title_justify="left")
+    for col in ("available", "needed", "shortfall", "hubs below rota minimum"):
+        totals.add_column(col, justify="right")
+    for r in results:
+        below = sum("below_rota_minimum" in f for f in r.sites["flags"])
+        totals.add_row(_num(r.network.consultants_available), _num(r.network.consultants_needed),
+                       _num(r.network.shortfall, 1), str(below))
+    out.print(totals)
+    for r in results:
+        if r.network.consultants_available is None or not r.network.shortfall:
+            continue
+        regions = r.regions[r.regions["region_type"] == by]
+        if regions.empty:
+            if by not in set(r.regions["region_type"]):
+                raise InputError(f"--by {by}: expected one of {', '.join(sorted(set(r.regions['region_type'])))}")
+            continue
+        view = Table(title=f"Shortfall by {by} with {r.network.consultants_available:g} available "
+                     "(shared in proportion to need)", title_justify="left")
+        for col in ("region", "hubs", "needed", "allocated", "shortfall"):
+            view.add_column(col, justify="left" if col == "region" else "right", overflow="fold")
+        for row in regions.sort_values("shortfall", ascending=False).itertuples(index=False):
+            view.add_row(str(row.region), str(row.hubs), _num(row.consultants_needed),
+                         _num(row.consultants_allocated, 1), _num(row.shortfall, 1))
+        out.print(view)
+    if first.pipeline is not None:
+        p = first.pipeline
+        last = p.year_need_met if p.year_need_met is not None else min(horizon, 10)
+        view = Table(title=f"Training pipeline: {p.workforce_today:g} today, {p.trainees_per_year:g} trainees a year, "
+                     f"{p.training_years:g}-year training, attrition {p.attrition_per_year:.0%}", title_justify="left")
+        for col in ("year", "qualified", "leavers", "workforce", "needed", "met"):
+            view.add_column(col, justify="right")
+        for row in p.table[p.table["year"] <= last].itertuples(index=False):
+            view.add_row(str(row.year), _num(row.qualified, 1), _num(row.leavers, 1), _num(row.workforce, 1),
+                         _num(row.workforce_needed), "yes" if row.need_met else "no")
+        out.print(view)
+    out.print(_network_line(first))
