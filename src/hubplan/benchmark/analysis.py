@@ -104,12 +104,12 @@ class BenchmarkResult:
         for record in self.providers.to_dict(orient="records"):
             item: dict[str, Any] = {
                 "provider": record[PROVIDER],
-                "numerator": record[NUMERATOR],
-                "denominator": record[DENOMINATOR],
+                "numerator": _whole(record[NUMERATOR]),
+                "denominator": _whole(record[DENOMINATOR]),
             }
             if self.indicator is Indicator.RATIO:
-                item["observed"] = record[NUMERATOR]
-                item["expected"] = record[DENOMINATOR]
+                item["observed"] = item["numerator"]
+                item["expected"] = item["denominator"]
             if REGION in record:
                 item["region"] = record[REGION]
             for key in ("value", "z", *LIMIT_COLUMNS, "flag", "z_adjusted", "flag_unadjusted"):
@@ -144,9 +144,18 @@ class BenchmarkResult:
         return result
 
 
+def _whole(count: float) -> int | float:
+    """A count as an int when it is a whole number (21.0 -> 21), else unchanged."""
+    return int(count) if float(count).is_integer() else float(count)
+
+
 def region_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The regional table as JSON records (the columns users need, in order)."""
-    return table[region_columns()].to_dict(orient="records")
+    records = table[region_columns()].to_dict(orient="records")
+    for record in records:
+        record[NUMERATOR] = _whole(record[NUMERATOR])
+        record[DENOMINATOR] = _whole(record[DENOMINATOR])
+    return records
 
 
 def region_columns() -> list[str]:

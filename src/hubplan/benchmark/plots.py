@@ -51,10 +51,13 @@ class FunnelData:
     x_label: str
     y_label: str
     caption: str
+    label_all: bool = False
 
     @property
     def labelled(self) -> pd.DataFrame:
-        """The points to label by name."""
+        """The points to label by name (every point when ``label_all``, else the outliers)."""
+        if self.label_all:
+            return self.points
         outliers = self.points[self.points["flag"] != Flag.IN_CONTROL.value]
         if len(outliers) > MAX_LABELS:
             outliers = outliers[outliers["flag"].str.startswith("alarm")]
@@ -134,6 +137,7 @@ def region_funnel_data(
         x_label=x_label,
         y_label=y_label,
         caption=caption,
+        label_all=len(regions.table) <= MAX_LABELS,
     )
 
 

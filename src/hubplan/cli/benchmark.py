@@ -97,6 +97,11 @@ def _number(value: float) -> str:
     return f"{value:,.4g}"
 
 
+def _count(value: float) -> str:
+    """Counts as whole numbers with thousands separators (expected counts keep 1 decimal)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def _print_tables(result: BenchmarkResult) -> None:
     d = result.dispersion
     per = result.settings.per
@@ -117,22 +122,23 @@ def _print_tables(result: BenchmarkResult) -> None:
     out.print(summary)
 
     outliers = result.outliers
-    table = Table(title=f"Outliers ({len(outliers)})")
+    adjusted = result.dispersion.applied
+    table = Table(title=f"Outliers ({len(outliers)}; limits {result.limits_description})")
     has_region = "region" in outliers.columns
-    headers = ["provider", *(["region"] if has_region else []), "numerator", "denominator", "value", "z",
-               "95% limits", "99.8% limits", "flag"]
+    headers = ["provider", *(["region"] if has_region else []), "numerator", "denominator", "value",
+               "z adjusted" if adjusted else "z", "95% limits", "flag"]
     for header in headers:
-        table.add_column(header, justify="left" if header in ("provider", "region", "flag") else "right")
+        left = header in ("provider", "region", "flag")
+        table.add_column(header, justify="left" if left else "right", overflow="fold")
     for _, row in outliers.iterrows():
         table.add_row(
             str(row["provider"]),
             *([str(row["region"])] if has_region else []),
-            _number(row["numerator"]),
-            _number(row["denominator"]),
+            _count(row["numerator"]),
+            _count(row["denominator"]),
             _number(row["value"]),
-            f"{row['z']:.2f}",
-            f"{_number(row['lower_95'])} - {_number(row['upper_95'])}",
-            f"{_number(row['lower_998'])} - {_number(row['upper_998'])}",
+            f"{row['z_adjusted']:.2f}",
+            f"{_number(row['lower_95'])}-{_number(row['upper_95'])}",
             str(row["flag"]),
         )
     out.print(table)
