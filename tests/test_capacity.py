@@ -253,3 +253,12 @@ def test_docstring_examples_run():
     result = doctest.testmod(capacity, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_docs_examples_run():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "capacity.md"
+    result = doctest.testfile(str(doc), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 8
+    assert result.failed == 0

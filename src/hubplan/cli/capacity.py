@@ -314,8 +314,7 @@ def workforce_command(
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
-    """Consultants needed per hub, operator volumes, shortfall by site and region, and the
-    year the training pipeline meets the need."""
+    """Consultants per hub, operator volumes, shortfall by region, and when training meets the need."""
     fmt = check_format(fmt)
     svc, ev = _evaluated(
         service,
