@@ -32,7 +32,7 @@ def test_evaluate_json_contract(data, tmp_path):
               "--format", "json", "--out", str(tmp_path / "o"))
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout)
-    assert set(result) == {"option", "summary", "sites", "regions"}
+    assert set(result) == {"option", "summary", "sites", "regions", "capacity"}
     s = result["summary"]
     assert s["patients"] == 15 and s["hubs"] == 1 and s["sites"] == 2
     for key in ("time_to_first", "time_to_hub"):
@@ -43,6 +43,10 @@ def test_evaluate_json_contract(data, tmp_path):
     assert s["time_to_hub"]["within"]["30"] == pytest.approx(5 / 15)
     assert {r["region"] for r in result["regions"]} == {"N", "S"}
     assert {x["site_code"] for x in result["sites"]} == {"H1", "S1"}
+    # thrombectomy preset: 3-day stays; H1 admits 5 + 0.1 x 10 transferred = 6 a year
+    hub = next(x for x in result["capacity"]["sites"] if x["site_code"] == "H1")
+    assert hub["patients_per_year"] == pytest.approx(6.0)
+    assert hub["mean_occupied_beds"] == pytest.approx(6.0 * 3 / 365)
     for name in ("evaluation_areas.csv", "evaluation_sites.csv", "evaluation_regions.csv",
                  "evaluation.json", "evaluation_access.png"):
         assert (tmp_path / "o" / name).stat().st_size > 0

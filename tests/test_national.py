@@ -85,7 +85,16 @@ def test_demo_writes_its_files(tmp_path):
     res = subprocess.run([sys.executable, "-c", "from hubplan.cli import main; main()", "demo", "--out", str(tmp_path)],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    for name in ("demo_summary.csv", "demo.json", "demo_access.png", "demo_regions.csv"):
-        assert (tmp_path / name).stat().st_size > 0
+    for name in ("demo_summary.csv", "demo.json", "demo_access.png", "demo_regions.csv",
+                 "demo_capacity_workforce120_sites.csv", "demo_capacity_workforce150.json",
+                 "benchmark_stroke_units/funnel.png", "benchmark_stroke_units/funnel.html",
+                 "benchmark_stroke_units/providers.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
     summary = pd.read_csv(tmp_path / "demo_summary.csv")
     assert len(summary) >= 3
+    # beds and workforce of today's 24 centres: 5 interventionists each for a 24/7 rota
+    capacity = pd.read_csv(tmp_path / "demo_capacity_workforce120_sites.csv")
+    hubs = capacity[capacity["role"] == "hub"]
+    assert len(hubs) == 24 and hubs["consultants_needed"].sum() == 120
+    providers = pd.read_csv(tmp_path / "benchmark_stroke_units/providers.csv")
+    assert len(providers) == 101

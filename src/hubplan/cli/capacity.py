@@ -165,6 +165,50 @@ def _print_notes(result: CapacityResult) -> None:
         err.print(f"[yellow]note:[/] {note}")
 
 
+def print_capacity(result: CapacityResult, *, refusal: float, all_sites: bool = False) -> None:
+    """Per-hub beds, procedures, consultants and flags, then the network totals."""
+    sites = result.sites
+    shown = sites if all_sites else sites[sites["role"] == "hub"]
+    shown = shown.sort_values(["role", "catchment_patients", "patients_per_year"], ascending=[True, False, False])
+    occ = result.parameters[1]["value"]
+    refusal_label = f"{refusal * 100:.3g}%"
+    table = Table(
+        title=f"{result.option}: beds at {occ:.0%} occupancy and at {refusal_label} refusal, "
+        "consultants and standards (per year)", title_justify="left",
+    )
+    wide = out.width >= 140  # site names only where they fit
+    table.add_column("site", no_wrap=True)
+    if wide:
+        table.add_column("name", max_width=24, overflow="ellipsis", no_wrap=True)
+    if all_sites:
+        table.add_column("role", no_wrap=True)
+    for col in ("catchment", "admitted", "procs", "mean\nbeds", f"beds\n{occ:.0%}",
+                f"beds\n{refusal_label}", "staff", "per\noperator"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("flags", overflow="fold", min_width=12)
+    for row in shown.itertuples(index=False):
+        hub = row.role == "hub"
+        cells = [row.site_code] + ([row.site_name] if wide else []) + ([row.role] if all_sites else [])
+        table.add_row(
+            *cells,
+            _num(row.catchment_patients) if hub else "-", _num(row.patients_per_year),
+            _num(row.procedures_per_year) if hub else "-", _num(row.mean_occupied_beds, 1),
+            _num(row.beds_at_target_occupancy), _num(row.beds_for_refusal),
+            _num(row.consultants_needed), _num(row.procedures_per_operator, 1),
+            *([_flags_text(row.flags)] if wide else []),
+        )
+    out.print(table)
+    if not wide:
+        _print_flags(shown)
+    if not all_sites and result.network.spokes:
+        spokes_only = sites[sites["role"] == "spoke"]
+        out.print(f"{len(spokes_only)} spokes (list them with --all-sites): "
+                  f"{spokes_only['beds_at_target_occupancy'].sum():,} beds at target occupancy, "
+                  f"{spokes_only['beds_for_refusal'].sum():,} at the refusal target")
+    out.print(_network_line(result))
+
+
 # ----------------------------------------------------------------------------- capacity
 @app.command("capacity")
 def capacity_command(
@@ -241,46 +285,7 @@ def capacity_command(
     if fmt == "json":
         print_json(payload)
         return
-    sites = result.sites
-    shown = sites if all_sites else sites[sites["role"] == "hub"]
-    shown = shown.sort_values(["role", "catchment_patients", "patients_per_year"], ascending=[True, False, False])
-    occ = result.parameters[1]["value"]
-    refusal_label = f"{refusal * 100:.3g}%"
-    table = Table(
-        title=f"{result.option}: beds at {occ:.0%} occupancy and at {refusal_label} refusal, "
-        "consultants and standards (per year)", title_justify="left",
-    )
-    wide = out.width >= 140  # site names only where they fit
-    table.add_column("site", no_wrap=True)
-    if wide:
-        table.add_column("name", max_width=24, overflow="ellipsis", no_wrap=True)
-    if all_sites:
-        table.add_column("role", no_wrap=True)
-    for col in ("catchment", "admitted", "procs", "mean\nbeds", f"beds\n{occ:.0%}",
-                f"beds\n{refusal_label}", "staff", "per\noperator"):
-        table.add_column(col, justify="right", no_wrap=True)
-    if wide:
-        table.add_column("flags", overflow="fold", min_width=12)
-    for row in shown.itertuples(index=False):
-        hub = row.role == "hub"
-        cells = [row.site_code] + ([row.site_name] if wide else []) + ([row.role] if all_sites else [])
-        table.add_row(
-            *cells,
-            _num(row.catchment_patients) if hub else "-", _num(row.patients_per_year),
-            _num(row.procedures_per_year) if hub else "-", _num(row.mean_occupied_beds, 1),
-            _num(row.beds_at_target_occupancy), _num(row.beds_for_refusal),
-            _num(row.consultants_needed), _num(row.procedures_per_operator, 1),
-            *([_flags_text(row.flags)] if wide else []),
-        )
-    out.print(table)
-    if not wide:
-        _print_flags(shown)
-    if not all_sites and result.network.spokes:
-        spokes_only = sites[sites["role"] == "spoke"]
-        out.print(f"{len(spokes_only)} spokes (list them with --all-sites): "
-                  f"{spokes_only['beds_at_target_occupancy'].sum():,} beds at target occupancy, "
-                  f"{spokes_only['beds_for_refusal'].sum():,} at the refusal target")
-    out.print(_network_line(result))
+    print_capacity(result, refusal=refusal, all_sites=all_sites)
     if simulation is not None and len(simulation):
         agree = int(simulation["agrees"].sum())
         out.print(f"simulation: the analytic occupancy and refusal lie inside the 95% intervals at "

@@ -176,6 +176,16 @@ def build_option(
     )
 
 
+def capacity_or_note(ev: Evaluation, service: Service, workforce: float | None = None) -> Any:
+    """Beds and workforce for an evaluation, or the reason they cannot be given (a str)."""
+    from hubplan.capacity import capacity_table
+
+    try:
+        return capacity_table(ev, service, workforce=workforce)
+    except InputError as exc:
+        return str(exc)
+
+
 def check_format(fmt: str) -> str:
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
@@ -369,6 +379,8 @@ def evaluate_command(
                           transfer_delay=transfer_delay, helicopter=helicopter)
     ev = evaluate(network, svc, option)
     result = ev.to_json(by)
+    capacity = capacity_or_note(ev, svc)
+    result["capacity"] = capacity.to_json() if not isinstance(capacity, str) else {"unavailable": capacity}
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
         written = write_evaluation(ev, folder, "evaluation", by)
@@ -378,7 +390,13 @@ def evaluate_command(
         print_json(result)
         return
     out.print(summary_table([ev], title=f"{svc.title or svc.name} on {network.source}"))
-    out.print(hubs_table(ev))
+    if isinstance(capacity, str):
+        out.print(hubs_table(ev))
+        err.print(f"[yellow]note:[/] beds and workforce not shown: {capacity}")
+    else:
+        from hubplan.cli.capacity import print_capacity
+
+        print_capacity(capacity, refusal=0.01)
     worst = ev.regions(by).sort_values("time_to_hub_mean", ascending=False).head(10)
     view = Table(title=f"Longest mean time to hub by {by} (top 10)", title_justify="left")
     for col in ("region", "patients", "mean", "p90"):
@@ -472,6 +490,43 @@ def demo_options(network: Network, service: Service) -> list[Option]:
     ]
 
 
+def demo_benchmark(network: Network, folder: Path) -> str:
+    """Benchmark today's stroke units on the share of their catchment within 30 minutes.
+
+    Each IVT unit's catchment (patients whose nearest unit it is) is rounded to whole
+    admissions; the numerator is those living within 30 minutes by road. A funnel plot
+    with additive overdispersion shows which units serve unusually remote catchments.
+    """
+    from hubplan.benchmark import benchmark
+    from hubplan.benchmark.io import write_outputs
+
+    service = Service.preset("hyperacute_stroke")
+    ev = evaluate(network, service, Option.from_capability(network, "ivt", name="today's stroke units"))
+    within = ev.patients_per_year * (ev.routes.time_to_hub <= 30 + 1e-4)
+    codes = network.site_codes
+    near = np.bincount(ev.routes.hub_site, weights=within, minlength=network.n_sites)
+    total = np.bincount(ev.routes.hub_site, weights=ev.patients_per_year, minlength=network.n_sites)
+    units = ev.hub_positions
+    frame = pd.DataFrame({
+        "provider": [codes[i] for i in units],
+        "numerator": np.round(near[units]).astype(int),
+        "denominator": np.round(total[units]).astype(int),
+        "region": network.sites["isdn"].to_numpy()[units],
+    })
+    frame = frame[frame["denominator"] > 0]
+    result = benchmark(frame, indicator="proportion", overdispersion="additive",
+                       source="demo: stroke-unit catchments")
+    sub = folder / "benchmark_stroke_units"
+    write_outputs(result, sub, title="Stroke units: share of catchment admissions within 30 minutes",
+                  value_label="share within 30 min")
+    flags = result.providers["flag"].value_counts()
+    small = int((frame["denominator"] < 600).sum())
+    return (f"Benchmark of {len(frame)} stroke units (share of catchment within 30 min, funnel with additive "
+            f"overdispersion, target {result.target:.1%}): {int(flags.get('alarm_low', 0))} alarm low, "
+            f"{int(flags.get('alert_low', 0))} alert low; {small} units have catchments under 600 admissions "
+            f"a year; files in {sub}/")
+
+
 @app.command()
 def demo(
     out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results."),
@@ -491,6 +546,22 @@ def demo(
     )
     out.print(summary_table(evaluations, title="Time to first hospital and to a thrombectomy centre"))
     out.print(comparison_table(comparisons))
+    from hubplan.cli.capacity import _write_tables, print_capacity
+
+    capacity_files: list[Path] = []
+    for workforce in (120, 150):
+        result = capacity_or_note(evaluations[1], service, workforce=workforce)
+        if isinstance(result, str):
+            err.print(f"[yellow]note:[/] {result}")
+            continue
+        if workforce == 120:
+            print_capacity(result, refusal=0.01)
+        else:
+            from hubplan.cli.capacity import _network_line
+
+            out.print(_network_line(result))
+        capacity_files += _write_tables(result, folder, f"demo_capacity_workforce{workforce}")
+    benchmark_note = demo_benchmark(network, folder)
     by_region = []
     for ev in evaluations:
         frame = ev.regions(by)[["region", "patients", "time_to_hub_mean", "time_to_hub_p90"]].copy()
@@ -521,5 +592,7 @@ def demo(
         "data_notes": list(network.notes),
     })
     plot_access_curves(evaluations, folder / "demo_access.png", "England: time to a thrombectomy centre")
+    written += capacity_files
+    out.print(benchmark_note)
     out.print(f"\nWrote {len(written) + 4} files to [bold]{folder}/[/] (summary CSV/JSON, per-option areas, sites "
-              f"and regions, and demo_access.png)")
+              f"and regions, beds and workforce, and demo_access.png)")
