@@ -119,24 +119,31 @@ def _latlon(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
     return nan, nan
 
 
-def read_areas(path: Path) -> pd.DataFrame:
-    """``areas.csv`` as an areas table (see module docstring)."""
-    name = path.name
-    frame = _read(path)
-    _require(frame, name, ("area_code",))
-    codes = _codes(frame, name, "area_code")
+def _base_table(frame: pd.DataFrame, name: str, kind: str) -> pd.DataFrame:
+    """Code index, name, location and regions shared by areas.csv and sites.csv."""
+    code_col, name_col = f"{kind}_code", f"{kind}_name"
+    _require(frame, name, (code_col,))
+    codes = _codes(frame, name, code_col)
     lat, lon = _latlon(frame, name)
     table = pd.DataFrame(
         {
-            "area_name": frame["area_name"].to_numpy(dtype=object) if "area_name" in frame else codes,
+            name_col: frame[name_col].to_numpy(dtype=object) if name_col in frame else codes,
             "latitude": lat,
             "longitude": lon,
         },
-        index=pd.Index(codes, name="area_code"),
+        index=pd.Index(codes, name=code_col),
     )
     for col in REGION_TYPES:
         if col in frame.columns:
             table[col] = frame[col].replace("", None).to_numpy(dtype=object)
+    return table
+
+
+def read_areas(path: Path) -> pd.DataFrame:
+    """``areas.csv`` as an areas table (see module docstring)."""
+    name = path.name
+    frame = _read(path)
+    table = _base_table(frame, name, "area")
     demand_columns = [c for c in frame.columns if c not in AREA_FIXED]
     if not demand_columns:
         raise InputError(
@@ -153,20 +160,7 @@ def read_sites(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """``sites.csv`` as a sites table and its capability names."""
     name = path.name
     frame = _read(path)
-    _require(frame, name, ("site_code",))
-    codes = _codes(frame, name, "site_code")
-    lat, lon = _latlon(frame, name)
-    table = pd.DataFrame(
-        {
-            "site_name": frame["site_name"].to_numpy(dtype=object) if "site_name" in frame else codes,
-            "latitude": lat,
-            "longitude": lon,
-        },
-        index=pd.Index(codes, name="site_code"),
-    )
-    for col in REGION_TYPES:
-        if col in frame.columns:
-            table[col] = frame[col].replace("", None).to_numpy(dtype=object)
+    table = _base_table(frame, name, "site")
     capabilities = [c for c in frame.columns if c not in SITE_FIXED]
     for col in capabilities:
         words = frame[col].str.lower()
