@@ -10,3 +10,4 @@ from hubplan.cli import core  # noqa: F401,E402  (sites, evaluate, compare, demo
 __all__ = ["app", "main"]
 from hubplan.cli import benchmark  # noqa: F401,E402
 from hubplan.cli import capacity  # noqa: F401,E402
+from hubplan.cli import optimise  # noqa: F401,E402

@@ -97,6 +97,29 @@ class Instance:
 def reduce_problem(problem: SiteSelectionProblem, objective: Objective | None = None) -> Instance:
     """The reduced instance of a problem (see the module docstring)."""
     objective = objective or problem.objective
+    key = (objective is Objective.P_MEDIAN, problem.max_minutes)
+    if key not in problem._reduced:
+        problem._reduced.clear()
+        problem._reduced[key] = _reduce_costs(problem, objective)
+    unique, merged, offset, total = problem._reduced[key]
+    keep = np.zeros(problem.n_candidates, dtype=bool)
+    keep[problem.keep_positions] = True
+    return Instance(
+        cost=unique,
+        demand=merged,
+        offset=offset,
+        keep=keep,
+        k=problem.k,
+        objective=objective,
+        threshold_minutes=problem.threshold_minutes,
+        min_patients=problem.min_patients_per_hub,
+        max_patients=problem.max_patients_per_hub,
+        total_demand=total,
+        n_original_clients=problem.n_clients,
+    )
+
+
+def _reduce_costs(problem: SiteSelectionProblem, objective: Objective) -> tuple[np.ndarray, np.ndarray, float, float]:
     served = problem.demand > 0
     cost = problem.cost_minutes[served].copy()
     demand = problem.demand[served]
@@ -113,18 +136,6 @@ def reduce_problem(problem: SiteSelectionProblem, objective: Objective | None = 
         merged = np.bincount(inverse.reshape(-1), weights=demand, minlength=len(unique))
     else:
         unique, merged = cost, demand
-    keep = np.zeros(problem.n_candidates, dtype=bool)
-    keep[problem.keep_positions] = True
-    return Instance(
-        cost=np.ascontiguousarray(unique),
-        demand=merged,
-        offset=offset,
-        keep=keep,
-        k=problem.k,
-        objective=objective,
-        threshold_minutes=problem.threshold_minutes,
-        min_patients=problem.min_patients_per_hub,
-        max_patients=problem.max_patients_per_hub,
-        total_demand=float(demand.sum()),
-        n_original_clients=problem.n_clients,
-    )
+    unique = np.ascontiguousarray(unique)
+    unique.setflags(write=False)
+    return unique, merged, offset, float(demand.sum())

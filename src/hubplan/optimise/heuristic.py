@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from hubplan.optimise._instance import Instance
 from hubplan.optimise.problem import TIE_TOLERANCE_MINUTES, Objective
@@ -71,17 +72,28 @@ class _State:
         sub = loss[:, idx]
         n = loss.shape[0]
         if len(idx) >= 2:
-            part = np.argsort(sub, axis=1, kind="stable")[:, :2]
-            self.f1 = idx[part[:, 0]]
-            self.f2 = idx[part[:, 1]]
             rows = np.arange(n)
-            self.d1 = sub[rows, part[:, 0]]
-            self.d2 = sub[rows, part[:, 1]]
+            first = np.argmin(sub, axis=1)  # first of equal minima = lower index
+            self.d1 = sub[rows, first]
+            sub[rows, first] = np.inf
+            second = np.argmin(sub, axis=1)
+            self.d2 = sub[rows, second]
+            self.f1 = idx[first]
+            self.f2 = idx[second]
         else:
             self.f1 = np.full(n, idx[0] if len(idx) else -1, dtype=np.intp)
             self.d1 = sub[:, 0] if len(idx) else np.full(n, np.inf)
             self.f2 = np.full(n, -1, dtype=np.intp)
             self.d2 = np.full(n, np.inf)
+
+
+def _group_sum(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of the rows of ``values`` per group, as a sparse one-hot product."""
+    ok = groups >= 0
+    onehot = sp.csr_matrix(
+        (np.ones(int(ok.sum())), (groups[ok], np.flatnonzero(ok))), shape=(n_groups, len(groups))
+    )
+    return np.asarray(onehot @ values)
 
 
 def _group_reduce(values: np.ndarray, groups: np.ndarray, n_groups: int, how: str) -> np.ndarray:
@@ -166,10 +178,14 @@ class _Search:
         m, w, L = self.m, self.w, self.loss
         st = _State(L, open_mask)
         d1, d2 = st.d1, st.d2
-        min1 = np.minimum(d1[:, None], L)
-        min2 = np.minimum(d2[:, None], L)
-        gain = w @ (min1 - d1[:, None])  # per a
-        loss_r = _group_reduce(w[:, None] * (min2 - min1), st.f1, m, "sum")  # [r, a]
+        gain = w @ np.minimum(d1[:, None], L) - float(np.dot(w, d1))  # per a
+        # losing r: its clients move to min(d2, c_ia) instead of min(d1, c_ia); that
+        # differs from zero only where c_ia > d1
+        extra = np.minimum(d2[:, None], L)
+        extra -= d1[:, None]
+        np.maximum(extra, 0.0, out=extra)
+        extra *= w[:, None]
+        loss_r = _group_sum(extra, st.f1, m)  # [r, a]
         total = key[2] if self.centre else key[1]
         new_sum = total + gain[:, None] + loss_r.T  # [a, r]
         allowed = (~open_mask)[:, None] & (open_mask & ~self.inst.keep)[None, :]

@@ -128,10 +128,12 @@ class SiteSelectionProblem:
     transfer_delay_minutes: float | None = None
     description: str = ""
     client_codes: tuple[str, ...] | None = field(default=None, repr=False)
+    #: Reduced cost matrices shared by copies that differ only in k or constraints.
+    _reduced: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        cost = np.array(self.cost_minutes, dtype=np.float64)
-        demand = np.array(self.demand, dtype=np.float64).reshape(-1)
+        cost = _frozen_copy(self.cost_minutes)
+        demand = _frozen_copy(self.demand).reshape(-1)
         if cost.ndim != 2:
             raise InputError(f"cost_minutes must be a 2-D matrix, got shape {cost.shape}")
         if cost.shape[0] != demand.shape[0]:
@@ -207,11 +209,12 @@ class SiteSelectionProblem:
 
     def with_k(self, k: int) -> "SiteSelectionProblem":
         """The same problem with another number of hubs."""
-        return replace(self, k=int(k))
+        return self.with_changes(k=int(k))
 
     def with_changes(self, **changes: object) -> "SiteSelectionProblem":
         """The same problem with fields changed (e.g. ``min_patients_per_hub=1500``)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        shared = not ({"cost_minutes", "demand"} & set(changes))
+        return replace(self, _reduced=self._reduced if shared else {}, **changes)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ evaluation
     def assignment(self, open_positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -565,6 +568,13 @@ class SiteSelectionProblem:
             description=how,
             client_codes=tuple(network.areas.index[served]),
         )
+
+
+def _frozen_copy(values: object) -> np.ndarray:
+    """A read-only float64 array: our own read-only arrays are shared, others copied."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and not values.flags.writeable:
+        return values
+    return np.array(values, dtype=np.float64)
 
 
 def _transfer_cost(

@@ -1,0 +1,376 @@
+"""``hubplan optimise`` and ``hubplan sweep``: optimal hub sites, k-sweeps and trade-offs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.cli.core import (
+    BY_OPTION,
+    DATA_OPTION,
+    DELAY_OPTION,
+    FORMAT_OPTION,
+    OUT_OPTION,
+    PATHWAY_OPTION,
+    REGION_OPTION,
+    SERVICE_OPTION,
+    SPOKES_OPTION,
+    build_service,
+    check_format,
+    hubs_table,
+    load_network,
+    parse_sites,
+    plot_access_curves,
+    summary_table,
+    write_evaluation,
+)
+from hubplan.errors import InputError
+from hubplan.network import Network
+from hubplan.options import Pathway
+from hubplan.services import Service
+
+COUNTRY_OPTION = typer.Option(None, "--country", help="Restrict to a country, e.g. England.")
+OBJECTIVE_OPTION = typer.Option(
+    "p-median", "--objective",
+    help="p-median (shortest mean time to hub), coverage (most patients within --threshold) "
+    "or p-centre (shortest longest time).",
+)
+THRESHOLD_OPTION = typer.Option(None, "--threshold", help="Coverage threshold in minutes (default 45).")
+KEEP_OPTION = typer.Option(
+    None, "--keep", help="Sites that must be hubs: codes, a capability (thrombectomy = today's "
+    "centres) or a file of codes.",
+)
+EXCLUDE_OPTION = typer.Option(None, "--exclude", help="Sites that cannot be hubs: codes, a capability or a file.")
+CANDIDATES_OPTION = typer.Option(
+    None, "--candidates", help="Only these sites may be hubs (codes, capability or file). Default: "
+    "every site (direct) or every hub-or-spoke site (treat_and_transfer).",
+)
+MIN_OPTION = typer.Option(
+    None, "--min-patients", help="Each hub's catchment at least this many patients a year, or "
+    "'service' for the service's value (thrombectomy: 1,500 admissions).",
+)
+MAX_OPTION = typer.Option(
+    None, "--max-patients", help="Each hub's catchment at most this many patients a year, or "
+    "'service' for the service's value.",
+)
+MAX_MINUTES_OPTION = typer.Option(None, "--max-minutes", help="Nobody further than this many minutes from the hub.")
+WORKFORCE_OPTION = typer.Option(
+    None, "--workforce", help="Consultants available (a number, or 'service'); with the rota "
+    "minimum per hub this caps k (thrombectomy: 120 / 5 = 24).",
+)
+PER_HUB_OPTION = typer.Option(None, "--per-hub", help="Consultants each hub needs (default: the service's rota minimum).")
+METHOD_OPTION = typer.Option("exact", "--method", help="exact (HiGHS, proves optimality) or heuristic.")
+TIME_LIMIT_OPTION = typer.Option(300.0, "--time-limit", help="Seconds for the exact method; then the best found and its proven gap.")
+SEED_OPTION = typer.Option(0, "--seed", help="Seed of the heuristic's random restarts.")
+RESTARTS_OPTION = typer.Option(0, "--restarts", help="Random restarts of the heuristic.")
+BYPASS_OPTION = typer.Option(
+    None, "--bypass", help="Not supported when optimising (who goes to a spoke would depend on the "
+    "hubs chosen): optimise without bypass, then `hubplan evaluate` the result with --bypass.",
+)
+
+
+def _volume(value: Optional[str], service: Service, name: str, flag: str) -> float | None:
+    if value is None:
+        return None
+    if value.strip().lower() == "service":
+        v = getattr(service, name)
+        if v is None:
+            raise InputError(f"{flag} service: service {service.name!r} has no {name.replace('_', ' ')}")
+        return float(v)
+    try:
+        return float(value.replace(",", ""))
+    except ValueError:
+        raise InputError(f"{flag} {value!r}: expected a number of patients per year or 'service'") from None
+
+
+def _workforce(value: Optional[str], service: Service) -> int | None:
+    if value is None:
+        return None
+    if value.strip().lower() == "service":
+        if service.workforce_available is None:
+            raise InputError(f"--workforce service: service {service.name!r} has no workforce available")
+        return int(service.workforce_available)
+    try:
+        return int(float(value))
+    except ValueError:
+        raise InputError(f"--workforce {value!r}: expected a number of consultants or 'service'") from None
+
+
+def build_problem(
+    network: Network,
+    svc: Service,
+    *,
+    k: int,
+    objective: str,
+    threshold: Optional[float],
+    pathway: Optional[str],
+    spokes: Optional[str],
+    transfer_delay: Optional[float],
+    bypass: Optional[float],
+    keep: Optional[str],
+    exclude: Optional[str],
+    candidates: Optional[str],
+    min_patients: Optional[str],
+    max_patients: Optional[str],
+    max_minutes: Optional[float],
+    workforce: Optional[str],
+    per_hub: Optional[int],
+) -> Any:
+    """A :class:`SiteSelectionProblem` from command-line values."""
+    from hubplan.optimise import SiteSelectionProblem
+
+    if bypass:
+        raise InputError(
+            "--bypass: optimising with a bypass is not supported (who goes to a spoke would depend on the "
+            "hubs chosen); optimise without it, then evaluate the result with `hubplan evaluate --bypass`"
+        )
+    path = Pathway.parse(pathway or svc.pathway)
+    spoke_codes: Any = None
+    if path is Pathway.TREAT_AND_TRANSFER:
+        if spokes is None:
+            cap = svc.spoke_capability
+            spokes = cap if cap and cap in network.capabilities else "rest"
+        spoke_codes = parse_sites(network, spokes, "spokes", [])
+    elif spokes is not None:
+        raise InputError("--spokes is only used with --pathway treat_and_transfer")
+    return SiteSelectionProblem.from_network(
+        network, svc, k=k, objective=objective, threshold_minutes=threshold, pathway=path,
+        spokes=spoke_codes,
+        candidates=parse_sites(network, candidates, "candidates") if candidates else None,
+        keep=parse_sites(network, keep, "keep") if keep else None,
+        exclude=parse_sites(network, exclude, "exclude") if exclude else None,
+        min_patients_per_hub=_volume(min_patients, svc, "min_patients_per_hub", "--min-patients"),
+        max_patients_per_hub=_volume(max_patients, svc, "max_patients_per_hub", "--max-patients"),
+        max_minutes=max_minutes,
+        workforce_available=_workforce(workforce, svc),
+        consultants_per_hub=per_hub,
+        transfer_delay_minutes=transfer_delay,
+    )
+
+
+class _Progress:
+    """Progress lines on stderr under a spinner."""
+
+    def __init__(self, title: str) -> None:
+        self.status = err.status(title)
+
+    def __enter__(self) -> "_Progress":
+        self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.status.__exit__(*exc)
+
+    def __call__(self, message: str) -> None:
+        err.print(f"  {escape(message)}", highlight=False, style="dim")
+
+
+def _solution_table(solution: Any, problem: Any) -> Table:
+    table = Table(title="Solution", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    unit = "share within" if solution.objective_name == "coverage" else "minutes"
+
+    def fmt(x: float) -> str:
+        if x != x:
+            return "-"
+        return f"{100 * x:.2f}%" if solution.objective_name == "coverage" else f"{x:.3f}"
+
+    table.add_row("problem", problem.description)
+    table.add_row("objective", f"{solution.objective_name} ({unit}): {fmt(solution.objective)}")
+    table.add_row("proven bound", fmt(solution.bound))
+    table.add_row("gap", "-" if solution.gap != solution.gap else f"{100 * solution.gap:.4f}%")
+    table.add_row("status", solution.status)
+    table.add_row("method", f"{solution.method}, {solution.seconds:.1f} s")
+    table.add_row("hubs", f"{len(solution.sites)}: {', '.join(solution.sites)}")
+    return table
+
+
+@app.command("optimise")
+def optimise_command(
+    k: int = typer.Option(..., "--k", help="Number of hubs (kept sites included)."),
+    service: str = SERVICE_OPTION,
+    objective: str = OBJECTIVE_OPTION,
+    threshold: Optional[float] = THRESHOLD_OPTION,
+    keep: Optional[str] = KEEP_OPTION,
+    exclude: Optional[str] = EXCLUDE_OPTION,
+    candidates: Optional[str] = CANDIDATES_OPTION,
+    min_patients: Optional[str] = MIN_OPTION,
+    max_patients: Optional[str] = MAX_OPTION,
+    max_minutes: Optional[float] = MAX_MINUTES_OPTION,
+    workforce: Optional[str] = WORKFORCE_OPTION,
+    per_hub: Optional[int] = PER_HUB_OPTION,
+    pathway: Optional[str] = PATHWAY_OPTION,
+    spokes: Optional[str] = SPOKES_OPTION,
+    transfer_delay: Optional[float] = DELAY_OPTION,
+    bypass: Optional[float] = BYPASS_OPTION,
+    method: str = METHOD_OPTION,
+    time_limit: float = TIME_LIMIT_OPTION,
+    seed: int = SEED_OPTION,
+    restarts: int = RESTARTS_OPTION,
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region: Optional[str] = REGION_OPTION,
+    by: str = BY_OPTION,
+    fmt: str = FORMAT_OPTION,
+    out_dir: Optional[Path] = OUT_OPTION,
+) -> None:
+    """Choose the best k hub sites (exact with a proven gap, or heuristic) and evaluate them."""
+    from hubplan.evaluate import evaluate
+    from hubplan.optimise import solve
+
+    fmt = check_format(fmt)
+    network = load_network(data, country, region)
+    svc = build_service(service)
+    problem = build_problem(
+        network, svc, k=k, objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
+        transfer_delay=transfer_delay, bypass=bypass, keep=keep, exclude=exclude, candidates=candidates,
+        min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
+        workforce=workforce, per_hub=per_hub,
+    )
+    with _Progress(f"Optimising {k} hubs ({problem.objective.value}, {method}) ...") as progress:
+        solution = solve(problem, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
+                         progress=progress)
+    option = problem.option(solution.sites, name=f"optimal {k} hubs ({problem.objective.value})")
+    ev = evaluate(network, svc, option)
+    result = {"solution": solution.to_json(), "evaluation": ev.to_json(by)}
+    result["solution"]["problem"] = problem.description
+    if out_dir is not None:
+        folder = prepare_out_dir(out_dir)
+        written = write_evaluation(ev, folder, "evaluation", by)
+        sites_csv = folder / "optimise_sites.csv"
+        hub_rows = ev.sites.loc[list(solution.sites)]
+        hub_rows.to_csv(sites_csv, float_format="%.3f")
+        write_json(folder / "optimise.json", result)
+        written += [sites_csv, folder / "optimise.json",
+                    plot_access_curves([ev], folder / "optimise_access.png", option.name)]
+        err.print(f"wrote {', '.join(str(p) for p in written)}")
+    if fmt == "json":
+        print_json(result)
+        return
+    out.print(_solution_table(solution, problem))
+    out.print(summary_table([ev], title=f"{svc.title or svc.name} on {network.source}"))
+    out.print(hubs_table(ev))
+
+
+def parse_ks(text: str) -> list[int]:
+    """``"1..60"``, ``"1-60"``, ``"10,20,30"`` or ``"20..40:5"`` (step) as a list of k."""
+    ks: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)\s*(?:\.\.|-)\s*(\d+)(?::(\d+))?", part)
+        if m:
+            a, b, step = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+            if a > b or step < 1:
+                raise InputError(f"--k {text!r}: a range must go up, e.g. 1..60")
+            ks.extend(range(a, b + 1, step))
+        elif part.isdigit():
+            ks.append(int(part))
+        else:
+            raise InputError(f"--k {text!r}: expected e.g. 1..60, 10,20,30 or 20..40:5")
+    if not ks or min(ks) < 1:
+        raise InputError(f"--k {text!r}: give at least one k >= 1")
+    return sorted(set(ks))
+
+
+@app.command("sweep")
+def sweep_command(
+    k: str = typer.Option("1..60", "--k", help="Values of k: 1..60, 10,20,30 or 20..40:5."),
+    service: str = SERVICE_OPTION,
+    objective: str = OBJECTIVE_OPTION,
+    threshold: Optional[float] = THRESHOLD_OPTION,
+    keep: Optional[str] = KEEP_OPTION,
+    exclude: Optional[str] = EXCLUDE_OPTION,
+    candidates: Optional[str] = CANDIDATES_OPTION,
+    min_patients: Optional[str] = MIN_OPTION,
+    max_patients: Optional[str] = MAX_OPTION,
+    max_minutes: Optional[float] = MAX_MINUTES_OPTION,
+    pathway: Optional[str] = PATHWAY_OPTION,
+    spokes: Optional[str] = SPOKES_OPTION,
+    transfer_delay: Optional[float] = DELAY_OPTION,
+    method: str = typer.Option("heuristic", "--method", help="heuristic (fast) or exact (proven, slower)."),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds per exact solve."),
+    seed: int = SEED_OPTION,
+    pareto_grid: Optional[str] = typer.Option(
+        None, "--pareto", help="Also trace mean time against the smallest hub: minimum patients per hub "
+        "to try, e.g. 0,500,1000,1500,2000 (solved exactly for each k of --pareto-k).",
+    ),
+    pareto_k: Optional[str] = typer.Option(None, "--pareto-k", help="k values for --pareto (default: 24,30)."),
+    html: bool = typer.Option(False, "--html", help="With --out, also write an interactive sweep.html."),
+    data: Optional[Path] = DATA_OPTION,
+    country: Optional[str] = COUNTRY_OPTION,
+    region: Optional[str] = REGION_OPTION,
+    fmt: str = FORMAT_OPTION,
+    out_dir: Optional[Path] = OUT_OPTION,
+) -> None:
+    """For each k: the best sites and what they do (mean, p90, shares within, smallest and largest hub)."""
+    from hubplan.optimise import pareto, plot_pareto, plot_sweep, sweep
+    from hubplan.optimise.sweep import sweep_html
+
+    fmt = check_format(fmt)
+    ks = parse_ks(k)
+    network = load_network(data, country, region)
+    svc = build_service(service)
+    problem = build_problem(
+        network, svc, k=ks[-1], objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
+        transfer_delay=transfer_delay, bypass=None, keep=keep, exclude=exclude, candidates=candidates,
+        min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
+        workforce=None, per_hub=None,
+    )
+    with _Progress(f"Sweeping k = {ks[0]}..{ks[-1]} ({problem.objective.value}, {method}) ...") as progress:
+        table = sweep(problem, ks, method=method, network=network, service=svc, time_limit=time_limit,
+                      seed=seed, progress=progress)
+        front = None
+        if pareto_grid is not None:
+            grid = [float(x.replace("_", "")) for x in pareto_grid.split(",") if x.strip()]
+            pks = parse_ks(pareto_k) if pareto_k else [x for x in (24, 30) if x <= problem.n_candidates]
+            front = pareto(problem, grid, ks=pks, time_limit=time_limit, seed=seed, progress=progress)
+    result: dict[str, Any] = {"problem": problem.description, "objective": problem.objective.value,
+                              "sweep": table.to_dict(orient="records")}
+    if front is not None:
+        result["pareto"] = front.to_dict(orient="records")
+    if out_dir is not None:
+        folder = prepare_out_dir(out_dir)
+        written = [folder / "sweep.csv", folder / "sweep.json", folder / "sweep.png"]
+        table.to_csv(written[0], index=False, float_format="%.4f")
+        write_json(written[1], result)
+        plot_sweep(table, written[2], title=f"{svc.title or svc.name}: {problem.objective.value} by number of hubs")
+        if html:
+            written.append(sweep_html(table, folder / "sweep.html"))
+        if front is not None and not front.empty:
+            front.to_csv(folder / "pareto.csv", index=False, float_format="%.4f")
+            written += [folder / "pareto.csv", plot_pareto(front, folder / "pareto.png")]
+        err.print(f"wrote {', '.join(str(p) for p in written)}")
+    if fmt == "json":
+        print_json(result)
+        return
+    view = Table(title=f"Sweep: {problem.description}", title_justify="left")
+    cols = ["k", "objective", "mean", "p90"] + [c.replace("within_", "≤") for c in table.columns if c.startswith("within_")]
+    cols += ["smallest hub", "largest hub", "status"]
+    for c in cols:
+        view.add_column(c, justify="right")
+    for row in table.to_dict(orient="records"):
+        if row.get("status") == "infeasible":
+            view.add_row(str(row["k"]), *["-"] * (len(cols) - 2), "infeasible")
+            continue
+        shares = [f"{100 * row[c]:.1f}%" for c in table.columns if c.startswith("within_")]
+        view.add_row(str(row["k"]), f"{row['objective']:.4g}", f"{row['mean_minutes']:.1f}", f"{row['p90_minutes']:.1f}",
+                     *shares, f"{row['smallest_hub_patients']:,.0f}", f"{row['largest_hub_patients']:,.0f}",
+                     str(row["status"]))
+    out.print(view)
+    if front is not None and not front.empty:
+        pv = Table(title="Pareto set: mean minutes against the smallest hub", title_justify="left")
+        for c in ("k", "min patients", "mean", "smallest hub", "status"):
+            pv.add_column(c, justify="right")
+        for row in front[front["pareto"]].sort_values("smallest_hub_patients").to_dict(orient="records"):
+            pv.add_row(str(row["k"]), f"{row['min_patients']:,.0f}", f"{row['mean_minutes']:.2f}",
+                       f"{row['smallest_hub_patients']:,.0f}", str(row["status"]))
+        out.print(pv)
