@@ -377,7 +377,7 @@ def _describe_infeasible(problem: SiteSelectionProblem) -> str:
     if problem.max_minutes is not None:
         parts.append(f"nobody more than {problem.max_minutes:g} minutes away")
     if problem.keep:
-        parts.append(f"keeping {len(problem.keep)} sites")
+        parts.append(f"keeping {len(problem.keep)} site{'' if len(problem.keep) == 1 else 's'}")
     what = " with ".join([f"no set of {problem.k} hubs"] + ([" and ".join(parts)] if parts else []))
     return f"{what} exists, with patients going to their nearest hub (proven by the exact method)"
 
@@ -425,6 +425,9 @@ def solve_exact(
     if not inst.has_volumes and problem.objective is Objective.COVERAGE:
         # coverage alone needs no chain beyond the threshold
         depth = np.minimum(np.minimum(b, first_keep), reach)
+    # a client that some candidates cannot serve must get a hub it can reach
+    must_reach = (reach < m) & (first_keep >= reach)
+    depth = np.where(must_reach, np.maximum(depth, reach), depth)
     lower_bound = -math.inf
     status = "optimal"
     rounds = 0
