@@ -91,7 +91,9 @@ def test_demo_writes_its_files(tmp_path):
                  "benchmark_stroke_units/providers.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
     summary = pd.read_csv(tmp_path / "demo_summary.csv")
-    assert len(summary) >= 3
+    assert len(summary) == 4
+    # the best 30 keep today's 24 and, being optimal, beat today's mean time to a centre
+    assert summary.loc[3, "time_to_hub_mean"] < summary.loc[0, "time_to_hub_mean"]
     # beds and workforce of today's 24 centres: 5 interventionists each for a 24/7 rota
     capacity = pd.read_csv(tmp_path / "demo_capacity_workforce120_sites.csv")
     hubs = capacity[capacity["role"] == "hub"]
