@@ -295,7 +295,7 @@ class Comparison:
         rows = []
         for g, name in enumerate(names):
             mask = codes == g
-            row = {"region_type": by, "region": str(name)}
+            row: dict[str, Any] = {"region_type": by, "region": str(name)}
             row.update(_change_summary(change[mask], self.a.patients_per_year[mask]))
             row["mean_time_to_hub_a"] = _mean(self.a.routes.time_to_hub[mask], self.a.patients_per_year[mask])
             row["mean_time_to_hub_b"] = _mean(self.b.routes.time_to_hub[mask], self.a.patients_per_year[mask])

@@ -263,6 +263,7 @@ def _write_cache(network: Network, target: Path) -> None:
         network.areas.to_parquet(tmp / "areas.parquet")
         network.sites.to_parquet(tmp / "sites.parquet")
         np.save(tmp / "area_site_minutes.npy", network.area_site_minutes)
+        assert network.site_site_minutes is not None  # the bundled data always has them
         np.save(tmp / "site_site_minutes.npy", network.site_site_minutes)
         meta = {
             "capabilities": list(network.capabilities),
