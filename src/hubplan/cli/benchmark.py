@@ -9,6 +9,10 @@ import typer
 from rich.table import Table
 
 from hubplan.benchmark import BenchmarkResult, ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
+from hubplan.benchmark.funnel import _choice
+from hubplan.benchmark.indicators import Indicator, Scale
+from hubplan.benchmark.limits import LimitMethod
+from hubplan.benchmark.overdispersion import Overdispersion
 from hubplan.cli._app import app, err, out, prepare_out_dir, print_json
 from hubplan.errors import InputError
 
@@ -71,11 +75,11 @@ def benchmark_command(
     if output_format not in ("table", "json"):
         raise InputError(f"--format '{output_format}': expected table or json")
     settings = FunnelSettings(
-        indicator=indicator,
+        indicator=_choice(Indicator, indicator, "indicator"),
         target=target,
-        overdispersion=overdispersion,
-        limits=limits,
-        scale=scale,
+        overdispersion=_choice(Overdispersion, overdispersion, "overdispersion"),
+        limits=_choice(LimitMethod, limits, "limits"),
+        scale=None if scale is None else _choice(Scale, scale, "scale"),
         winsorise=winsorise,
         test_overdispersion=test_overdispersion,
         alpha=alpha,

@@ -164,7 +164,7 @@ class _Progress:
         self.status.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.status.__exit__(*exc)
 
     def __call__(self, message: str) -> None:

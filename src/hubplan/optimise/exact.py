@@ -128,7 +128,7 @@ def _build(
     """Assemble the model (see the module docstring). ``objective`` is ``"median"``,
     ``"coverage"`` or ``"none"``; ``zero_size[i]`` > 0 fixes ``u`` of client ``i``'s
     prefix of that size to 0."""
-    n, m = inst.n_clients, inst.n_candidates
+    m = inst.n_candidates
     w = inst.demand
     node_of, pred, site, rep, size = _nodes(inst, depth)
     n_u = len(pred)
@@ -571,7 +571,6 @@ def _solve_centre(problem: SiteSelectionProblem, *, time_limit: float, seed: int
     inst = reduce_problem(problem)
     heur = local_search(inst, restarts=restarts, seed=seed)
     m = inst.n_candidates
-    first_keep = inst.first_keep_position
     finite = inst.sorted_cost[np.isfinite(inst.sorted_cost)]
     radii = np.unique(finite)
     # lower bound: every client needs some candidate; with keep, no better than the kept

@@ -217,7 +217,7 @@ class SiteSelectionProblem:
         return replace(self, _reduced=self._reduced if shared else {}, **changes)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ evaluation
-    def assignment(self, open_positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def assignment(self, open_positions: "Sequence[int] | np.ndarray") -> tuple[np.ndarray, np.ndarray]:
         """Each client's hub (candidate position) and minutes to it for a set of hubs.
 
         Ties go to the candidate that comes first; unreachable clients get ``inf``.
@@ -227,7 +227,7 @@ class SiteSelectionProblem:
         best = np.argmin(sub, axis=1)
         return chosen[best], sub[np.arange(self.n_clients), best]
 
-    def objective_value(self, open_positions: Sequence[int]) -> float:
+    def objective_value(self, open_positions: "Sequence[int] | np.ndarray") -> float:
         """The objective of a set of hubs, in :attr:`Objective.unit`.
 
         p-median: demand-weighted mean minutes; coverage: share of patients within the
@@ -250,13 +250,13 @@ class SiteSelectionProblem:
             return float(w[within].sum() / total) if total > 0 else 1.0
         return float(minutes[served].max()) if served.any() else 0.0
 
-    def hub_patients(self, open_positions: Sequence[int]) -> np.ndarray:
+    def hub_patients(self, open_positions: "Sequence[int] | np.ndarray") -> np.ndarray:
         """Patients per year whose hub is each candidate (zero where not open)."""
         hub, minutes = self.assignment(open_positions)
         ok = np.isfinite(minutes)
         return np.bincount(hub[ok], weights=self.demand[ok], minlength=self.n_candidates)
 
-    def violations(self, open_positions: Sequence[int]) -> list[str]:
+    def violations(self, open_positions: "Sequence[int] | np.ndarray") -> list[str]:
         """The constraints a set of hubs breaks, in words (empty = feasible)."""
         chosen = np.asarray(open_positions, dtype=np.intp)
         problems: list[str] = []
@@ -451,7 +451,6 @@ class SiteSelectionProblem:
         """
         path = Pathway.parse(pathway if pathway is not None else service.pathway)
         site_codes = network.site_codes
-        n_sites = network.n_sites
 
         def codes_of(value: "Sequence[str] | str | None", what: str) -> list[str]:
             if value is None:
