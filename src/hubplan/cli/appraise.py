@@ -1,0 +1,134 @@
+"""``hubplan appraise SCENARIO.toml``: evaluate, score and rank options; write the report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.appraise import Appraisal
+from hubplan.errors import InputError
+
+
+def options_table(appraisal: Appraisal) -> Table:
+    """The options side by side (measures as rows), as in the report."""
+    from hubplan.report.content import build_content
+
+    content = build_content(appraisal)
+    source = content.options_table
+    table = Table(title="Options", title_justify="left", caption=source.notes[0] if source.notes else None,
+                  caption_justify="left")
+    table.add_column("", overflow="fold", min_width=24)
+    for name in source.header[1:]:
+        table.add_column(escape(name), justify="right", overflow="fold")
+    for row in source.rows:
+        table.add_row(*(escape(c) for c in row))
+    return table
+
+
+def ranking_table(appraisal: Appraisal) -> Table:
+    a = appraisal  # an Appraisal
+    table = Table(title="Ranking", title_justify="left",
+                  caption=f"first in random weightings: share of {a.draws:,} Dirichlet draws (seed {a.seed})",
+                  caption_justify="left")
+    for col, justify in (("rank", "right"), ("option", "left"), ("score", "right"),
+                         ("first in random\nweightings", "right"), ("mean\nrank", "right")):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    scores, stability = a.scores, a.stability
+    for name in scores.ranking:
+        table.add_row(str(int(scores.ranks[name])), escape(name), f"{scores.scores[name]:.3f}",
+                      f"{stability.loc[name, 'share_first']:.0%}", f"{stability.loc[name, 'mean_rank']:.2f}")
+    return table
+
+
+def sensitivity_table(appraisal: Appraisal) -> Table:
+    a = appraisal
+    top = a.scores.top
+    table = Table(title=f"How far each weight can move before '{escape(top)}' loses first place",
+                  title_justify="left")
+    for col, justify in (("criterion", "left"), ("weight", "right"), ("stays first", "right"),
+                         ("who takes over", "left")):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for _, r in a.sensitivity.iterrows():
+        who = []
+        if r["option_below"]:
+            who.append(f"below: {r['option_below']}")
+        if r["option_above"]:
+            who.append(f"above: {r['option_above']}")
+        table.add_row(escape(r["label"]), f"{r['weight']:.0%}", f"{r['weight_low']:.0%}-{r['weight_high']:.0%}",
+                      escape("; ".join(who) or "never changes"))
+    return table
+
+
+@app.command("appraise")
+def appraise_command(
+    scenario: Path = typer.Argument(..., help="Scenario file (TOML): network, service, options; see docs/appraisal.md."),
+    out_dir: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Write report.html, report.pdf, appraisal.json and CSV tables to this folder."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json (the appraisal as JSON on stdout)."),
+    html: bool = typer.Option(True, "--html/--no-html", help="Write the HTML report (with --out)."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Write the PDF report (with --out)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the rank-stability draws (default: the scenario's)."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Number of random weightings (default: the scenario's)."),
+) -> None:
+    """Appraise the options of a scenario file: scores, ranking, sensitivity, and the report."""
+    import dataclasses
+
+    from hubplan.scenario import load_scenario, run_scenario
+
+    fmt = fmt.lower()
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format {fmt}: expected 'table' or 'json'")
+    spec = load_scenario(scenario)
+    if seed is not None or draws is not None:
+        if seed is not None and seed < 0:
+            raise InputError(f"--seed must be >= 0, got {seed}")
+        if draws is not None and draws < 1:
+            raise InputError(f"--draws must be >= 1, got {draws}")
+        changes = {k: v for k, v in (("seed", seed), ("draws", draws)) if v is not None}
+        spec = dataclasses.replace(spec, appraisal=dataclasses.replace(spec.appraisal, **changes))
+    folder = prepare_out_dir(out_dir) if out_dir is not None else None
+    started = time.perf_counter()
+    with err.status(f"Appraising {scenario.name} ...") as status:
+        def progress(message: str) -> None:
+            status.update(escape(message))
+            err.print(f"[dim]{time.perf_counter() - started:5.1f} s[/] {escape(message)}", highlight=False)
+
+        appraisal = run_scenario(spec, progress=progress)
+        written: list[Path] = []
+        if folder is not None:
+            written += write_tables(appraisal, folder)
+            if html or pdf:
+                from hubplan.report import write_report
+
+                files = write_report(appraisal, folder, html=html, pdf=pdf, progress=progress)
+                written += [p for p in (files.html, files.pdf) if p is not None]
+    if fmt == "json":
+        print_json(appraisal.to_json())
+    else:
+        out.print(f"[bold]{escape(appraisal.title)}[/]")
+        for note in appraisal.notes:
+            out.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+        out.print(options_table(appraisal))
+        out.print(ranking_table(appraisal))
+        out.print(sensitivity_table(appraisal))
+    if folder is not None:
+        err.print(f"wrote {len(written)} files to {folder}/ ({', '.join(p.name for p in written)}) "
+                  f"in {time.perf_counter() - started:.1f} s", highlight=False)
+
+
+def write_tables(appraisal: Appraisal, folder: Path) -> list[Path]:
+    """``appraisal.json``, ``appraisal_options.csv``, ``appraisal_sensitivity.csv``, ``appraisal_rank_stability.csv``."""
+    a = appraisal
+    paths = [folder / "appraisal.json", folder / "appraisal_options.csv", folder / "appraisal_sensitivity.csv",
+             folder / "appraisal_rank_stability.csv"]
+    write_json(paths[0], a.to_json())
+    a.table().to_csv(paths[1], float_format="%.4f")
+    a.sensitivity.to_csv(paths[2], index=False, float_format="%.4f")
+    a.stability.to_csv(paths[3], float_format="%.4f")
+    return paths

@@ -1,0 +1,148 @@
+"""The business-case report of an appraisal: one self-contained HTML file and a PDF.
+
+>>> from hubplan.report import write_report                     # doctest: +SKIP
+>>> files = write_report(appraisal, "out/report")               # doctest: +SKIP
+>>> files.html, files.pdf                                       # doctest: +SKIP
+
+Sections: summary in plain words, the options side by side, scores and ranking with
+their sensitivity to the weights, maps of the time to hub per option and of the change
+against the baseline, journey-time curves, equity between regions, beds, workforce and
+standards, the trade-off curve (when a sweep was run), benchmarking (when given), the
+assumptions with their sources, and the data, method and versions used.
+
+:func:`render_report_html` returns the HTML as a string (for a web app to offer for
+download); :func:`write_report` writes ``<stem>.html`` and ``<stem>.pdf``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from hubplan.report.content import ReportContent, build_content
+from hubplan.report.figures import (
+    MapImage,
+    access_curves_plotly,
+    access_curves_png,
+    funnel_png,
+    option_maps,
+    scores_plotly,
+    scores_png,
+    stability_plotly,
+    tradeoff_plotly,
+    tradeoff_png,
+)
+from hubplan.report.geometry import AreaShapes, area_shapes
+
+if TYPE_CHECKING:
+    from hubplan.appraise import Appraisal
+
+__all__ = ["ReportFigures", "ReportFiles", "build_figures", "render_report_html", "write_report"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, eq=False)
+class ReportFigures:
+    """Every picture of a report, drawn once and used by the HTML and the PDF."""
+
+    time_maps: list[MapImage]
+    change_maps: list[MapImage]
+    access_hub_plotly: dict[str, Any]
+    access_first_plotly: dict[str, Any]
+    access_hub_png: bytes
+    scores_plotly: dict[str, Any]
+    scores_png: bytes
+    stability_plotly: dict[str, Any]
+    tradeoff_plotly: dict[str, Any] | None
+    tradeoff_png: bytes | None
+    funnel_png: bytes | None
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What :func:`write_report` wrote."""
+
+    html: Path | None
+    pdf: Path | None
+
+
+def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None) -> ReportFigures:
+    """Draw the maps and charts of a report.
+
+    ``shapes`` are the areas to draw (default: the bundled LSOA boundaries where the
+    codes match, points elsewhere).
+    """
+    shapes = shapes if shapes is not None else area_shapes(appraisal.network)
+    time_maps, change_maps = option_maps(appraisal, shapes)
+    return ReportFigures(
+        time_maps=time_maps,
+        change_maps=change_maps,
+        access_hub_plotly=access_curves_plotly(appraisal, "time_to_hub"),
+        access_first_plotly=access_curves_plotly(appraisal, "time_to_first"),
+        access_hub_png=access_curves_png(appraisal, "time_to_hub"),
+        scores_plotly=scores_plotly(appraisal),
+        scores_png=scores_png(appraisal),
+        stability_plotly=stability_plotly(appraisal),
+        tradeoff_plotly=tradeoff_plotly(appraisal),
+        tradeoff_png=tradeoff_png(appraisal),
+        funnel_png=funnel_png(appraisal),
+    )
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def render_report_html(
+    appraisal: "Appraisal",
+    *,
+    figures: ReportFigures | None = None,
+    content: ReportContent | None = None,
+) -> str:
+    """The whole report as one self-contained HTML document (works offline)."""
+    from hubplan.report.html import render_html
+
+    figures = figures if figures is not None else build_figures(appraisal)
+    content = content if content is not None else build_content(appraisal)
+    return render_html(content, figures, _plotly_js())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_report(
+    appraisal: "Appraisal",
+    out_dir: str | Path,
+    *,
+    stem: str = "report",
+    html: bool = True,
+    pdf: bool = True,
+    progress: Progress | None = None,
+) -> ReportFiles:
+    """Write ``<stem>.html`` and/or ``<stem>.pdf`` into ``out_dir`` (created if needed)."""
+    from hubplan.report.pdf import render_pdf
+
+    say = progress or (lambda message: None)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    say("drawing maps and charts ...")
+    figures = build_figures(appraisal)
+    content = build_content(appraisal)
+    html_path = pdf_path = None
+    if html:
+        say("writing the HTML report ...")
+        html_path = folder / f"{stem}.html"
+        _atomic_write(html_path, render_report_html(appraisal, figures=figures, content=content).encode("utf-8"))
+    if pdf:
+        say("writing the PDF report ...")
+        pdf_path = folder / f"{stem}.pdf"
+        _atomic_write(pdf_path, render_pdf(content, figures))
+    return ReportFiles(html_path, pdf_path)

