@@ -80,7 +80,7 @@ class MapPainter:
     """
 
     def __init__(self, shapes: AreaShapes, site_xy: np.ndarray, site_names: Sequence[str],
-                 figsize: tuple[float, float] = (6.4, 7.0), dpi: int = 130) -> None:
+                 figsize: tuple[float, float] = (6.4, 7.0), dpi: int = 115) -> None:
         import matplotlib
 
         matplotlib.use("Agg")
@@ -98,7 +98,7 @@ class MapPainter:
         self._ring_order = order
         self._rings = [shapes.rings[i] for i in order]
         self._ring_area = shapes.ring_area[order] if len(order) else np.zeros(0, dtype=np.int64)
-        self.polys = PolyCollection(self._rings, edgecolors="none", linewidths=0, antialiased=False)
+        self.polys = PolyCollection(self._rings, closed=False, edgecolors="none", linewidths=0, antialiased=False)
         self.ax.add_collection(self.polys)
         self.points = self.ax.scatter(shapes.point_xy[:, 0], shapes.point_xy[:, 1], s=6, marker="s",
                                       linewidths=0) if len(shapes.point_areas) else None
@@ -113,11 +113,20 @@ class MapPainter:
 
     @cached_property
     def _ring_sizes(self) -> np.ndarray:
-        sizes = np.empty(len(self.shapes.rings))
-        for i, ring in enumerate(self.shapes.rings):
-            x, y = ring[:, 0].astype(float), ring[:, 1].astype(float)
-            sizes[i] = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
-        return sizes
+        """Area of each ring (square degrees; shoelace formula), to draw large rings first."""
+        rings = self.shapes.rings
+        if not rings:
+            return np.zeros(0)
+        lengths = np.array([len(r) for r in rings])
+        xy = np.concatenate(rings).astype(float)
+        cross = xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        # pairs (i, i + 1) inside a ring: drop the pair that crosses into the next ring
+        within = np.ones(len(xy) - 1, dtype=bool)
+        within[np.cumsum(lengths)[:-1] - 1] = False
+        sums = np.add.reduceat(np.where(within, cross, 0.0), np.minimum(starts, len(cross) - 1))
+        sums[lengths < 2] = 0.0
+        return 0.5 * np.abs(sums)
 
     def _extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
         xs, ys = [], []
