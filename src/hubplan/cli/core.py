@@ -643,3 +643,6 @@ def demo(
     out.print(benchmark_note)
     out.print(f"\nWrote {len(written) + 4} files to [bold]{folder}/[/] (summary CSV/JSON, per-option areas, sites "
               f"and regions, beds and workforce, and demo_access.png)")
+    from hubplan.cli.appraise import demo_report
+
+    out.print(demo_report(network, service, evaluations, {best.name: solution}, folder))
