@@ -1,0 +1,464 @@
+"""Saved scenarios: named options with their parameters, who saved them, when, and results.
+
+A :class:`ScenarioStore` keeps scenarios in one table of any SQLAlchemy database: a
+SQLite file by default (``ScenarioStore("scenarios.db")``), or a URL such as
+``postgresql+psycopg://user@host/hubplan`` for a team server.
+
+Every write is one transaction, so several users (threads of one server, or several
+server processes sharing one SQLite file) can save at the same time and lose nothing:
+
+* SQLite runs in WAL mode (readers never block the writer) with a busy timeout, and
+  write transactions start with ``BEGIN IMMEDIATE`` so two writers queue for the lock
+  instead of failing when a read upgrades to a write.
+* Names are unique regardless of case and surrounding spaces (a ``name_key`` column
+  with a unique constraint): saving a name that exists raises
+  :class:`ScenarioExistsError` unless ``replace=True`` is given, in which case the
+  scenario is updated in place (its id is kept). Two users saving the same new name at
+  the same moment therefore give one scenario and one clear error, never two rows.
+
+>>> store = ScenarioStore("sqlite://")            # in memory, for the example
+>>> saved = store.save("Southampton only", service="vascular_arterial",
+...                    parameters={"hubs": ["SO166YD"]}, saved_by="ana")
+>>> [s.name for s in store.list()]
+['Southampton only']
+>>> store.rename("Southampton only", "Option A").name
+'Option A'
+>>> store.delete("Option A")
+>>> store.list()
+[]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from hubplan.errors import HubplanError, InputError
+
+#: Longest scenario name and ``saved_by`` accepted (characters).
+MAX_NAME_CHARACTERS = 120
+#: Seconds a SQLite connection waits for another writer before giving up.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+#: Version of the table layout, stored with every scenario.
+SCHEMA_VERSION = 1
+
+_T = TypeVar("_T")
+
+
+class ScenarioNotFoundError(HubplanError, LookupError):
+    """No scenario has that name (the API answers 404)."""
+
+
+class ScenarioExistsError(HubplanError):
+    """A scenario with that name exists already (the API answers 409)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One saved scenario.
+
+    Attributes
+    ----------
+    id:
+        Database key (stable across renames).
+    name:
+        Unique name, as the user typed it (surrounding spaces removed).
+    service:
+        Service preset name, e.g. ``"thrombectomy"``.
+    parameters:
+        The option and the network restriction, as accepted by the API's ``evaluate``
+        (``hubs``, ``spokes``, ``pathway``, ``bypass_minutes``, ``region``...).
+    summary:
+        The evaluation summary when it was saved (the JSON-contract ``summary``).
+    saved_by:
+        Who saved (or last replaced) it.
+    saved_at:
+        When, timezone-aware UTC.
+    """
+
+    id: int
+    name: str
+    service: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    saved_by: str = ""
+    saved_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def to_json(self) -> dict[str, Any]:
+        """The scenario as plain JSON values (``saved_at`` in ISO 8601, UTC)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "service": self.service,
+            "parameters": dict(self.parameters),
+            "summary": dict(self.summary),
+            "saved_by": self.saved_by,
+            "saved_at": self.saved_at.isoformat(timespec="seconds"),
+        }
+
+
+metadata = sa.MetaData()
+
+scenarios_table = sa.Table(
+    "hubplan_scenarios",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(MAX_NAME_CHARACTERS), nullable=False),
+    sa.Column("name_key", sa.String(MAX_NAME_CHARACTERS), nullable=False, unique=True),
+    sa.Column("service", sa.String(100), nullable=False),
+    sa.Column("parameters", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("saved_by", sa.String(MAX_NAME_CHARACTERS), nullable=False),
+    sa.Column("saved_at", sa.String(40), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+)
+
+
+def clean_name(name: object, what: str = "name") -> str:
+    """A scenario name with surrounding spaces removed, or :class:`InputError`.
+
+    Names must be text of 1 to :data:`MAX_NAME_CHARACTERS` characters with no control
+    characters (tabs, newlines).
+    """
+    if not isinstance(name, str):
+        raise InputError(f"{what}: expected text, got {type(name).__name__}")
+    text = name.strip()
+    if not text:
+        raise InputError(f"{what}: expected a non-empty name")
+    if len(text) > MAX_NAME_CHARACTERS:
+        raise InputError(f"{what}: at most {MAX_NAME_CHARACTERS} characters, got {len(text)}")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise InputError(f"{what}: control characters (tabs, newlines) are not allowed")
+    return text
+
+
+def name_key(name: str) -> str:
+    """The key that makes names unique: case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def database_url(target: str | Path | None) -> str:
+    """A SQLAlchemy URL for a path (a SQLite file) or a URL given as it is.
+
+    ``None`` gives ``sqlite:///hubplan-scenarios.db`` in the current folder.
+    """
+    if target is None:
+        target = Path("hubplan-scenarios.db")
+    text = str(target)
+    if "://" in text:
+        return text
+    path = Path(text).expanduser()
+    if path.parent and not path.parent.exists():
+        raise InputError(f"--db {text}: folder {path.parent} does not exist")
+    return f"sqlite:///{path.resolve()}"
+
+
+class ScenarioStore:
+    """Saved scenarios in a SQL database (SQLite by default).
+
+    Parameters
+    ----------
+    target:
+        A SQLite file path, a SQLAlchemy URL (``sqlite://`` = in memory, shared by the
+        threads of this process; ``postgresql+psycopg://...``), or ``None`` for
+        ``hubplan-scenarios.db`` in the current folder.
+    busy_timeout_seconds:
+        How long a SQLite writer waits for another one before failing.
+    """
+
+    def __init__(
+        self,
+        target: str | Path | None = None,
+        *,
+        busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        self.url = database_url(target)
+        self.engine: Engine = _make_engine(self.url, busy_timeout_seconds)
+        self._create_table()
+
+    def __repr__(self) -> str:
+        return f"ScenarioStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    # ------------------------------------------------------------------ reading
+    def list(self) -> list[Scenario]:
+        """Every scenario, most recently saved first."""
+        query = sa.select(scenarios_table).order_by(
+            scenarios_table.c.saved_at.desc(), scenarios_table.c.id.desc()
+        )
+        with self.engine.connect() as conn:
+            return [_row_to_scenario(row) for row in conn.execute(query).mappings()]
+
+    def load(self, name: str) -> Scenario:
+        """The scenario with this name (case and surrounding spaces ignored).
+
+        Raises
+        ------
+        ScenarioNotFoundError
+            If there is none.
+        """
+        key = name_key(clean_name(name))
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(scenarios_table).where(scenarios_table.c.name_key == key)
+            ).mappings().first()
+        if row is None:
+            raise ScenarioNotFoundError(f"no saved scenario named {name.strip()!r}")
+        return _row_to_scenario(row)
+
+    def __len__(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(scenarios_table)).scalar_one())
+
+    def __iter__(self) -> Iterator[Scenario]:
+        return iter(self.list())
+
+    # ------------------------------------------------------------------ writing
+    def save(
+        self,
+        name: str,
+        *,
+        service: str,
+        parameters: Mapping[str, Any],
+        summary: Mapping[str, Any] | None = None,
+        saved_by: str = "",
+        replace: bool = False,
+    ) -> Scenario:
+        """Save a scenario in one transaction.
+
+        Parameters
+        ----------
+        name:
+            Unique name (see :func:`clean_name`).
+        service:
+            Service preset name.
+        parameters, summary:
+            JSON-serialisable mappings (the option and its results).
+        saved_by:
+            Who saves it (free text, e.g. a name or an email address).
+        replace:
+            If a scenario of this name exists: ``False`` raises
+            :class:`ScenarioExistsError`, ``True`` replaces its contents (keeping its id).
+
+        Returns
+        -------
+        Scenario
+            What was stored.
+        """
+        clean = clean_name(name)
+        who = saved_by.strip() if isinstance(saved_by, str) else ""
+        if len(who) > MAX_NAME_CHARACTERS:
+            raise InputError(f"saved_by: at most {MAX_NAME_CHARACTERS} characters, got {len(who)}")
+        values = {
+            "name": clean,
+            "name_key": name_key(clean),
+            "service": str(service),
+            "parameters": _dumps(parameters, "parameters"),
+            "summary": _dumps(summary or {}, "summary"),
+            "saved_by": who,
+            "saved_at": _now(),
+            "schema_version": SCHEMA_VERSION,
+        }
+
+        def work(conn: Connection) -> int:
+            existing = conn.execute(
+                sa.select(scenarios_table.c.id).where(scenarios_table.c.name_key == values["name_key"])
+            ).scalar_one_or_none()
+            if existing is not None:
+                if not replace:
+                    raise ScenarioExistsError(_exists_message(clean))
+                conn.execute(
+                    sa.update(scenarios_table).where(scenarios_table.c.id == existing).values(**values)
+                )
+                return int(existing)
+            try:
+                result = conn.execute(sa.insert(scenarios_table).values(**values))
+            except IntegrityError:
+                # Another writer inserted the same name between our check and insert
+                # (possible on databases without SQLite's whole-database write lock).
+                raise _RetryWithReplace() from None
+            key = result.inserted_primary_key
+            return int(key[0]) if key else -1
+
+        for attempt in range(3):
+            try:
+                scenario_id = self._write(work)
+                break
+            except _RetryWithReplace:
+                if not replace or attempt == 2:
+                    raise ScenarioExistsError(_exists_message(clean)) from None
+        return self._by_id(scenario_id)
+
+    def rename(self, old_name: str, new_name: str) -> Scenario:
+        """Give a scenario a new unique name.
+
+        Raises
+        ------
+        ScenarioNotFoundError
+            If ``old_name`` does not exist.
+        ScenarioExistsError
+            If another scenario already has ``new_name``.
+        """
+        old_key = name_key(clean_name(old_name, "name"))
+        new = clean_name(new_name, "new name")
+        new_key = name_key(new)
+
+        def work(conn: Connection) -> int:
+            found = conn.execute(
+                sa.select(scenarios_table.c.id).where(scenarios_table.c.name_key == old_key)
+            ).scalar_one_or_none()
+            if found is None:
+                raise ScenarioNotFoundError(f"no saved scenario named {old_name.strip()!r}")
+            clash = conn.execute(
+                sa.select(scenarios_table.c.id).where(scenarios_table.c.name_key == new_key)
+            ).scalar_one_or_none()
+            if clash is not None and clash != found:
+                raise ScenarioExistsError(_exists_message(new))
+            try:
+                conn.execute(
+                    sa.update(scenarios_table)
+                    .where(scenarios_table.c.id == found)
+                    .values(name=new, name_key=new_key)
+                )
+            except IntegrityError:
+                raise ScenarioExistsError(_exists_message(new)) from None
+            return int(found)
+
+        return self._by_id(self._write(work))
+
+    def delete(self, name: str) -> None:
+        """Delete a scenario.
+
+        Raises
+        ------
+        ScenarioNotFoundError
+            If there is none of that name.
+        """
+        key = name_key(clean_name(name))
+
+        def work(conn: Connection) -> int:
+            result = conn.execute(sa.delete(scenarios_table).where(scenarios_table.c.name_key == key))
+            if result.rowcount == 0:
+                raise ScenarioNotFoundError(f"no saved scenario named {name.strip()!r}")
+            return 0
+
+        self._write(work)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ internals
+    def _by_id(self, scenario_id: int) -> Scenario:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(scenarios_table).where(scenarios_table.c.id == scenario_id)
+            ).mappings().first()
+        if row is None:  # deleted by someone else in the meantime
+            raise ScenarioNotFoundError(f"scenario {scenario_id} was deleted meanwhile")
+        return _row_to_scenario(row)
+
+    def _write(self, work: Callable[[Connection], _T]) -> _T:
+        """Run ``work`` in one write transaction; retry a few times if SQLite stays busy."""
+        delay_seconds = 0.05
+        for attempt in range(6):
+            try:
+                with self.engine.connect().execution_options(hubplan_write=True) as conn:
+                    with conn.begin():
+                        return work(conn)
+            except OperationalError as exc:
+                if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                    raise
+                if attempt == 5:
+                    raise HubplanError(f"the scenario database stayed busy: {exc.orig}") from None
+                time.sleep(delay_seconds)
+                delay_seconds *= 2
+        raise AssertionError("unreachable")
+
+    def _create_table(self) -> None:
+        for attempt in range(5):
+            try:
+                metadata.create_all(self.engine)
+                return
+            except OperationalError as exc:  # another process created it at the same moment
+                if "already exists" in str(exc) or "locked" in str(exc).lower():
+                    if attempt == 4:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise
+
+
+class _RetryWithReplace(Exception):
+    """Internal: an insert met a concurrent insert of the same name."""
+
+
+def _exists_message(name: str) -> str:
+    return f"a scenario named {name!r} already exists: choose another name or replace it"
+
+
+def _now() -> str:
+    # Microseconds keep "most recent first" ordering exact; ISO 8601 sorts as text.
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _dumps(value: Mapping[str, Any], what: str) -> str:
+    try:
+        return json.dumps(value, allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what}: not JSON-serialisable ({exc})") from None
+
+
+def _row_to_scenario(row: Mapping[str, Any]) -> Scenario:
+    saved_at = datetime.fromisoformat(str(row["saved_at"]))
+    if saved_at.tzinfo is None:
+        saved_at = saved_at.replace(tzinfo=timezone.utc)
+    return Scenario(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        service=str(row["service"]),
+        parameters=json.loads(row["parameters"]),
+        summary=json.loads(row["summary"]),
+        saved_by=str(row["saved_by"]),
+        saved_at=saved_at,
+    )
+
+
+def _make_engine(url: str, busy_timeout_seconds: float) -> Engine:
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True, future=True)
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": busy_timeout_seconds, "check_same_thread": False},
+    }
+    if in_memory:
+        kwargs["poolclass"] = StaticPool
+    engine = sa.create_engine(url, **kwargs)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite otherwise
+        # starts transactions lazily and never as IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds * 1000)}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("hubplan_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
