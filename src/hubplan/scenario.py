@@ -772,12 +772,12 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> "Appra
         say("benchmarking providers ...")
         bench, bench_title = run_benchmark(scenario.benchmark, file_name)
     notes = list(scenario_notes(service))
-    spec = scenario.appraisal
+    how = scenario.appraisal
     try:
         return appraise(
-            network, service, evaluations, baseline=spec.baseline, criteria=spec.criteria,
-            region_type=spec.region_type, workforce=spec.workforce, seed=spec.seed, draws=spec.draws,
-            concentration=spec.concentration, title=scenario.title, description=scenario.description,
+            network, service, evaluations, baseline=how.baseline, criteria=how.criteria,
+            region_type=how.region_type, workforce=how.workforce, seed=how.seed, draws=how.draws,
+            concentration=how.concentration, title=scenario.title, description=scenario.description,
             solutions=solutions, sweep=sweep, benchmark=bench, benchmark_title=bench_title, notes=notes,
             source_file=str(scenario.path) if scenario.path else "", progress=say,
             option_descriptions={o.name: o.description for o in scenario.options if o.description},

@@ -90,8 +90,10 @@ def appraise_command(
             raise InputError(f"--seed must be >= 0, got {seed}")
         if draws is not None and draws < 1:
             raise InputError(f"--draws must be >= 1, got {draws}")
-        changes = {k: v for k, v in (("seed", seed), ("draws", draws)) if v is not None}
-        spec = dataclasses.replace(spec, appraisal=dataclasses.replace(spec.appraisal, **changes))
+        how = spec.appraisal
+        how = dataclasses.replace(how, seed=how.seed if seed is None else seed,
+                                  draws=how.draws if draws is None else draws)
+        spec = dataclasses.replace(spec, appraisal=how)
     folder = prepare_out_dir(out_dir) if out_dir is not None else None
     started = time.perf_counter()
     with err.status(f"Appraising {scenario.name} ...") as status:

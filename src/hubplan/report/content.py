@@ -171,17 +171,18 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     )
     fragile = a.sensitivity[~a.sensitivity["robust"]]
     if len(fragile):
-        row = fragile.assign(room=np.minimum(fragile["weight"] - fragile["weight_low"],
-                                             fragile["weight_high"] - fragile["weight"])).sort_values("room").iloc[0]
-        if row["weight"] - row["weight_low"] <= row["weight_high"] - row["weight"] and row["option_below"]:
+        weakest = fragile.assign(room=np.minimum(fragile["weight"] - fragile["weight_low"],
+                                                 fragile["weight_high"] - fragile["weight"])).sort_values("room").iloc[0]
+        w = weakest
+        if w["weight"] - w["weight_low"] <= w["weight_high"] - w["weight"] and w["option_below"]:
             summary.append(
-                f"The result depends most on the weight given to {row['label']}: it is {row['weight']:.0%} of the "
-                f"total now; below {row['weight_low']:.0%}, '{row['option_below']}' would come first."
+                f"The result depends most on the weight given to {w['label']}: it is {w['weight']:.0%} of the "
+                f"total now; below {w['weight_low']:.0%}, '{w['option_below']}' would come first."
             )
         else:
             summary.append(
-                f"The result depends most on the weight given to {row['label']}: it is {row['weight']:.0%} of the "
-                f"total now; above {row['weight_high']:.0%}, '{row['option_above']}' would come first."
+                f"The result depends most on the weight given to {w['label']}: it is {w['weight']:.0%} of the "
+                f"total now; above {w['weight_high']:.0%}, '{w['option_above']}' would come first."
             )
     cap = a.capacity.get(top)
     if cap is not None and cap.result is not None:
@@ -295,7 +296,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
                              f"{st['share_first']:.0%}", f"{st['mean_rank']:.2f}"])
     ranking_table = Table(["option", "score", "rank", "first in random weightings", "mean rank"], ranking_rows)
     sens_rows, sens_text = [], []
-    for _, r in a.sensitivity.iterrows():
+    for _, r in a.sensitivity.iterrows():  # r: one criterion
         if r["robust"]:
             what = "never changes the top option"
         else:

@@ -182,7 +182,7 @@ class MapPainter:
                     _short(self.site_names[pos]), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7,
                     zorder=5, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7}))
         used = sorted(set(int(c) for c in np.unique(classes)))
-        handles = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
+        handles: list[Any] = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
                    for c in range(len(colours)) if c in used]
         if -1 in used:
             handles.append(Patch(facecolor=NO_ROUTE_COLOUR, label="no known road route"))
