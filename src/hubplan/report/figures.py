@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 #: Classes of minutes to hub: upper bounds (the last class is open).
 TIME_BREAKS = (15.0, 30.0, 45.0, 60.0, 90.0, 120.0)
-#: Within an hour in cool colours, beyond an hour in warm ones.
-TIME_COLOURS = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#2c7fb8", "#fd8d3c", "#e31a1c", "#800026")
+#: One sequential scale (ColorBrewer YlOrRd): the longer the journey, the darker the area.
+TIME_COLOURS = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
 #: Classes of change in minutes (b - a): shorter (blue), no change (grey), longer (red).
 CHANGE_BREAKS = (-30.0, -15.0, -5.0, -1e-4, 1e-4, 5.0, 15.0, 30.0)
 CHANGE_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#c6dbef", "#e9e9e9", "#fcbba1", "#fb6a4a", "#de2d26",
