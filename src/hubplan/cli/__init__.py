@@ -11,4 +11,5 @@ __all__ = ["app", "main"]
 from hubplan.cli import benchmark  # noqa: F401,E402
 from hubplan.cli import capacity  # noqa: F401,E402
 from hubplan.cli import optimise  # noqa: F401,E402
+from hubplan.cli import serve  # noqa: F401,E402
 from hubplan.cli import appraise  # noqa: F401,E402

@@ -1,0 +1,56 @@
+"""``hubplan serve``: the planner in the browser, with saved scenarios and the HTTP API."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Optional
+
+import typer
+
+from hubplan.cli._app import app, err
+from hubplan.errors import InputError
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only; "
+                             "0.0.0.0: every network interface)."),
+    port: int = typer.Option(8050, "--port", help="Port to listen on."),
+    db: Optional[str] = typer.Option(
+        None, "--db", help="Scenario database: a SQLite file (default hubplan-scenarios.db in the current "
+        "folder) or a SQLAlchemy URL such as postgresql+psycopg://user@host/hubplan.",
+    ),
+    threads: int = typer.Option(8, "--threads", help="Requests served at the same time."),
+) -> None:
+    """Start the interactive planner (open the address it prints in a browser)."""
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port}: expected a port number between 1 and 65535")
+    if threads < 1:
+        raise InputError(f"--threads {threads}: expected at least 1")
+    from hubplan.store import database_url
+    from hubplan.web.app import make_server_app
+
+    url = database_url(db)
+    with err.status("Loading the bundled network and drawing the outlines ..."):
+        application = make_server_app(url)
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"hubplan planner on [bold]http://{shown}:{port}/[/] (API under /api/); scenarios in {url}")
+    if not _is_loopback(host):
+        err.print("[yellow]note:[/] listening beyond this machine: there is no login, so anyone who can reach "
+                  "this address can see and change the saved scenarios.")
+    err.print("Press Ctrl+C to stop.")
+    from waitress import serve as waitress_serve
+
+    from hubplan.web.app import MAX_SERVER_REQUEST_BYTES
+
+    waitress_serve(application.server, host=host, port=port, threads=threads,
+                   max_request_body_size=MAX_SERVER_REQUEST_BYTES, ident="hubplan", _quiet=True)

@@ -1,0 +1,348 @@
+"""The HTTP API under ``/api/`` (Flask routes on the planner's server). See docs/api.md.
+
+Every answer is JSON. Errors are ``{"error": message}`` with the status:
+
+* 400 the request is malformed (not JSON, not an object, a field of the wrong type,
+  an unknown field);
+* 404 no such scenario (or no such API route);
+* 409 a scenario of that name exists already;
+* 413 the request body is larger than :data:`MAX_REQUEST_BYTES`;
+* 422 the values are well formed but the model refuses them (an unknown site code or
+  region, an infeasible optimisation): the same messages as the command line;
+* 500 anything else (the message says so; details go to the server's log).
+
+Clients name only bundled data (a country and/or region): no path on the server's
+disks is ever accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from hubplan.errors import HubplanError, InfeasibleError, InputError
+from hubplan.store import ScenarioExistsError, ScenarioNotFoundError, ScenarioStore, clean_name
+from hubplan.web.jobs import JobRegistry
+from hubplan.web.plans import (
+    RequestError,
+    compare_plans,
+    evaluate_plan,
+    evaluation_json,
+    get_network,
+    parse_optimise,
+    parse_plan,
+    run_optimisation,
+    to_jsonable,
+)
+
+#: Largest request body accepted by ``/api/`` routes, bytes.
+MAX_REQUEST_BYTES = 1_000_000
+#: Region types ``by`` may name.
+BY_CHOICES = ("country", "ambulance_service", "isdn", "icb", "sicbl")
+
+log = logging.getLogger("hubplan.web")
+api = Blueprint("hubplan_api", __name__, url_prefix="/api")
+
+
+# ----------------------------------------------------------------------------- helpers
+def store() -> ScenarioStore:
+    return current_app.config["HUBPLAN_STORE"]  # type: ignore[no-any-return]
+
+
+def jobs() -> JobRegistry:
+    return current_app.config["HUBPLAN_JOBS"]  # type: ignore[no-any-return]
+
+
+def error(message: str, status: int) -> tuple[Response, int]:
+    return jsonify({"error": message}), status
+
+
+def body() -> Any:
+    """The JSON body of the request, or :class:`RequestError`."""
+    if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
+        raise _TooLarge()
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise _TooLarge()
+    if not raw.strip():
+        raise RequestError("request body: expected a JSON object, got nothing")
+    try:
+        import json
+
+        return json.loads(raw)
+    except ValueError as exc:
+        raise RequestError(f"request body: not valid JSON ({exc})") from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _by(value: Any) -> str:
+    by = value if value is not None else "icb"
+    if not isinstance(by, str) or by not in BY_CHOICES:
+        raise InputError(f"by: unknown region type {by!r}: expected one of {', '.join(BY_CHOICES)}")
+    return by
+
+
+def _query_text(name: str) -> str | None:
+    value = request.args.get(name)
+    if value is not None and len(value) > 300:
+        raise RequestError(f"{name}: at most 300 characters")
+    return value.strip() or None if value is not None else None
+
+
+# ----------------------------------------------------------------------------- errors
+@api.errorhandler(_TooLarge)
+def _too_large(_exc: Exception) -> tuple[Response, int]:
+    return error(f"request body larger than {MAX_REQUEST_BYTES:,} bytes", 413)
+
+
+@api.errorhandler(RequestError)
+def _bad_request(exc: Exception) -> tuple[Response, int]:
+    return error(str(exc), 400)
+
+
+@api.errorhandler(ScenarioNotFoundError)
+def _not_found(exc: Exception) -> tuple[Response, int]:
+    return error(str(exc), 404)
+
+
+@api.errorhandler(ScenarioExistsError)
+def _conflict(exc: Exception) -> tuple[Response, int]:
+    return error(str(exc), 409)
+
+
+@api.errorhandler(InputError)
+@api.errorhandler(InfeasibleError)
+def _unprocessable(exc: Exception) -> tuple[Response, int]:
+    return error(str(exc), 422)
+
+
+@api.errorhandler(HubplanError)
+def _hubplan_failure(exc: Exception) -> tuple[Response, int]:
+    return error(str(exc), 500)
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    return error(exc.description or exc.name, exc.code or 500)
+
+
+@api.errorhandler(Exception)
+def _internal(exc: Exception) -> tuple[Response, int]:
+    log.error("internal error on %s %s\n%s", request.method, request.path, traceback.format_exc())
+    return error(f"internal error ({type(exc).__name__}); see the server log", 500)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors for ``/api/`` paths that reach no route, and for over-large bodies."""
+
+    @app.errorhandler(413)
+    def too_large_anywhere(_exc: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            return error(f"request body larger than {MAX_REQUEST_BYTES:,} bytes", 413)
+        return "request body too large", 413
+
+    @app.errorhandler(404)
+    def unknown_route(exc: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            return error(f"no API route {request.method} {request.path} (see docs/api.md)", 404)
+        return exc
+
+    @app.errorhandler(405)
+    def wrong_method(exc: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            return error(f"method {request.method} is not allowed on {request.path}", 405)
+        return exc
+
+
+# ----------------------------------------------------------------------------- network
+@api.get("/")
+def index() -> Any:
+    """What the API offers."""
+    return jsonify({
+        "routes": [
+            "GET /api/services", "GET /api/regions", "GET /api/sites", "POST /api/evaluate",
+            "POST /api/compare", "POST /api/optimise", "GET /api/scenarios",
+            "POST /api/scenarios", "GET /api/scenarios/<name>", "PATCH /api/scenarios/<name>",
+            "DELETE /api/scenarios/<name>",
+        ],
+        "documentation": "docs/api.md",
+    })
+
+
+@api.get("/services")
+def services() -> Any:
+    """The service presets and their parameters."""
+    from hubplan.services import Service
+
+    result = []
+    for name in Service.preset_names():
+        svc = Service.preset(name)
+        result.append({
+            "name": name, "title": svc.title, "pathway": svc.pathway,
+            "hub_capability": svc.hub_capability, "spoke_capability": svc.spoke_capability,
+            "parameters": svc.source_table(),
+        })
+    return jsonify(to_jsonable(result))
+
+
+@api.get("/regions")
+def regions() -> Any:
+    """Regions of the bundled network: ``?country=`` and ``?type=`` filter them."""
+    network = get_network(_query_text("country"), None)
+    table = network.regions()
+    region_type = _query_text("type")
+    if region_type is not None:
+        if region_type not in network.region_types:
+            raise InputError(f"type: unknown region type {region_type!r}: expected one of {', '.join(network.region_types)}")
+        table = table[table["region_type"] == region_type]
+    return jsonify(to_jsonable(table.to_dict(orient="records")))
+
+
+@api.get("/sites")
+def sites() -> Any:
+    """Sites of the bundled network: ``?country=``, ``?region=``, ``?capability=``, ``?name=``."""
+    network = get_network(_query_text("country"), _query_text("region"))
+    table = network.sites
+    capability = _query_text("capability")
+    if capability:
+        table = table.loc[network.sites_with(capability)]
+    name = _query_text("name")
+    if name:
+        table = table[table["site_name"].str.contains(name, case=False, regex=False)]
+    return jsonify(to_jsonable(table.reset_index().to_dict(orient="records")))
+
+
+# ----------------------------------------------------------------------------- evaluation
+@api.post("/evaluate")
+def evaluate_route() -> Any:
+    """Evaluate one option: the ``hubplan evaluate --format json`` object."""
+    data = body()
+    plan = parse_plan(data, allowed_extra=("by",))
+    by = _by(data.get("by"))
+    return jsonify(evaluation_json(evaluate_plan(plan), by))
+
+
+@api.post("/compare")
+def compare_route() -> Any:
+    """Compare option ``b`` with option ``a`` (who gets a longer or shorter journey)."""
+    data = body()
+    if not isinstance(data, dict):
+        raise RequestError("request body: expected a JSON object with 'a' and 'b'")
+    unknown = sorted(set(data) - {"a", "b", "by"})
+    if unknown:
+        raise RequestError(f"{unknown[0]}: unknown field; expected a, b and optionally by")
+    for key in ("a", "b"):
+        if key not in data:
+            raise RequestError(f"{key}: this field is required (an option, as for /api/evaluate)")
+    a = parse_plan(data["a"], "a.")
+    b = parse_plan(data["b"], "b.")
+    by = _by(data.get("by"))
+    comparison = compare_plans(a, b)
+    result = comparison.to_json(by)
+    result["options"] = {"a": comparison.a.option.describe(), "b": comparison.b.option.describe()}
+    result["summaries"] = {"a": comparison.a.summary, "b": comparison.b.summary}
+    return jsonify(to_jsonable(result))
+
+
+@api.post("/optimise")
+def optimise_route() -> Any:
+    """Choose the best ``k`` hubs (heuristic by default; exact with a time limit)."""
+    request_ = parse_optimise(body())
+    solution, evaluation, _option = run_optimisation(request_)
+    return jsonify(to_jsonable({"solution": solution.to_json(), "evaluation": evaluation_json(evaluation)}))
+
+
+@api.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown_route(unknown: str) -> Any:
+    """Any other path under /api/ (the page's catch-all route would answer 200)."""
+    adapter = current_app.url_map.bind("localhost")
+    for method in ("GET", "POST", "PATCH", "DELETE"):
+        if method == request.method:
+            continue
+        try:
+            endpoint, _ = adapter.match(f"/api/{unknown}", method=method)
+        except HTTPException:
+            continue
+        if endpoint != "hubplan_api.unknown_route":
+            return error(f"method {request.method} is not allowed on /api/{unknown}", 405)
+    return error(f"no API route {request.method} /api/{unknown} (see docs/api.md)", 404)
+
+
+# ----------------------------------------------------------------------------- scenarios
+@api.get("/scenarios")
+def list_scenarios() -> Any:
+    """Every saved scenario, most recent first."""
+    return jsonify([s.to_json() for s in store().list()])
+
+
+@api.post("/scenarios")
+def save_scenario() -> Any:
+    """Save a scenario: ``{"name", "saved_by", "parameters": <plan>, "replace": false}``.
+
+    The parameters are evaluated first (so only valid plans are saved) and the summary
+    is stored with them. 201 when created, 200 when replaced.
+    """
+    data = body()
+    if not isinstance(data, dict):
+        raise RequestError("request body: expected a JSON object")
+    unknown = sorted(set(data) - {"name", "saved_by", "parameters", "replace"})
+    if unknown:
+        raise RequestError(f"{unknown[0]}: unknown field; expected name, saved_by, parameters, replace")
+    if "name" not in data:
+        raise RequestError("name: this field is required")
+    if not isinstance(data["name"], str):
+        raise RequestError(f"name: expected text, got {type(data['name']).__name__}")
+    name = clean_name(data["name"])
+    saved_by = data.get("saved_by") or ""
+    if not isinstance(saved_by, str):
+        raise RequestError("saved_by: expected text")
+    replace = data.get("replace", False)
+    if not isinstance(replace, bool):
+        raise RequestError("replace: expected true or false")
+    if "parameters" not in data:
+        raise RequestError("parameters: this field is required (an option, as for /api/evaluate)")
+    plan = parse_plan(data["parameters"], "parameters.")
+    evaluation = evaluate_plan(plan)
+    existed = replace and _exists(name)
+    scenario = store().save(name, service=plan.service, parameters=plan.to_json(),
+                            summary=to_jsonable(evaluation.summary), saved_by=saved_by, replace=replace)
+    return jsonify(scenario.to_json()), 200 if existed else 201
+
+
+def _exists(name: str) -> bool:
+    try:
+        store().load(name)
+        return True
+    except ScenarioNotFoundError:
+        return False
+
+
+@api.get("/scenarios/<path:name>")
+def load_scenario(name: str) -> Any:
+    """One scenario with its parameters and summary."""
+    return jsonify(store().load(name).to_json())
+
+
+@api.patch("/scenarios/<path:name>")
+def rename_scenario(name: str) -> Any:
+    """Rename: ``{"name": "new name"}``."""
+    data = body()
+    if not isinstance(data, dict) or set(data) != {"name"}:
+        raise RequestError('request body: expected {"name": "new name"}')
+    if not isinstance(data["name"], str):
+        raise RequestError("name: expected text")
+    return jsonify(store().rename(name, data["name"]).to_json())
+
+
+@api.delete("/scenarios/<path:name>")
+def delete_scenario(name: str) -> Any:
+    """Delete a scenario."""
+    store().delete(name)
+    return jsonify({"deleted": name.strip()})

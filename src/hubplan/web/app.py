@@ -1,0 +1,587 @@
+"""The planner page (Dash) and the server that carries it and the API.
+
+``create_app(store)`` returns the Dash app; its Flask server (``app.server``) also
+carries the ``/api/`` routes. ``serve(...)`` runs it under waitress, a production WSGI
+server with a pool of threads, so several planners can use one server. Everything the
+page needs (Dash, React, plotly.js) is served from the installed packages: the page
+works with no internet access.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
+
+from hubplan.errors import HubplanError, InputError
+from hubplan.services import Service
+from hubplan.store import ScenarioStore
+from hubplan.web import panels
+from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure, rounded_minutes, site_hover, site_style
+from hubplan.web.jobs import JobRegistry
+from hubplan.web.planner import (
+    ALL_AREAS,
+    area_label,
+    area_options,
+    from_parameters,
+    next_role,
+    page_network,
+    roles_of,
+    to_plan,
+    today_plan,
+    with_role,
+)
+from hubplan.web.plans import (
+    LruCache,
+    OptimiseRequest,
+    Plan,
+    bundled_network,
+    capacity_json,
+    compare_plans,
+    evaluate_plan,
+    evaluation_json,
+    run_optimisation,
+    to_jsonable,
+)
+
+log = logging.getLogger("hubplan.web")
+ASSETS = Path(__file__).parent / "assets"
+#: Largest body the server accepts at all (Dash's own requests included), bytes.
+MAX_SERVER_REQUEST_BYTES = 8_000_000
+_capacities = LruCache(48)
+
+
+def _report_renderer() -> Any:
+    """``hubplan.report.render_report_html`` when that module is installed, else ``None``."""
+    try:
+        from hubplan import report  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(report, "render_report_html", None)
+
+
+# ----------------------------------------------------------------------------- layout
+def _label(text: str, child: Any, hint: str = "") -> html.Div:
+    return html.Div(className="field", children=[
+        html.Label(text, title=hint), child,
+    ])
+
+
+def build_layout() -> html.Div:
+    services = [{"label": Service.preset(n).title or n, "value": n} for n in Service.preset_names()]
+    has_report = _report_renderer() is not None
+    controls = html.Div(className="controls", children=[
+        html.H2("Option"),
+        _label("Service", dcc.Dropdown(id="service", options=services, value="thrombectomy", clearable=False)),
+        _label("Region", dcc.Dropdown(id="area", options=area_options(), value="country:England",
+                                      clearable=False, optionHeight=40)),
+        _label("Pathway", dcc.RadioItems(id="pathway", inline=True, options=[
+            {"label": " direct to hub", "value": "direct"},
+            {"label": " treat and transfer", "value": "treat_and_transfer"}], value="treat_and_transfer")),
+        html.Div(className="row", children=[
+            _label("Bypass (min)", dcc.Input(id="bypass", type="number", min=0, max=240, step=1, value=0,
+                                             debounce=True), "ambulance goes straight to the hub when it is at "
+                   "most this many minutes further than the nearest spoke"),
+            _label("Transfer delay (min)", dcc.Input(id="delay", type="number", min=0, max=600, step=5, value=60,
+                                                     debounce=True), "door-in-door-out at the spoke"),
+        ]),
+        _label("A click on a site makes it", dcc.RadioItems(id="click-mode", inline=True, options=[
+            {"label": " next role", "value": "cycle"}, {"label": " hub", "value": "hub"},
+            {"label": " spoke", "value": "spoke"}, {"label": " closed", "value": "closed"}], value="cycle")),
+        _label("Or pick a site", dcc.Dropdown(id="site-picker", placeholder="search a hospital...")),
+        html.Div(className="row buttons", children=[
+            html.Button("Hub", id="make-hub", className="role-hub"),
+            html.Button("Spoke", id="make-spoke", className="role-spoke"),
+            html.Button("Close", id="make-closed", className="role-closed"),
+        ]),
+        html.Div(className="row buttons", children=[
+            html.Button("Today's sites", id="reset-today", title="today's hubs and spokes for this service"),
+            html.Button("Close all", id="clear-all"),
+        ]),
+        html.Div(id="plan-message", className="message"),
+        html.H2("Optimise"),
+        html.Div(className="row", children=[
+            _label("Hubs (k)", dcc.Input(id="opt-k", type="number", min=1, max=200, step=1, value=None)),
+            _label("Method", dcc.Dropdown(id="opt-method", clearable=False, value="heuristic", options=[
+                {"label": "fast heuristic", "value": "heuristic"},
+                {"label": "exact (HiGHS)", "value": "exact"}])),
+            _label("Limit (s)", dcc.Input(id="opt-limit", type="number", min=1, max=120, value=30)),
+        ]),
+        html.Button("Optimise k hubs", id="opt-run", className="primary"),
+        html.Pre(id="opt-progress", className="progress"),
+        dcc.Interval(id="opt-poll", interval=400, disabled=True),
+        html.H2("Scenarios"),
+        _label("Your name", dcc.Input(id="user", type="text", placeholder="e.g. A. Planner", persistence=True,
+                                      persistence_type="local", maxLength=120)),
+        html.Div(className="row", children=[
+            dcc.Input(id="scenario-name", type="text", placeholder="scenario name", maxLength=120),
+            html.Button("Save", id="save", className="primary"),
+        ]),
+        dcc.Checklist(id="save-replace", options=[{"label": " replace if the name exists", "value": "replace"}],
+                      value=[]),
+        _label("Saved scenarios", dcc.Dropdown(id="scenario-list", placeholder="pick a saved scenario")),
+        html.Div(className="row buttons", children=[
+            html.Button("Load", id="load"), html.Button("Delete", id="delete"),
+        ]),
+        html.Div(className="row", children=[
+            dcc.Input(id="rename-to", type="text", placeholder="new name", maxLength=120),
+            html.Button("Rename", id="rename"),
+        ]),
+        html.Div(id="scenario-message", className="message"),
+        html.H2("Download"),
+        html.Div(className="row buttons", children=[
+            html.Button("Sites CSV", id="dl-sites"), html.Button("Areas CSV", id="dl-areas"),
+            html.Button("JSON", id="dl-json"),
+            html.Button("HTML report", id="dl-report", disabled=not has_report,
+                        title="the self-contained report" if has_report
+                        else "HTML report: not available in this installation (hubplan.report missing)"),
+        ]),
+        dcc.Download(id="download"),
+    ])
+    main = html.Div(className="main", children=[
+        html.Div(className="map-wrap", children=[
+            dcc.Graph(id="map", config={"scrollZoom": True, "displaylogo": False,
+                                        "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+                      style={"height": "100%"}),
+            html.Div(className="legend", children=[
+                html.Span("◆ hub", className="legend-hub"), html.Span("● spoke", className="legend-spoke"),
+                html.Span("○ closed", className="legend-closed"),
+                html.Span("areas (LSOA centroids) coloured by minutes to hub", className="legend-areas"),
+            ]),
+        ]),
+        html.Div(className="results", children=[
+            html.Div(id="summary", className="panel"),
+            html.Div(className="panel", children=[
+                _label("Compare with", dcc.Dropdown(id="baseline", value="today", clearable=False, options=[
+                    {"label": "today's sites", "value": "today"},
+                    {"label": "where I started (this service and region)", "value": "start"}])),
+            ]),
+            html.Div(id="comparison"),
+            html.Div(id="sites-panel"),
+        ]),
+    ])
+    return html.Div(className="page", children=[
+        html.Header(children=[
+            html.H1("hubplan planner"),
+            html.Span("Click hospitals to make them hubs or spokes; the figures update at once.",
+                      className="tagline"),
+            html.Span(id="timing", className="timing"),
+        ]),
+        html.Div(className="body", children=[controls, main]),
+        dcc.Store(id="plan"), dcc.Store(id="start-plan"), dcc.Store(id="map-meta"),
+        dcc.Store(id="opt-job"), dcc.Store(id="opt-result"), dcc.Store(id="scenarios-version", data=0),
+    ])
+
+
+# ----------------------------------------------------------------------------- app
+def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None) -> dash.Dash:
+    """The planner (Dash) with the ``/api/`` routes on its Flask server.
+
+    Parameters
+    ----------
+    store:
+        Where scenarios are saved (shared by the page and the API).
+    jobs:
+        Background optimisations (a new registry by default).
+    """
+    from hubplan.web.api import api, register_error_handlers
+
+    app = dash.Dash(
+        __name__, title="hubplan planner", update_title=None, serve_locally=True,
+        assets_folder=str(ASSETS), suppress_callback_exceptions=False,
+    )
+    server = app.server
+    server.config["MAX_CONTENT_LENGTH"] = MAX_SERVER_REQUEST_BYTES
+    server.config["HUBPLAN_STORE"] = store
+    server.config["HUBPLAN_JOBS"] = jobs or JobRegistry()
+    register_error_handlers(server)
+    server.register_blueprint(api)
+    app.layout = build_layout
+    _register_callbacks(app, store, server.config["HUBPLAN_JOBS"])
+    return app
+
+
+def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry) -> None:
+    # ------------------------------------------------------------------ the plan
+    @app.callback(
+        Output("plan", "data"), Output("service", "value"), Output("area", "value"),
+        Output("pathway", "value"), Output("bypass", "value"), Output("delay", "value"),
+        Output("start-plan", "data"), Output("plan-message", "children"), Output("site-picker", "options"),
+        Input("service", "value"), Input("area", "value"), Input("pathway", "value"),
+        Input("bypass", "value"), Input("delay", "value"), Input("map", "clickData"),
+        Input("make-hub", "n_clicks"), Input("make-spoke", "n_clicks"), Input("make-closed", "n_clicks"),
+        Input("reset-today", "n_clicks"), Input("clear-all", "n_clicks"), Input("load", "n_clicks"),
+        Input("opt-result", "data"),
+        State("plan", "data"), State("click-mode", "value"), State("site-picker", "value"),
+        State("scenario-list", "value"),
+    )
+    def update_plan(service: str, area: str, pathway: str, bypass: Any, delay: Any, click: Any,
+                    _hub: Any, _spoke: Any, _closed: Any, _today: Any, _clear: Any, _load: Any,
+                    optimised: Any, page: Any, click_mode: str, picked: Any, scenario_name: Any) -> tuple:
+        trigger = ctx.triggered_id
+        keep = no_update
+        try:
+            if page is None or trigger in ("service", "area"):
+                page = today_plan(service or "thrombectomy", area or ALL_AREAS)
+                return (page, keep, keep, page["pathway"], page["bypass_minutes"], page["transfer_delay_minutes"],
+                        page, _welcome(page), _site_options(page))
+            if trigger == "load":
+                if not scenario_name:
+                    return (keep,) * 7 + ("Pick a saved scenario to load.", keep)
+                scenario = store.load(scenario_name)
+                page = from_parameters(dict(scenario.parameters))
+                page["name"] = scenario.name
+                return (page, page["service"], page["area"], page["pathway"], page["bypass_minutes"],
+                        page["transfer_delay_minutes"], keep, f"Loaded '{scenario.name}' "
+                        f"(saved by {scenario.saved_by or 'someone'}).", _site_options(page))
+            if trigger == "pathway":
+                page = {**page, "pathway": pathway, "name": None}
+            elif trigger == "bypass":
+                page = {**page, "bypass_minutes": max(0.0, float(bypass or 0)), "name": None}
+            elif trigger == "delay":
+                page = {**page, "transfer_delay_minutes": max(0.0, float(delay or 0)), "name": None}
+            elif trigger == "map":
+                code = _clicked_site(click)
+                if code is None:
+                    return (keep,) * 9
+                network = page_network(page)
+                role = roles_of(network, page)[network.site_codes.index(code)]
+                new = next_role(role, page["pathway"]) if click_mode == "cycle" else click_mode
+                page = with_role(page, code, new)
+                return (page,) + (keep,) * 6 + (f"{_site_name(page, code)} is now {_role_words(new)}.", keep)
+            elif trigger in ("make-hub", "make-spoke", "make-closed"):
+                if not picked:
+                    return (keep,) * 7 + ("Pick a site first.", keep)
+                new = trigger.removeprefix("make-")
+                page = with_role(page, picked, new)
+                return (page,) + (keep,) * 6 + (f"{_site_name(page, picked)} is now {_role_words(new)}.", keep)
+            elif trigger == "reset-today":
+                page = today_plan(page["service"], page["area"])
+                return (page, keep, keep, page["pathway"], page["bypass_minutes"], page["transfer_delay_minutes"],
+                        keep, "Back to today's sites.", keep)
+            elif trigger == "clear-all":
+                page = {**page, "hubs": [], "spokes": [], "name": None}
+                return (page,) + (keep,) * 6 + ("All sites closed: click a site to make it a hub.", keep)
+            elif trigger == "opt-result" and optimised:
+                page = {**page, "hubs": optimised["hubs"], "spokes": optimised["spokes"],
+                        "pathway": optimised["pathway"], "name": optimised["name"]}
+                return (page,) + (keep,) * 2 + (page["pathway"], keep, keep, keep,
+                                                f"Applied: {optimised['name']}.", keep)
+            return (page,) + (keep,) * 8
+        except HubplanError as exc:
+            return (keep,) * 7 + (str(exc), keep)
+
+    # ------------------------------------------------------------------ evaluation
+    @app.callback(
+        Output("map", "figure"), Output("map-meta", "data"), Output("summary", "children"),
+        Output("comparison", "children"), Output("sites-panel", "children"), Output("timing", "children"),
+        Output("opt-k", "value"),
+        Input("plan", "data"), Input("baseline", "value"),
+        State("start-plan", "data"), State("map-meta", "data"), State("opt-k", "value"),
+    )
+    def render(page: Any, baseline: Any, start: Any, drawn: Any, k: Any) -> tuple:
+        if page is None:
+            return (no_update,) * 7
+        started = time.perf_counter()
+        network = page_network(page)
+        roles = roles_of(network, page)
+        ev = None
+        problem = ""
+        if page.get("hubs"):
+            try:
+                ev = evaluate_plan(to_plan(page))
+            except HubplanError as exc:
+                problem = str(exc)
+        else:
+            problem = "No hub yet: click a site on the map (or pick one on the left) to make it a hub."
+        minutes = ev.routes.time_to_hub if ev is not None else None
+        key = page["area"]
+        if not drawn or drawn.get("area") != key:
+            figure: Any = map_figure(network, minutes, roles, title=area_label(key))
+        else:
+            figure = Patch()
+            figure["data"][AREA_TRACE]["marker"]["color"] = (
+                rounded_minutes(minutes) if minutes is not None else "#d9d9d9")
+            style = site_style(roles)
+            site_marker = figure["data"][SITE_TRACE]["marker"]
+            site_marker["color"] = style["color"]
+            site_marker["size"] = style["size"]
+            site_marker["symbol"] = style["symbol"]
+            site_marker["line"]["color"] = style["line_color"]
+            figure["data"][SITE_TRACE]["hovertext"] = site_hover(network, roles)
+        meta = {"area": key}
+        if ev is None:
+            summary = html.Div([html.H2("Summary"), html.P(problem, className="warning", id="summary-problem")])
+            elapsed = (time.perf_counter() - started) * 1000
+            return figure, meta, summary, None, None, f"updated in {elapsed:.0f} ms", no_update
+        title = page.get("name") or _option_title(ev)
+        summary = html.Div([
+            html.H2(f"{title}"),
+            html.P(f"{ev.service.title or ev.service.name} — {area_label(key)} — "
+                   f"{network.n_areas:,} areas, {network.n_sites} sites", className="subtitle"),
+            panels.summary_cards(ev),
+            html.P(problem, className="warning") if problem else None,
+            _demand_note(ev),
+        ])
+        comparison = _comparison(page, baseline, start, ev, store)
+        capacity = _capacities.get_or_compute(to_plan(page).cache_key, lambda: capacity_json(ev))
+        sites_panel = panels.sites_table(ev, capacity)
+        elapsed = (time.perf_counter() - started) * 1000
+        redrawn = not drawn or drawn.get("area") != key
+        k_value = max(1, len(page.get("hubs") or ())) if (redrawn or not k) else no_update
+        return figure, meta, summary, comparison, sites_panel, f"updated in {elapsed:.0f} ms", k_value
+
+    # ------------------------------------------------------------------ optimise
+    @app.callback(
+        Output("opt-job", "data"), Output("opt-poll", "disabled"), Output("opt-progress", "children"),
+        Input("opt-run", "n_clicks"),
+        State("plan", "data"), State("opt-k", "value"), State("opt-method", "value"), State("opt-limit", "value"),
+        prevent_initial_call=True,
+    )
+    def start_optimisation(_n: Any, page: Any, k: Any, method: str, limit: Any) -> tuple:
+        try:
+            if not k or int(k) < 1:
+                raise InputError("Hubs (k): give the number of hubs to choose")
+            plan = to_plan(page)
+            open_sites = list(page.get("hubs") or ()) + list(page.get("spokes") or ())
+            tt = page.get("pathway") == "treat_and_transfer" and bool(page.get("spokes"))
+            request_ = OptimiseRequest(
+                plan=Plan(**{**plan.__dict__, "hubs": None, "name": None,
+                             "spokes": tuple(open_sites) if tt else (), "bypass_minutes": plan.bypass_minutes}),
+                k=int(k), method=method or "heuristic",
+                time_limit_seconds=float(min(max(float(limit or 30), 1.0), 120.0)),
+                candidates=tuple(open_sites) if tt else None,
+            )
+            job = jobs.start(f"best {int(k)} hubs ({request_.method})", lambda say: _optimise_job(request_, say))
+        except (HubplanError, ValueError, TypeError) as exc:
+            return no_update, True, f"error: {exc}"
+        return job.id, False, "\n".join(job.lines)
+
+    @app.callback(
+        Output("opt-progress", "children", allow_duplicate=True), Output("opt-poll", "disabled", allow_duplicate=True),
+        Output("opt-result", "data"),
+        Input("opt-poll", "n_intervals"), State("opt-job", "data"),
+        prevent_initial_call=True,
+    )
+    def poll_optimisation(_n: Any, job_id: Any) -> tuple:
+        job = jobs.get(job_id) if job_id else None
+        if job is None:
+            return "", True, no_update
+        text = "\n".join(job.lines[-8:])
+        if job.status == "running":
+            return text + f"\n… {job.elapsed_seconds:.0f} s", False, no_update
+        if job.status == "failed":
+            return text + f"\nerror: {job.error}", True, no_update
+        return text + "\ndone: hubs applied", True, job.result
+
+    # ------------------------------------------------------------------ scenarios
+    @app.callback(
+        Output("scenario-message", "children"), Output("scenarios-version", "data"),
+        Input("save", "n_clicks"), Input("delete", "n_clicks"), Input("rename", "n_clicks"),
+        State("plan", "data"), State("scenario-name", "value"), State("user", "value"),
+        State("save-replace", "value"), State("scenario-list", "value"), State("rename-to", "value"),
+        State("scenarios-version", "data"),
+        prevent_initial_call=True,
+    )
+    def change_scenarios(_save: Any, _delete: Any, _rename: Any, page: Any, name: Any, user: Any,
+                         replace: Any, selected: Any, new_name: Any, version: Any) -> tuple:
+        try:
+            if ctx.triggered_id == "save":
+                if not name:
+                    raise InputError("Give the scenario a name first.")
+                plan = to_plan(page, name=None)
+                ev = evaluate_plan(plan)
+                scenario = store.save(name, service=plan.service, parameters=plan.to_json(),
+                                      summary=to_jsonable(ev.summary), saved_by=user or "",
+                                      replace="replace" in (replace or []))
+                message = f"Saved '{scenario.name}'."
+            elif ctx.triggered_id == "delete":
+                if not selected:
+                    raise InputError("Pick a saved scenario to delete.")
+                store.delete(selected)
+                message = f"Deleted '{selected}'."
+            else:
+                if not selected or not new_name:
+                    raise InputError("Pick a saved scenario and type its new name.")
+                scenario = store.rename(selected, new_name)
+                message = f"Renamed '{selected}' to '{scenario.name}'."
+        except HubplanError as exc:
+            return str(exc), no_update
+        return message, (version or 0) + 1
+
+    @app.callback(
+        Output("scenario-list", "options"), Output("baseline", "options"),
+        Input("scenarios-version", "data"), Input("plan", "data"),
+    )
+    def list_scenarios(_version: Any, page: Any) -> tuple:
+        scenarios = store.list()
+        options = [{"label": f"{s.name} — {s.saved_by or 'anonymous'}, {s.saved_at:%d %b %H:%M} UTC",
+                    "value": s.name} for s in scenarios]
+        baseline = [{"label": "today's sites", "value": "today"},
+                    {"label": "where I started (this service and region)", "value": "start"}]
+        baseline += [{"label": f"saved: {s.name}", "value": f"scenario:{s.name}"} for s in scenarios]
+        return options, baseline
+
+    # ------------------------------------------------------------------ downloads
+    @app.callback(
+        Output("download", "data"),
+        Input("dl-sites", "n_clicks"), Input("dl-areas", "n_clicks"), Input("dl-json", "n_clicks"),
+        Input("dl-report", "n_clicks"),
+        State("plan", "data"),
+        prevent_initial_call=True,
+    )
+    def download(_s: Any, _a: Any, _j: Any, _r: Any, page: Any) -> Any:
+        try:
+            ev = evaluate_plan(to_plan(page))
+        except HubplanError:
+            return no_update
+        stem = _file_stem(ev.option.name)
+        if ctx.triggered_id == "dl-sites":
+            return dcc.send_string(ev.sites.to_csv(float_format="%.3f"), f"{stem}_sites.csv")
+        if ctx.triggered_id == "dl-areas":
+            return dcc.send_string(ev.areas.to_csv(float_format="%.3f"), f"{stem}_areas.csv")
+        if ctx.triggered_id == "dl-json":
+            return dcc.send_string(json.dumps(evaluation_json(ev), indent=2), f"{stem}.json")
+        renderer = _report_renderer()
+        if renderer is None:
+            return no_update
+        buffer = io.StringIO(str(renderer(ev)))
+        return dcc.send_string(buffer.getvalue(), f"{stem}_report.html")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _optimise_job(request_: OptimiseRequest, say: Any) -> dict[str, Any]:
+    solution, _evaluation, option = run_optimisation(request_, progress=say)
+    return {"hubs": list(option.hubs), "spokes": list(option.spokes), "pathway": option.pathway.value,
+            "name": option.name, "solution": to_jsonable(solution.to_json())}
+
+
+def _option_title(ev: Any) -> str:
+    hubs, spokes = len(ev.option.hubs), len(ev.option.spokes)
+    text = f"{hubs} hub{'s' if hubs != 1 else ''}"
+    if spokes:
+        text += f" and {spokes} spoke{'s' if spokes != 1 else ''}, treat and transfer"
+        if ev.option.bypass_minutes:
+            text += f", bypass {ev.option.bypass_minutes:g} min"
+    else:
+        text += ", direct to hub"
+    return text
+
+
+def _clicked_site(click: Any) -> str | None:
+    try:
+        point = click["points"][0]
+    except (TypeError, KeyError, IndexError):
+        return None
+    if point.get("curveNumber") != SITE_TRACE:
+        return None
+    code = point.get("customdata")
+    return str(code) if code else None
+
+
+def _site_name(page: dict[str, Any], code: str) -> str:
+    network = page_network(page)
+    return f"{network.sites.loc[code, 'site_name']} ({code})" if code in network.sites.index else code
+
+
+def _role_words(role: str) -> str:
+    return {"hub": "a hub", "spoke": "a spoke", "closed": "closed"}[role]
+
+
+def _site_options(page: dict[str, Any]) -> list[dict[str, str]]:
+    network = page_network(page)
+    names = network.sites["site_name"].astype(str)
+    return sorted(({"label": f"{name} ({code})", "value": code} for code, name in names.items()),
+                  key=lambda o: o["label"])
+
+
+def _welcome(page: dict[str, Any]) -> str:
+    if page["hubs"]:
+        return f"Today's sites: {len(page['hubs'])} hubs, {len(page['spokes'])} spokes. Click a site to change it."
+    return "This service has no hubs today: click a site on the map to make it a hub."
+
+
+def _demand_note(ev: Any) -> Any:
+    label = ev.service.demand_label
+    notes = []
+    if label and "proxy" in label.lower():
+        notes.append(f"Demand: {label}.")
+    if not ev.summary["patients"]:
+        notes.append("No patients in this region for this service (the bundled stroke admissions for Wales are "
+                     "zero): times are shown, statistics are empty.")
+    return html.P(" ".join(notes), className="note") if notes else None
+
+
+def _file_stem(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
+    return (keep or "option")[:60]
+
+
+def _comparison(page: dict[str, Any], baseline: Any, start: Any, ev: Any, store: ScenarioStore) -> Any:
+    """The comparison panel against today's sites, the starting plan or a saved scenario."""
+    try:
+        if baseline == "start":
+            if not start or not start.get("hubs"):
+                return panels.comparison_block(None, "where you started", None, ev,
+                                               "You started with no hubs: nothing to compare with.")
+            other = to_plan(start)
+            label = "where you started"
+        elif isinstance(baseline, str) and baseline.startswith("scenario:"):
+            scenario = store.load(baseline.removeprefix("scenario:"))
+            other_page = from_parameters(dict(scenario.parameters))
+            label = f"saved scenario '{scenario.name}'"
+            if other_page["area"] != page["area"] or other_page["service"] != page["service"]:
+                return panels.comparison_block(
+                    None, label, scenario.summary, ev,
+                    "Saved for another service or region: figures side by side as saved; no area-by-area change.")
+            other = to_plan(other_page)
+        else:
+            today = today_plan(page["service"], page["area"])
+            if not today["hubs"]:
+                return panels.comparison_block(None, "today's sites", None, ev,
+                                               "This service has no hubs today in the bundled data: pick "
+                                               "'where I started' or a saved scenario to compare with.")
+            other = to_plan(today)
+            label = "today's sites"
+        comparison = compare_plans(other, to_plan(page))
+        return panels.comparison_block(comparison, label, comparison.a.summary, ev)
+    except HubplanError as exc:
+        return panels.comparison_block(None, "the baseline", None, ev, f"Cannot compare: {exc}")
+
+
+# ----------------------------------------------------------------------------- serving
+def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = None, threads: int = 8) -> None:
+    """Run the planner and the API under waitress until interrupted.
+
+    Parameters
+    ----------
+    host, port:
+        Where to listen (loopback by default: only this machine can connect).
+    db:
+        Scenario database: a SQLite file or a SQLAlchemy URL (default
+        ``hubplan-scenarios.db`` in the current folder).
+    threads:
+        Requests served at the same time.
+    """
+    from waitress import serve as waitress_serve
+
+    app = make_server_app(db)
+    waitress_serve(app.server, host=host, port=port, threads=threads,
+                   max_request_body_size=MAX_SERVER_REQUEST_BYTES, ident="hubplan")
+
+
+def make_server_app(db: str | Path | None = None) -> dash.Dash:
+    """The app with its store, the bundled network loaded and the outlines drawn (warm)."""
+    store = ScenarioStore(db)
+    bundled_network()
+    from hubplan.web.geo import country_outline, isdn_outlines
+
+    country_outline()
+    isdn_outlines()
+    return create_app(store)

@@ -1,0 +1,164 @@
+"""HTML pieces of the planner page built from evaluations: summary, comparison, sites."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from dash import dash_table, html
+
+from hubplan.evaluate import Comparison, Evaluation
+
+
+def minutes(value: Any) -> str:
+    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):.1f}"
+
+
+def share(value: Any) -> str:
+    return "–" if value is None or not math.isfinite(float(value)) else f"{100 * float(value):.1f}%"
+
+
+def count(value: Any) -> str:
+    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):,.0f}"
+
+
+def _card(label: str, value: str, element_id: str, note: str = "") -> html.Div:
+    return html.Div(className="card", children=[
+        html.Div(label, className="card-label"),
+        html.Div(value, className="card-value", id=element_id),
+        html.Div(note, className="card-note") if note else None,
+    ])
+
+
+def summary_cards(ev: Evaluation) -> html.Div:
+    """Headline figures of an evaluation (minutes weighted by patients)."""
+    s = ev.summary
+    hub, first = s["time_to_hub"], s["time_to_first"]
+    within = hub["within"]
+    thresholds = list(within)
+    cards = [
+        _card("patients a year", count(s["patients"]), "summary-patients", ev.service.demand_label[:40]),
+        _card("mean minutes to hub", minutes(hub["mean"]), "summary-mean-hub",
+              f"first hospital {minutes(first['mean'])}"),
+        _card("90% reach the hub within", f"{minutes(hub['p90'])} min", "summary-p90-hub",
+              f"median {minutes(hub['median'])}, max {minutes(hub['max'])}"),
+    ]
+    for t in thresholds:
+        cards.append(_card(f"within {t} min of hub", share(within[t]), f"summary-within-{t}"))
+    cards.append(_card("transfers a year", count(s["transfers_per_year"]), "summary-transfers",
+                       f"{s['hubs']} hubs, {s['spokes']} spokes"))
+    return html.Div(cards, className="cards")
+
+
+def comparison_block(comparison: Comparison | None, baseline_label: str,
+                     baseline_summary: Mapping[str, Any] | None, ev: Evaluation, note: str = "") -> html.Div:
+    """This option beside the baseline, and who gets a longer or shorter journey."""
+    children: list[Any] = [html.H3(f"Against {baseline_label}")]
+    if note:
+        children.append(html.P(note, className="note"))
+    if comparison is not None:
+        c = comparison.summary
+        total = c["patients"] or float("nan")
+        children.append(html.Div(className="cards", children=[
+            _card("patients with a longer journey", count(c["patients_longer"]), "compare-longer",
+                  _change_note(c["patients_longer"], total, c["mean_increase_if_longer"], "+")),
+            _card("patients with a shorter journey", count(c["patients_shorter"]), "compare-shorter",
+                  _change_note(c["patients_shorter"], total, c["mean_decrease_if_shorter"], "−")),
+            _card("longer by more than 15 min", count(c["patients_longer_by_more_than_15"]), "compare-longer15"),
+            _card("mean change, minutes to hub", f"{float(c['mean_change_minutes']):+.1f}"
+                  if math.isfinite(float(c["mean_change_minutes"])) else "–", "compare-mean-change"),
+        ]))
+    if baseline_summary:
+        children.append(side_by_side(ev.summary, baseline_summary))
+    return html.Div(children, className="panel")
+
+
+def _change_note(patients: float, total: float, mean_minutes: float, sign: str) -> str:
+    if not patients:
+        return "nobody"
+    return f"{share(patients / total)}; {sign}{minutes(mean_minutes)} min on average"
+
+
+def side_by_side(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> html.Table:
+    """Rows of figures: this option | baseline."""
+    def row(label: str, a: str, b: str) -> html.Tr:
+        return html.Tr([html.Td(label), html.Td(a, className="num"), html.Td(b, className="num")])
+
+    rows = [html.Tr([html.Th(""), html.Th("this option"), html.Th("baseline")])]
+    for which, label in (("time_to_first", "first hospital"), ("time_to_hub", "hub")):
+        a, b = current.get(which, {}), baseline.get(which, {})
+        rows.append(row(f"mean minutes to {label}", minutes(a.get("mean")), minutes(b.get("mean"))))
+        rows.append(row(f"p90 minutes to {label}", minutes(a.get("p90")), minutes(b.get("p90"))))
+    for t in current.get("time_to_hub", {}).get("within", {}):
+        rows.append(row(f"within {t} min of hub", share(current["time_to_hub"]["within"][t]),
+                        share(baseline.get("time_to_hub", {}).get("within", {}).get(t))))
+    rows.append(row("hubs / spokes", f"{current.get('hubs', '–')} / {current.get('spokes', '–')}",
+                    f"{baseline.get('hubs', '–')} / {baseline.get('spokes', '–')}"))
+    rows.append(row("transfers a year", count(current.get("transfers_per_year")),
+                    count(baseline.get("transfers_per_year"))))
+    return html.Table(rows, className="side-by-side", id="side-by-side")
+
+
+def sites_table(ev: Evaluation, capacity: Mapping[str, Any]) -> html.Div:
+    """Per-site activity of hubs and spokes, with beds and workforce where available.
+
+    One :class:`dash_table.DataTable` (sortable), not an HTML table: a hundred rows of
+    HTML components take the browser seconds to build, a table component milliseconds.
+    """
+    sites = ev.sites[ev.sites["role"] != "closed"].sort_values(
+        ["role", "catchment_patients", "patients_first_seen"], ascending=[True, False, False])
+    beds: dict[str, dict[str, Any]] = {}
+    if "sites" in capacity:
+        beds = {row["site_code"]: row for row in capacity["sites"]}
+    records = []
+    for code, row in sites.iterrows():
+        extra = beds.get(str(code), {})
+        records.append({
+            "site": f"{row['site_name']} ({code})", "role": row["role"],
+            "catchment": _rounded(row["catchment_patients"]) if row["role"] == "hub" else None,
+            "first_seen": _rounded(row["patients_first_seen"]),
+            "hub_patients": _rounded(row["hub_patients"]),
+            "transferred_in": _rounded(row["hub_patients_transferred_in"]),
+            "transfers_out": _rounded(row["transfers_out"]),
+            "beds": _rounded(extra.get("beds_at_target_occupancy")),
+            "consultants": _rounded(extra.get("consultants_needed")),
+            "flags": "; ".join(str(f) for f in extra.get("flags") or []),
+        })
+    columns = [
+        ("site", "site"), ("role", "role"), ("catchment", "catchment a year"), ("first_seen", "first seen"),
+        ("hub_patients", "hub patients"), ("transferred_in", "transferred in"),
+        ("transfers_out", "transfers out"), ("beds", "beds at target occupancy"),
+        ("consultants", "consultants for the rota"), ("flags", "standards flags"),
+    ]
+    table = dash_table.DataTable(
+        id="sites-table", data=records, sort_action="native", page_size=15,
+        columns=[{"id": key, "name": name, "type": "numeric" if key not in ("site", "role", "flags") else "text",
+                  "format": {"specifier": ",.0f"}} for key, name in columns],
+        style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "fontSize": "12px", "padding": "3px 6px", "whiteSpace": "normal",
+                    "height": "auto", "maxWidth": "260px"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f4f8fb"},
+        style_data_conditional=[
+            {"if": {"filter_query": '{role} = "hub"', "column_id": "role"}, "color": "#d7191c", "fontWeight": "600"},
+            {"if": {"filter_query": '{role} = "spoke"', "column_id": "role"}, "color": "#b35c00"},
+            {"if": {"column_id": "flags"}, "color": "#a33", "fontSize": "11px"},
+        ],
+    )
+    parts: list[Any] = [html.H3("Hubs and spokes (patients a year)"), table]
+    if "unavailable" in capacity:
+        parts.append(html.P(f"Beds and workforce not shown: {capacity['unavailable']}", className="note"))
+    elif "network" in capacity:
+        n = capacity["network"]
+        parts.append(html.P(
+            f"Network: {count(n.get('beds_at_target_occupancy'))} beds at the target occupancy, "
+            f"{count(n.get('beds_for_refusal'))} for at most 1% refused; {count(n.get('consultants_needed'))} "
+            f"consultants needed for the rota against {count(n.get('consultants_available'))} available "
+            f"(shortfall {count(n.get('shortfall'))}).", className="note", id="capacity-line"))
+    return html.Div(parts, className="panel")
+
+
+def _rounded(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return round(number, 1) if math.isfinite(number) else None
