@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Mapping
 
 from dash import dash_table, html
@@ -130,20 +131,9 @@ def sites_table(ev: Evaluation, capacity: Mapping[str, Any]) -> html.Div:
         ("transfers_out", "transfers out"), ("beds", "beds at target occupancy"),
         ("consultants", "consultants for the rota"), ("flags", "standards flags"),
     ]
-    table = dash_table.DataTable(
-        id="sites-table", data=records, sort_action="native", page_size=15,
-        columns=[{"id": key, "name": name, "type": "numeric" if key not in ("site", "role", "flags") else "text",
-                  "format": {"specifier": ",.0f"}} for key, name in columns],
-        style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "fontSize": "12px", "padding": "3px 6px", "whiteSpace": "normal",
-                    "height": "auto", "maxWidth": "260px"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f4f8fb"},
-        style_data_conditional=[
-            {"if": {"filter_query": '{role} = "hub"', "column_id": "role"}, "color": "#d7191c", "fontWeight": "600"},
-            {"if": {"filter_query": '{role} = "spoke"', "column_id": "role"}, "color": "#b35c00"},
-            {"if": {"column_id": "flags"}, "color": "#a33", "fontSize": "11px"},
-        ],
-    )
+    with warnings.catch_warnings():  # DataTable's "will move to a separate package" notice
+        warnings.simplefilter("ignore", DeprecationWarning)
+        table = _data_table(records, columns)
     parts: list[Any] = [html.H3("Hubs and spokes (patients a year)"), table]
     if "unavailable" in capacity:
         parts.append(html.P(f"Beds and workforce not shown: {capacity['unavailable']}", className="note"))
@@ -162,3 +152,21 @@ def _rounded(value: Any) -> float | None:
         return None
     number = float(value)
     return round(number, 1) if math.isfinite(number) else None
+
+
+def _data_table(records: list[dict[str, Any]], columns: list[tuple[str, str]]) -> Any:
+    return dash_table.DataTable(
+        id="sites-table", data=records, sort_action="native", page_size=15,
+        columns=[{"id": key, "name": name, "type": "numeric" if key not in ("site", "role", "flags") else "text",
+                  "format": {"specifier": ",.0f"}} for key, name in columns],
+        style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
+                    "fontSize": "12px", "padding": "3px 6px", "whiteSpace": "normal", "height": "auto",
+                    "maxWidth": "260px"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f4f8fb"},
+        style_data_conditional=[
+            {"if": {"filter_query": '{role} = "hub"', "column_id": "role"}, "color": "#d7191c", "fontWeight": "600"},
+            {"if": {"filter_query": '{role} = "spoke"', "column_id": "role"}, "color": "#b35c00"},
+            {"if": {"column_id": "flags"}, "color": "#a33", "fontSize": "11px"},
+        ],
+    )

@@ -1,0 +1,147 @@
+"""The planner's pieces without a browser: page plans, roles, map, outlines, jobs, offline assets, CLI."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from hubplan.cli import app as cli_app
+from hubplan.errors import InputError
+from hubplan.store import ScenarioStore
+from hubplan.web import planner
+from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure
+from hubplan.web.geo import osgb_to_lonlat
+from hubplan.web.jobs import JobRegistry
+from hubplan.web.plans import Plan, evaluate_plan, parse_plan
+
+HAMPSHIRE = "icb:NHS Hampshire and Isle of Wight Integrated Care Board"
+
+
+def test_role_cycle() -> None:
+    assert [planner.next_role(r, "treat_and_transfer") for r in ("closed", "hub", "spoke")] == ["hub", "spoke", "closed"]
+    assert [planner.next_role(r, "direct") for r in ("closed", "hub", "spoke")] == ["hub", "closed", "hub"]
+
+
+def test_with_role_moves_a_site_between_lists() -> None:
+    page = {"hubs": ["A"], "spokes": ["B"], "name": "saved"}
+    assert planner.with_role(page, "B", "hub") == {"hubs": ["A", "B"], "spokes": [], "name": None}
+    assert planner.with_role(page, "A", "closed") == {"hubs": [], "spokes": ["B"], "name": None}
+    with pytest.raises(InputError):
+        planner.with_role(page, "A", "open")
+
+
+def test_area_keys_round_trip() -> None:
+    assert planner.area_location("all") == (None, None)
+    assert planner.area_location("country:England") == ("England", None)
+    assert planner.area_location(HAMPSHIRE) == (None, HAMPSHIRE)
+    assert planner.area_key(None, "Hampshire and Isle of Wight") == HAMPSHIRE
+    assert planner.area_key("england", None) == "country:England"
+    values = [o["value"] for o in planner.area_options()]
+    assert values[:3] == ["all", "country:England", "country:Wales"] and HAMPSHIRE in values
+
+
+def test_today_plan_and_saved_parameters() -> None:
+    today = planner.today_plan("thrombectomy", "country:England")
+    assert len(today["hubs"]) == 24 and len(today["spokes"]) == 77 and today["pathway"] == "treat_and_transfer"
+    vascular = planner.today_plan("vascular_arterial", HAMPSHIRE)
+    assert vascular["hubs"] == [] and vascular["spokes"] == []
+    page = planner.with_role(vascular, "SO166YD", "hub")
+    plan = planner.to_plan(page)
+    assert plan.region == HAMPSHIRE and plan.hubs == ("SO166YD",) and plan.spokes == ()
+    back = planner.from_parameters(parse_plan(plan.to_json()).to_json())
+    assert back["hubs"] == ["SO166YD"] and back["area"] == HAMPSHIRE and back["service"] == "vascular_arterial"
+    direct = planner.to_plan({**page, "pathway": "direct", "spokes": ["PO63LY"]})
+    assert direct.spokes is None  # spokes play no part in a direct pathway
+
+
+def test_plans_are_cached() -> None:
+    plan = Plan(service="vascular_arterial", region="Hampshire and Isle of Wight", hubs=("SO166YD",), pathway="direct")
+    assert evaluate_plan(plan) is evaluate_plan(Plan(**plan.__dict__))
+
+
+def test_map_figure_layers() -> None:
+    page = planner.with_role(planner.today_plan("vascular_arterial", HAMPSHIRE), "SO166YD", "hub")
+    network = planner.page_network(page)
+    roles = planner.roles_of(network, page)
+    ev = evaluate_plan(planner.to_plan(page))
+    figure = map_figure(network, ev.routes.time_to_hub, roles, title="Hampshire")
+    areas, sites = figure.data[AREA_TRACE], figure.data[SITE_TRACE]
+    assert len(areas.x) == network.n_areas and len(areas.marker.color) == network.n_areas
+    assert list(sites.customdata) == network.site_codes
+    assert sites.marker.symbol[network.site_codes.index("SO166YD")] == "diamond"
+    assert areas.hoverinfo == "skip"  # clicks go to sites, never to the areas beneath them
+    assert figure.layout.yaxis.scaleanchor == "x"
+
+
+def test_osgb_inverse_matches_the_ordnance_survey_example() -> None:
+    lon, lat = osgb_to_lonlat(np.array([651409.903]), np.array([313177.270]))
+    # OS "A guide to coordinate systems in Great Britain": 52°39'27.2531"N, 1°43'4.5177"E
+    assert lat[0] == pytest.approx(52 + 39 / 60 + 27.2531 / 3600, abs=1e-6)
+    assert lon[0] == pytest.approx(1 + 43 / 60 + 4.5177 / 3600, abs=1e-6)
+
+
+def test_job_registry_runs_reports_and_limits() -> None:
+    registry = JobRegistry(max_running=1)
+    release = __import__("threading").Event()
+
+    def work(say):  # type: ignore[no-untyped-def]
+        say("halfway")
+        release.wait()
+        return {"answer": 42}
+
+    job = registry.start("test", work)
+    with pytest.raises(InputError, match="optimisations are running"):
+        registry.start("second", work)
+    release.set()
+    while registry.get(job.id).status == "running":  # type: ignore[union-attr]
+        time.sleep(0.01)
+    finished = registry.get(job.id)
+    assert finished is not None and finished.status == "done" and finished.result == {"answer": 42}
+    assert any("halfway" in line for line in finished.lines)
+
+    def fail(say):  # type: ignore[no-untyped-def]
+        raise InputError("k: too many")
+
+    failed = registry.start("bad", fail)
+    while registry.get(failed.id).status == "running":  # type: ignore[union-attr]
+        time.sleep(0.01)
+    assert registry.get(failed.id).error == "k: too many"  # type: ignore[union-attr]
+
+
+def test_page_and_its_assets_are_served_locally() -> None:
+    from hubplan.web.app import create_app
+
+    client = create_app(ScenarioStore("sqlite://")).server.test_client()
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)  # no CDN, no external font
+    sources = re.findall(r"src=\"([^\"]+)\"", html) + re.findall(r"href=\"([^\"]+\.css[^\"]*)\"", html)
+    assert any("plotly" in s or "dash_core_components" in s for s in sources)
+    for source in sources:
+        assert client.get(source).status_code == 200, source
+    layout = client.get("/_dash-layout")
+    assert layout.status_code == 200 and "map" in layout.get_data(as_text=True)
+
+
+def test_serve_command_checks_its_options() -> None:
+    runner = CliRunner()
+    assert "Start the interactive planner" in runner.invoke(cli_app, ["serve", "--help"]).output
+    bad = runner.invoke(cli_app, ["serve", "--port", "70000"])
+    assert isinstance(bad.exception, InputError) and "--port 70000" in str(bad.exception)
+
+
+def test_browser_tests_skip_or_fail_without_chromium(monkeypatch, tmp_path) -> None:
+    import test_browser
+
+    monkeypatch.setattr(test_browser, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("HUBPLAN_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="browser tests skipped"):
+        test_browser._require_browser()
+    monkeypatch.setenv("HUBPLAN_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="HUBPLAN_REQUIRE_BROWSER=1"):
+        test_browser._require_browser()
