@@ -145,3 +145,13 @@ def test_browser_tests_skip_or_fail_without_chromium(monkeypatch, tmp_path) -> N
     monkeypatch.setenv("HUBPLAN_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="HUBPLAN_REQUIRE_BROWSER=1"):
         test_browser._require_browser()
+
+
+def test_html_report_of_the_option_against_today() -> None:
+    from hubplan.web.app import _report_html
+
+    start = planner.today_plan("thrombectomy", HAMPSHIRE)
+    page = planner.with_role(start, "PO63LY", "hub")
+    html = _report_html(page, "today", start, ScenarioStore("sqlite://"))
+    assert html.lstrip().lower().startswith("<!doctype html") and "Today's sites" in html
+    assert "This option" in html

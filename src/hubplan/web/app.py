@@ -9,7 +9,6 @@ works with no internet access.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
@@ -108,7 +107,7 @@ def build_layout() -> html.Div:
         html.H2("Optimise"),
         html.Div(className="row", children=[
             _label("Hubs (k)", dcc.Input(id="opt-k", type="number", min=1, max=200, step=1, value=None)),
-            _label("Method", dcc.Dropdown(id="opt-method", clearable=False, value="heuristic", options=[
+            _label("Method", dcc.Dropdown(id="opt-method", style={"minWidth": "120px"}, clearable=False, value="heuristic", options=[
                 {"label": "fast heuristic", "value": "heuristic"},
                 {"label": "exact (HiGHS)", "value": "exact"}])),
             _label("Limit (s)", dcc.Input(id="opt-limit", type="number", min=1, max=120, value=30)),
@@ -433,10 +432,10 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         Output("download", "data"),
         Input("dl-sites", "n_clicks"), Input("dl-areas", "n_clicks"), Input("dl-json", "n_clicks"),
         Input("dl-report", "n_clicks"),
-        State("plan", "data"),
+        State("plan", "data"), State("baseline", "value"), State("start-plan", "data"),
         prevent_initial_call=True,
     )
-    def download(_s: Any, _a: Any, _j: Any, _r: Any, page: Any) -> Any:
+    def download(_s: Any, _a: Any, _j: Any, _r: Any, page: Any, baseline: Any, start: Any) -> Any:
         try:
             ev = evaluate_plan(to_plan(page))
         except HubplanError:
@@ -448,11 +447,9 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
             return dcc.send_string(ev.areas.to_csv(float_format="%.3f"), f"{stem}_areas.csv")
         if ctx.triggered_id == "dl-json":
             return dcc.send_string(json.dumps(evaluation_json(ev), indent=2), f"{stem}.json")
-        renderer = _report_renderer()
-        if renderer is None:
+        if _report_renderer() is None:
             return no_update
-        buffer = io.StringIO(str(renderer(ev)))
-        return dcc.send_string(buffer.getvalue(), f"{stem}_report.html")
+        return dcc.send_string(_report_html(page, baseline, start, store), f"{stem}_report.html")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -553,6 +550,44 @@ def _comparison(page: dict[str, Any], baseline: Any, start: Any, ev: Any, store:
         return panels.comparison_block(comparison, label, comparison.a.summary, ev)
     except HubplanError as exc:
         return panels.comparison_block(None, "the baseline", None, ev, f"Cannot compare: {exc}")
+
+
+def _baseline_plan(page: dict[str, Any], baseline: Any, start: Any, store: ScenarioStore) -> tuple[Plan, str] | None:
+    """The plan of the "Compare with" choice when it is on this service and region."""
+    if baseline == "start":
+        other, label = start, "Where I started"
+    elif isinstance(baseline, str) and baseline.startswith("scenario:"):
+        scenario = store.load(baseline.removeprefix("scenario:"))
+        other, label = from_parameters(dict(scenario.parameters)), f"Saved: {scenario.name}"
+    else:
+        other, label = today_plan(page["service"], page["area"]), "Today's sites"
+    if not other or not other.get("hubs") or other["area"] != page["area"] or other["service"] != page["service"]:
+        return None
+    return to_plan({**other, "name": None}), label
+
+
+def _report_html(page: dict[str, Any], baseline: Any, start: Any, store: ScenarioStore) -> str:
+    """The self-contained HTML report of this option against the baseline (hubplan.report)."""
+    import dataclasses
+
+    from hubplan.appraise import appraise
+
+    current = evaluate_plan(to_plan(page))
+    title = page.get("name") or _option_title(current)
+    options = [dataclasses.replace(current.option, name=f"This option: {title}")]
+    other = None
+    try:
+        other = _baseline_plan(page, baseline, start, store)
+    except HubplanError:
+        other = None
+    if other is not None:
+        base = evaluate_plan(other[0])
+        options.insert(0, dataclasses.replace(base.option, name=other[1]))
+    appraisal = appraise(current.network, current.service, options, baseline=options[0].name,
+                         title=f"{current.service.title or current.service.name}: {area_label(page['area'])}",
+                         description="Made with the hubplan planner.", draws=500)
+    renderer = _report_renderer()
+    return str(renderer(appraisal))
 
 
 # ----------------------------------------------------------------------------- serving

@@ -164,6 +164,11 @@ def _data_table(records: list[dict[str, Any]], columns: list[tuple[str, str]]) -
                     "fontSize": "12px", "padding": "3px 6px", "whiteSpace": "normal", "height": "auto",
                     "maxWidth": "260px"},
         style_header={"fontWeight": "600", "backgroundColor": "#f4f8fb"},
+        style_cell_conditional=[
+            {"if": {"column_id": "site"}, "textAlign": "left", "minWidth": "190px"},
+            {"if": {"column_id": "role"}, "textAlign": "left"},
+            {"if": {"column_id": "flags"}, "textAlign": "left", "minWidth": "160px"},
+        ],
         style_data_conditional=[
             {"if": {"filter_query": '{role} = "hub"', "column_id": "role"}, "color": "#d7191c", "fontWeight": "600"},
             {"if": {"filter_query": '{role} = "spoke"', "column_id": "role"}, "color": "#b35c00"},
