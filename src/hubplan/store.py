@@ -418,7 +418,8 @@ def _dumps(value: Mapping[str, Any], what: str) -> str:
         raise InputError(f"{what}: not JSON-serialisable ({exc})") from None
 
 
-def _row_to_scenario(row: Mapping[str, Any]) -> Scenario:
+def _row_to_scenario(row: Any) -> Scenario:
+    """A :class:`Scenario` from a table row (a mapping of column names)."""
     saved_at = datetime.fromisoformat(str(row["saved_at"]))
     if saved_at.tzinfo is None:
         saved_at = saved_at.replace(tzinfo=timezone.utc)

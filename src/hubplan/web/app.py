@@ -192,7 +192,7 @@ def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None) -> dash
     from hubplan.web.api import api, register_error_handlers
 
     app = dash.Dash(
-        __name__, title="hubplan planner", update_title=None, serve_locally=True,
+        __name__, title="hubplan planner", update_title=None,  # type: ignore[arg-type] serve_locally=True,
         assets_folder=str(ASSETS), suppress_callback_exceptions=False,
     )
     server = app.server

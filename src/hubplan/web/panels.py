@@ -155,7 +155,7 @@ def _rounded(value: Any) -> float | None:
 
 
 def _data_table(records: list[dict[str, Any]], columns: list[tuple[str, str]]) -> Any:
-    return dash_table.DataTable(
+    return dash_table.DataTable(  # type: ignore[attr-defined]
         id="sites-table", data=records, sort_action="native", page_size=15,
         columns=[{"id": key, "name": name, "type": "numeric" if key not in ("site", "role", "flags") else "text",
                   "format": {"specifier": ",.0f"}} for key, name in columns],
