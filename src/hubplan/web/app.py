@@ -192,8 +192,9 @@ def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None) -> dash
     from hubplan.web.api import api, register_error_handlers
 
     app = dash.Dash(
-        __name__, title="hubplan planner", update_title=None,  # type: ignore[arg-type] serve_locally=True,
-        assets_folder=str(ASSETS), suppress_callback_exceptions=False,
+        __name__, title="hubplan planner", serve_locally=True, assets_folder=str(ASSETS),
+        suppress_callback_exceptions=False,
+        update_title=None,  # type: ignore[arg-type]  # no "Updating..." flicker in the tab title
     )
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = MAX_SERVER_REQUEST_BYTES
