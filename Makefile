@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/hubplan demo --out out
 
 test: $(STAMP)
+	$(BIN)/python -m mypy src
 	$(BIN)/python -m pytest -n 2
 
 test-fast: $(STAMP)
