@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from hubplan.jsonable import to_jsonable
 from hubplan.errors import InputError
 from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
 
@@ -566,27 +567,7 @@ class Appraisal:
         }
         if self.sweep is not None:
             result["sweep"] = self.sweep.table.to_dict(orient="records")
-        return _jsonable(result)
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars unwrapped, NaN and inf become ``None``."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return value
+        return to_jsonable(result)
 
 
 def _num(value: Any) -> float | None:

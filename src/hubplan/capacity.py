@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hubplan.jsonable import to_jsonable
 from hubplan.errors import InputError
 
 __all__ = [
@@ -637,7 +638,7 @@ class CapacityResult:
         for row in self.sites.to_dict(orient="records"):
             row["flags"] = [str(f) for f in row["flags"]]
             records.append(row)
-        return _plain(
+        return to_jsonable(
             {
                 "option": self.option,
                 "service": self.service,
@@ -651,24 +652,6 @@ class CapacityResult:
                 "notes": list(self.notes),
             }
         )
-
-
-def _plain(value: Any) -> Any:
-    """Plain JSON types: numpy scalars unwrapped, NaN / pd.NA / inf become None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return value
 
 
 #: Columns of ``CapacityResult.sites`` (region columns follow).

@@ -151,6 +151,11 @@ class Network:
             )
         return key
 
+    def has_capability(self, name: str) -> bool:
+        """Whether ``name`` (or an alias such as ``mt``) is a capability of this network."""
+        key = CAPABILITY_ALIASES.get(name.strip().lower(), name.strip().lower())
+        return key in self.capabilities
+
     def sites_with(self, capability: str) -> list[str]:
         """Codes of the sites that have a capability today (e.g. ``thrombectomy``)."""
         column = self.resolve_capability(capability)

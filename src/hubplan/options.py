@@ -190,3 +190,20 @@ def resolve_spokes(
             return [c for c in network.site_codes if c not in hub_set]
         return [c for c in network.sites_with(spokes) if c not in hub_set]
     return list(spokes)
+
+
+def resolve_sites(
+    network: "Network", text: str, role: str, hubs: Sequence[str] = ()
+) -> list[str]:
+    """Site codes from text as a planner types it: comma-separated codes, a capability
+    (``thrombectomy`` = today's centres), or for spokes ``rest`` / a capability (its sites
+    that are not hubs). Unknown codes raise :class:`InputError`. Never reads a file."""
+    text = text.strip()
+    single = "," not in text
+    if role == "spoke" and (text.lower() == "rest" or (single and network.has_capability(text))):
+        return resolve_spokes(network, text, hubs)
+    if role != "spoke" and single and network.has_capability(text):
+        return network.sites_with(text)
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    positions = network.site_positions(codes, role)
+    return [network.site_codes[p] for p in positions]

@@ -18,7 +18,7 @@ from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_j
 from hubplan.errors import InputError
 from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
 from hubplan.network import Network
-from hubplan.options import Helicopter, Option, Pathway, resolve_spokes
+from hubplan.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import Service
 
 # ----------------------------------------------------------------------------- options
@@ -101,15 +101,7 @@ def parse_sites(
             raise InputError(f"--{what} {text}: the file holds no site codes")
         network.site_positions(codes, what.rstrip("s"))
         return codes
-    if what == "spokes":
-        lowered = text.lower()
-        if lowered == "rest" or (("," not in text) and _is_capability(network, text)):
-            return resolve_spokes(network, text, hubs or [])
-    elif "," not in text and _is_capability(network, text):
-        return network.sites_with(text)
-    codes = [c.strip() for c in text.split(",") if c.strip()]
-    positions = network.site_positions(codes, what.rstrip("s"))
-    return [network.site_codes[p] for p in positions]
+    return resolve_sites(network, text, what.rstrip("s"), hubs or [])
 
 
 def _codes_from_file(path: Path, what: str) -> list[str]:
@@ -129,14 +121,6 @@ def _codes_from_file(path: Path, what: str) -> list[str]:
         if code and not code.startswith("#") and not (i == 1 and code.lower() in ("site_code", "code", "postcode")):
             codes.append(code)
     return codes
-
-
-def _is_capability(network: Network, text: str) -> bool:
-    try:
-        network.resolve_capability(text)
-        return True
-    except InputError:
-        return False
 
 
 def build_service(name: str, **overrides: Any) -> Service:
@@ -168,7 +152,7 @@ def build_option(
     if path is Pathway.TREAT_AND_TRANSFER:
         if spokes is None:
             cap = service.spoke_capability
-            spokes = cap if cap and cap in network.capabilities else "rest"
+            spokes = cap if cap and network.has_capability(cap) else "rest"
         spoke_codes = parse_sites(network, spokes, "spokes", hub_codes)
         spoke_codes = [c for c in spoke_codes if c not in set(hub_codes)]
     elif spokes is not None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
 from hubplan.cli.core import (
     BY_OPTION,
+    COUNTRY_OPTION,
     DATA_OPTION,
     DELAY_OPTION,
     FORMAT_OPTION,
@@ -35,7 +36,6 @@ from hubplan.network import Network
 from hubplan.options import Pathway
 from hubplan.services import Service
 
-COUNTRY_OPTION = typer.Option(None, "--country", help="Restrict to a country, e.g. England.")
 OBJECTIVE_OPTION = typer.Option(
     "p-median", "--objective",
     help="p-median (shortest mean time to hub), coverage (most patients within --threshold) "

@@ -15,7 +15,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from hubplan.appraise import Appraisal
-    from hubplan.evaluate import Evaluation
 
 PATHWAY_WORDS = {
     "direct": "direct to hub (every patient taken straight to the nearest hub)",
@@ -230,7 +229,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         [minutes(x) for x in v["region_spread_time_to_hub_mean_minutes"]])
     row(f"patients a year with a longer journey than '{a.baseline}'", [count(x) for x in v["patients_longer_per_year"]])
     row("... of whom more than 15 min longer", [count(x) for x in v["patients_longer_by_more_than_15_per_year"]])
-    row(f"patients a year with a shorter journey", [count(x) for x in v["patients_shorter_per_year"]])
+    row("patients a year with a shorter journey", [count(x) for x in v["patients_shorter_per_year"]])
     row("transfers between hospitals a year", [count(x) for x in v["transfers_per_year"]])
     row("patients a year at the smallest hub", [count(x) for x in v["smallest_hub_patients_per_year"]])
     row(f"beds needed (all open sites, {service.occupancy_target:.0%} occupancy)",

@@ -320,7 +320,7 @@ def access_curves_png(appraisal: "Appraisal", which: str = "time_to_hub") -> byt
     ax.set_xlim(0, _x_limit(appraisal, which))
     ax.set_ylim(0, 100)
     ax.set_xlabel(f"minutes to {what}")
-    ax.set_ylabel(f"patients within (%)")
+    ax.set_ylabel("patients within (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -24,10 +24,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping, Sequence, TypeVar
 
+from hubplan.jsonable import to_jsonable
 from hubplan.errors import InputError
 from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
 from hubplan.network import Network
-from hubplan.options import Helicopter, Option, Pathway, resolve_spokes
+from hubplan.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import SOURCED_PARAMETERS, Service
 
 _V = TypeVar("_V")
@@ -279,21 +280,7 @@ def site_codes(
     text = spec.strip()
     if not text:
         return []
-    if what == "spokes" and (text.lower() == "rest" or ("," not in text and _is_capability(network, text))):
-        return resolve_spokes(network, text, list(hubs))
-    if what != "spokes" and "," not in text and _is_capability(network, text):
-        return network.sites_with(text)
-    codes = [c.strip() for c in text.split(",") if c.strip()]
-    positions = network.site_positions(codes, what.rstrip("s"))
-    return [network.site_codes[p] for p in positions]
-
-
-def _is_capability(network: Network, text: str) -> bool:
-    try:
-        network.resolve_capability(text)
-        return True
-    except InputError:
-        return False
+    return resolve_sites(network, text, what.rstrip("s"), list(hubs))
 
 
 def build_option(network: Network, service: Service, plan: Plan) -> Option:
@@ -387,13 +374,6 @@ def evaluation_json(ev: Evaluation, by: str = "icb", with_capacity: bool = True)
     if with_capacity:
         result["capacity"] = capacity_json(ev)
     return to_jsonable(result)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON values (NaN and inf become null), as the command line prints them."""
-    from hubplan.cli._app import to_jsonable as convert
-
-    return convert(value)
 
 
 # ----------------------------------------------------------------------------- optimising
