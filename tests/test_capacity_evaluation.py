@@ -235,3 +235,33 @@ def test_workforce_command_json(data):
     assert result["network"]["consultants_needed"] == 10
     assert result["network"]["year_need_met"] == 1  # 4 + 15 >= 10
     assert result["pipeline"][1]["workforce"] == 19
+
+
+def test_national_workforce_figures_are_not_applied_to_one_region(service):
+    """Today's 80 interventionists and the 120 available are national: a regional network
+    gets no shortfall or training year from them unless the user gives regional figures."""
+    import dataclasses
+
+    regional = dataclasses.replace(network(), region_restriction="icb R1")
+    ev = evaluate(regional, service, Option(name="direct", hubs=("H1", "H2")))
+    result = capacity_table(ev, service)
+    assert result.network.consultants_needed == 10
+    assert result.network.consultants_available is None and result.network.workforce_today is None
+    assert result.network.year_need_met is None
+    assert any("national figures" in note and "icb R1" in note for note in result.notes)
+    given = Service.preset("thrombectomy", workforce_today=12, workforce_available=8)
+    result = capacity_table(evaluate(regional, given, Option(name="d", hubs=("H1", "H2"))), given)
+    assert result.network.workforce_today == 12 and result.network.consultants_available == 8
+    assert result.network.shortfall == 2
+    # the whole country keeps the preset's national figures
+    national = capacity_table(evaluate(network(), service, Option(name="d", hubs=("H1", "H2"))), service)
+    assert national.network.workforce_today == 80 and national.network.consultants_available == 120
+
+
+def test_restrict_to_a_region_records_it():
+    from hubplan.testing import tiny_network
+
+    net = tiny_network()
+    net.sites["icb"] = ["R1", "R1", "R1"]
+    assert net.restrict(region="R1").region_restriction == "icb R1"
+    assert net.restrict(country="England").region_restriction is None

@@ -34,6 +34,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping, overload
@@ -654,6 +655,9 @@ class CapacityResult:
         )
 
 
+#: Service figures that describe the whole country's workforce, not one region's.
+NATIONAL_WORKFORCE: tuple[str, ...] = ("workforce_available", "workforce_today", "trainees_per_year")
+
 #: Columns of ``CapacityResult.sites`` (region columns follow).
 SITE_COLUMNS: tuple[str, ...] = (
     "site_code",
@@ -799,6 +803,18 @@ def capacity_table(
         sites["sessions_per_week"] = np.nan
 
     notes: list[str] = []
+    region = getattr(evaluation.network, "region_restriction", None)
+    if region:
+        national = [p for p in NATIONAL_WORKFORCE
+                    if getattr(service, p) is not None
+                    and getattr(service.sources.get(p), "key", "") != "user override"]
+        if national:
+            service = dataclasses.replace(service, **{p: None for p in national})
+            notes.append(
+                f"the service's {', '.join(national)} are national figures and are not applied to "
+                f"one region ({region}): give " + ", ".join(CLI_FLAGS[p] for p in national)
+                + " for this region"
+            )
     rota = service.rota_minimum_consultants
     n_hubs = int(is_hub.sum())
     available = workforce if workforce is not None else service.workforce_available

@@ -61,6 +61,9 @@ class Network:
         Where the data came from (shown in reports and ``hubplan --version``).
     notes:
         What loading found and reported (units without travel times, missing cells...).
+    region_restriction:
+        ``"TYPE NAME"`` when the network was restricted to one region (not a whole
+        country): national figures such as today's workforce do not apply to it.
     """
 
     areas: pd.DataFrame
@@ -70,6 +73,7 @@ class Network:
     capabilities: tuple[str, ...] = ()
     source: str = ""
     notes: tuple[str, ...] = ()
+    region_restriction: str | None = None
     _site_pos: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -228,6 +232,7 @@ class Network:
         area_keep = np.ones(self.n_areas, dtype=bool)
         site_keep = np.ones(self.n_sites, dtype=bool)
         label = []
+        region_label = self.region_restriction
         if country is not None:
             rtype, name = self.find_region(f"country:{country}")
             area_keep &= (self.areas[rtype] == name).to_numpy()
@@ -238,6 +243,7 @@ class Network:
             area_keep &= (self.areas[rtype] == name).to_numpy()
             site_keep &= (self.sites[rtype] == name).to_numpy() if rtype in self.sites else False
             label.append(f"{rtype} {name}")
+            region_label = f"{rtype} {name}"
         if sites is not None:
             chosen = np.zeros(self.n_sites, dtype=bool)
             chosen[self.site_positions(sites)] = True
@@ -267,6 +273,7 @@ class Network:
             capabilities=self.capabilities,
             source=self.source + suffix,
             notes=self.notes,
+            region_restriction=region_label,
         )
 
 

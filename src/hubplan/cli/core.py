@@ -363,6 +363,7 @@ def evaluate_command(
     bypass: Optional[float] = BYPASS_OPTION,
     transfer_delay: Optional[float] = DELAY_OPTION,
     helicopter: Optional[float] = HELI_OPTION,
+    los: Optional[float] = typer.Option(None, "--los", help="Length of stay in days for the beds figures (default: the service's, where sourced)."),
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
@@ -370,10 +371,10 @@ def evaluate_command(
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
-    """What one option does to every area, site and region."""
+    """What one option does to every area, site and region (with beds and workforce)."""
     fmt = check_format(fmt)
     network = load_network(data, country, region)
-    svc = build_service(service)
+    svc = build_service(service, length_of_stay_days=los)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
     ev = evaluate(network, svc, option)
@@ -393,6 +394,8 @@ def evaluate_command(
         out.print(hubs_table(ev))
         err.print(f"[yellow]note:[/] beds and workforce not shown: {capacity}")
     else:
+        for note in capacity.notes:
+            err.print(f"[yellow]note:[/] {note}")
         from hubplan.cli.capacity import print_capacity
 
         print_capacity(capacity, refusal=0.01)
