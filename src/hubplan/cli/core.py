@@ -6,6 +6,7 @@ Shared helpers other command modules reuse: :func:`load_network`, :func:`parse_s
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Optional
 
@@ -432,14 +433,16 @@ def compare_command(
     network = load_network(data, country, region)
     svc = build_service(service)
     opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
-                         transfer_delay=transfer_delay, name="A")
+                         transfer_delay=transfer_delay)
+    opt_a = dataclasses.replace(opt_a, name=f"A: {opt_a.name}")
     same_path = (b_pathway or a_pathway) == a_pathway
     opt_b = build_option(
         network, svc, hubs=b_hubs if b_hubs is not None else a_hubs,
         spokes=b_spokes if b_spokes is not None else (a_spokes if same_path else None),
         pathway=b_pathway or a_pathway, bypass=b_bypass if b_bypass is not None else a_bypass,
-        transfer_delay=transfer_delay, name="B",
+        transfer_delay=transfer_delay,
     )
+    opt_b = dataclasses.replace(opt_b, name=f"B: {opt_b.name}")
     comparison = compare(evaluate(network, svc, opt_a), evaluate(network, svc, opt_b))
     result = comparison.to_json(by)
     result["options"] = {"A": opt_a.describe(), "B": opt_b.describe()}
