@@ -52,13 +52,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
 
 from hubplan.errors import InfeasibleError, SolverError
 from hubplan.optimise._instance import Instance, reduce_problem
+from hubplan.optimise._solver import highs_session
 from hubplan.optimise.heuristic import HeuristicResult, local_search
 from hubplan.optimise.problem import TIE_TOLERANCE_MINUTES, Objective, SiteSelectionProblem
 from hubplan.optimise.solution import Solution, relative_gap
@@ -317,10 +318,13 @@ class _Run:
 
 
 def _run_highs(model: _Model, time_limit: float, start: np.ndarray | None, threads: int | None) -> _Run:
+    with highs_session(threads) as h:
+        return _run_model(h, model, time_limit, start)
+
+
+def _run_model(h: Any, model: _Model, time_limit: float, start: np.ndarray | None) -> _Run:
     import highspy
 
-    h = highspy.Highs()
-    h.silent()
     lp = highspy.HighsLp()
     lp.num_col_ = model.n_cols
     lp.num_row_ = model.matrix.shape[0]
@@ -343,8 +347,6 @@ def _run_highs(model: _Model, time_limit: float, start: np.ndarray | None, threa
     h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
     h.setOptionValue("mip_rel_gap", 1e-9)
     h.setOptionValue("mip_abs_gap", 1e-7)
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(start)
