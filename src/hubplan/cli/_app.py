@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import typer
 from rich.console import Console
@@ -36,19 +38,56 @@ def fail(message: str, status: int = 2) -> None:
     raise SystemExit(status)
 
 
+@contextmanager
+def _results_only_on_stdout() -> Iterator[None]:
+    """Keep standard output for hubplan's results; send what compiled code writes there to stderr.
+
+    Solvers and other compiled libraries write to file descriptor 1 directly (HiGHS' banner
+    did), which would corrupt ``--format json``. While a command runs, the real stdout is
+    duplicated to a private descriptor and ``sys.stdout`` (so rich, click and ``print_json``)
+    writes there, while descriptor 1 (C ``printf``, solver logs) points at stderr. Skipped when
+    ``sys.stdout`` is not the process's own (an in-process test capture).
+    """
+    if sys.stdout is not sys.__stdout__:
+        yield
+        return
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError, AttributeError):  # no usable descriptors: leave things be
+        yield
+        return
+    original = sys.stdout
+    stream = open(saved, "w", encoding=original.encoding or "utf-8", errors=original.errors,
+                  closefd=False, buffering=1 if os.isatty(saved) else -1)
+    sys.stdout = stream
+    try:
+        yield
+    finally:
+        try:
+            stream.flush()
+            os.dup2(saved, 1)
+        finally:
+            sys.stdout = original
+            stream.close()
+            os.close(saved)
+
+
 def main() -> None:
     """Entry point of the ``hubplan`` command: no tracebacks for user errors."""
-    try:
-        app()  # typer handles usage errors itself (exit 2) and exits
-    except (InputError, InfeasibleError) as exc:
-        fail(str(exc), 2)
-    except HubplanError as exc:
-        fail(str(exc), 1)
-    except FileNotFoundError as exc:
-        fail(f"file not found: {exc.filename or exc}", 2)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise SystemExit(130) from None
+    with _results_only_on_stdout():
+        try:
+            app()  # typer handles usage errors itself (exit 2) and exits
+        except (InputError, InfeasibleError) as exc:
+            fail(str(exc), 2)
+        except HubplanError as exc:
+            fail(str(exc), 1)
+        except FileNotFoundError as exc:
+            fail(f"file not found: {exc.filename or exc}", 2)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise SystemExit(130) from None
 
 
 def print_json(obj: Any) -> None:
