@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
 
-from hubplan.benchmark import BenchmarkResult, ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
-from hubplan.benchmark.funnel import _choice
-from hubplan.benchmark.indicators import Indicator, Scale
-from hubplan.benchmark.limits import LimitMethod
-from hubplan.benchmark.overdispersion import Overdispersion
 from hubplan.cli._app import app, err, out, prepare_out_dir, print_json
 from hubplan.errors import InputError
+
+if TYPE_CHECKING:
+    from hubplan.benchmark import BenchmarkResult
 
 
 @app.command("benchmark")
@@ -72,6 +70,13 @@ def benchmark_command(
     Follows Spiegelhalter (2005) and Spiegelhalter et al. (2012): alert = beyond the
     95% limits, alarm = beyond the 99.8% limits.
     """
+    # imported here, not at the top: scipy.stats would double every other command's start-up
+    from hubplan.benchmark import ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
+    from hubplan.benchmark.funnel import _choice
+    from hubplan.benchmark.indicators import Indicator, Scale
+    from hubplan.benchmark.limits import LimitMethod
+    from hubplan.benchmark.overdispersion import Overdispersion
+
     if output_format not in ("table", "json"):
         raise InputError(f"--format '{output_format}': expected table or json")
     settings = FunnelSettings(
