@@ -205,7 +205,7 @@ def invoke(*args: str):
 def test_capacity_command_json(data, tmp_path):
     res = invoke("capacity", "--data", str(data), "--hubs", "H1,H2", "--pathway", "direct",
                  "--format", "json", "--workforce", "8", "--out", str(tmp_path / "o"))
-    result = json.loads(res.stdout[res.stdout.index("{"):])
+    result = json.loads(res.stdout)  # the whole of stdout is the one JSON document
     sites = {s["site_code"]: s for s in result["sites"]}
     assert sites["H1"]["beds_at_target_occupancy"] == 15
     assert sites["H1"]["beds_for_refusal"] == 21
@@ -230,7 +230,7 @@ def test_capacity_command_table_and_bad_input(data):
 def test_workforce_command_json(data):
     res = invoke("workforce", "--data", str(data), "--hubs", "H1,H2", "--pathway", "direct",
                  "--workforce", "10", "--workforce", "6", "--workforce-today", "4", "--format", "json")
-    result = json.loads(res.stdout[res.stdout.index("{"):])
+    result = json.loads(res.stdout)  # the whole of stdout is the one JSON document
     assert [s["shortfall"] for s in result["scenarios"]] == [0, 4]
     assert result["network"]["consultants_needed"] == 10
     assert result["network"]["year_need_met"] == 1  # 4 + 15 >= 10

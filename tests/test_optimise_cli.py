@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,24 +17,33 @@ from hubplan.cli.optimise import parse_ks
 from hubplan.errors import InputError
 
 runner = CliRunner()
+HUBPLAN = Path(sys.executable).parent / "hubplan"
+
+#: the small network's minutes (12 areas x 6 sites, one decimal) and patients per area
+MINUTES = np.round(np.random.default_rng(2).random((12, 6)) * 60 + 5, 1)
+PATIENTS = 10.0 + np.arange(12)
+
+
+def hubplan(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed executable, as users run it."""
+    return subprocess.run([str(HUBPLAN), *args], capture_output=True, text=True)
 
 
 @pytest.fixture()
 def csv_network(tmp_path: Path) -> Path:
     """A small user network as CSV files (areas, sites, travel_times)."""
-    rng = np.random.default_rng(2)
     folder = tmp_path / "net"
     folder.mkdir()
     areas = ["area_code,area_name,latitude,longitude,country,icb,stroke_admissions"]
     for i in range(12):
-        areas.append(f"A{i},Area {i},52.{i},-1.{i},England,ICB1,{10 + i}")
+        areas.append(f"A{i},Area {i},52.{i},-1.{i},England,ICB1,{PATIENTS[i]:g}")
     sites = ["site_code,site_name,latitude,longitude,country,thrombectomy,ivt"]
     for j in range(6):
-        sites.append(f"S{j},Site {j},52.{j},-1.{j},England,{j < 2},True")
+        sites.append(f"S{j},Site {j},52.{j},-1.{j},England,{int(j < 2)},1")
     times = ["area_code,site_code,minutes"]
     for i in range(12):
         for j in range(6):
-            times.append(f"A{i},S{j},{round(float(rng.random() * 60 + 5), 1)}")
+            times.append(f"A{i},S{j},{MINUTES[i, j]:g}")
     (folder / "areas.csv").write_text("\n".join(areas) + "\n")
     (folder / "sites.csv").write_text("\n".join(sites) + "\n")
     (folder / "travel_times.csv").write_text("\n".join(times) + "\n")
@@ -50,30 +62,43 @@ def test_parse_ks() -> None:
 
 
 def test_optimise_json_contract(csv_network: Path, tmp_path: Path) -> None:
-    try:
-        result = _run(["optimise", "--data", str(csv_network), "--k", "2", "--pathway", "direct",
-                       "--keep", "S0", "--format", "json", "--out", str(tmp_path / "out")])
-    except InputError as exc:  # the CSV loader may want more columns than this fixture has
-        pytest.skip(f"CSV network not accepted by the loader: {exc}")
-    data = json.loads(result.stdout[result.stdout.index("{"):])
+    res = hubplan("optimise", "--data", str(csv_network), "--k", "2", "--pathway", "direct",
+                  "--keep", "S0", "--format", "json", "--out", str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)  # the whole of stdout is the one JSON document
     sol = data["solution"]
     assert set(sol) >= {"sites", "objective", "bound", "gap", "status", "method", "seconds"}
     assert sol["status"] == "optimal" and "S0" in sol["sites"] and len(sol["sites"]) == 2
+    # brute force over every second hub next to the kept S0
+    means = {j: float((MINUTES[:, [0, j]].min(axis=1) * PATIENTS).sum() / PATIENTS.sum()) for j in range(1, 6)}
+    best = min(means, key=means.__getitem__)
+    assert sorted(means.values())[1] - means[best] > 1e-3  # a unique optimum
+    assert sorted(sol["sites"]) == ["S0", f"S{best}"]
+    assert sol["objective"] == pytest.approx(means[best], rel=1e-6)
     assert set(data["evaluation"]) >= {"option", "summary", "sites", "regions"}
     assert data["evaluation"]["summary"]["time_to_hub"]["mean"] == pytest.approx(sol["objective"])
     assert (tmp_path / "out" / "optimise.json").exists()
     assert (tmp_path / "out" / "optimise_sites.csv").exists()
 
 
-def test_infeasible_exits_2() -> None:
-    import subprocess
-    import sys
+def test_p_median_for_every_k_is_the_brute_force_optimum(csv_network: Path) -> None:
+    res = hubplan("sweep", "--data", str(csv_network), "--k", "1..3", "--pathway", "direct",
+                  "--method", "exact", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)["sweep"]
+    for row in rows:
+        means = {c: float((MINUTES[:, list(c)].min(axis=1) * PATIENTS).sum() / PATIENTS.sum())
+                 for c in itertools.combinations(range(6), row["k"])}
+        assert row["objective"] == pytest.approx(min(means.values()), rel=1e-6), row["k"]
+    assert [row["k"] for row in rows] == [1, 2, 3]
 
-    code = ("import sys; sys.argv=['hubplan','optimise','--k','1','--keep','H1,H2','--data','x'];"
-            "from hubplan.cli import main; main()")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
+
+def test_infeasible_exits_2(csv_network: Path) -> None:
+    res = hubplan("optimise", "--k", "1", "--keep", "S0,S1", "--pathway", "direct", "--data", str(csv_network),
+                  "--format", "json")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and res.stdout == ""
+    assert res.stderr.splitlines() == ["error: keep has 2 sites but k is 1: raise k or keep fewer"]
 
 
 @pytest.mark.slow
@@ -91,12 +116,14 @@ def test_national_p_median_24_proven_optimal() -> None:
 
 
 @pytest.mark.slow
-def test_national_cli_keep_thrombectomy_30(tmp_path: Path) -> None:
-    result = _run(["optimise", "--service", "thrombectomy", "--k", "30", "--keep", "thrombectomy",
-                   "--country", "England", "--format", "json"])
-    data = json.loads(result.stdout[result.stdout.index("{"):])
+def test_national_cli_keep_thrombectomy_30(england) -> None:
+    res = hubplan("optimise", "--service", "thrombectomy", "--k", "30", "--keep", "thrombectomy",
+                  "--country", "England", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
     assert data["solution"]["status"] == "optimal"
     assert len(data["solution"]["sites"]) == 30
+    assert set(england.sites_with("thrombectomy")) <= set(data["solution"]["sites"])
 
 
 @pytest.mark.slow
