@@ -186,6 +186,11 @@ class Network:
         if ":" in name and name.split(":", 1)[0].strip().lower() in REGION_TYPES:
             wanted_type, name = (s.strip() for s in name.split(":", 1))
             wanted_type = wanted_type.lower()
+            if wanted_type not in self.region_types:
+                raise InputError(
+                    f"{wanted_type} {name!r}: this network has no '{wanted_type}' column "
+                    f"(its region columns: {', '.join(self.region_types) or 'none'})"
+                )
         matches: list[tuple[str, str]] = []
         for rtype in (wanted_type,) if wanted_type else self.region_types:
             values = pd.unique(self.areas[rtype].dropna().astype(str))
@@ -217,6 +222,15 @@ class Network:
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ sub-networks
+    def _check_site_regions(self, rtype: str, name: str) -> None:
+        """Sites can only be restricted to a region by a region column of their own."""
+        if rtype not in self.sites.columns:
+            have = _site_region_types(self.sites)
+            raise InputError(
+                f"{rtype} {name!r}: the sites of this network have no '{rtype}' column "
+                f"(their region columns: {', '.join(have) or 'none'}), so they cannot be restricted to it"
+            )
+
     def restrict(
         self,
         country: str | None = None,
@@ -235,13 +249,15 @@ class Network:
         region_label = self.region_restriction
         if country is not None:
             rtype, name = self.find_region(f"country:{country}")
+            self._check_site_regions(rtype, name)
             area_keep &= (self.areas[rtype] == name).to_numpy()
             site_keep &= (self.sites[rtype] == name).to_numpy()
             label.append(name)
         if region is not None:
             rtype, name = self.find_region(region)
+            self._check_site_regions(rtype, name)
             area_keep &= (self.areas[rtype] == name).to_numpy()
-            site_keep &= (self.sites[rtype] == name).to_numpy() if rtype in self.sites else False
+            site_keep &= (self.sites[rtype] == name).to_numpy()
             label.append(f"{rtype} {name}")
             region_label = f"{rtype} {name}"
         if sites is not None:
@@ -275,6 +291,10 @@ class Network:
             notes=self.notes,
             region_restriction=region_label,
         )
+
+
+def _site_region_types(sites: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(r for r in REGION_TYPES if r in sites.columns)
 
 
 def _same_region(value: str, wanted: str) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 from hubplan.benchmark.analysis import BenchmarkResult, region_columns
 from hubplan.benchmark.indicators import Indicator
 from hubplan.benchmark.inputs import DENOMINATOR, NUMERATOR, PROVIDER, REGION, expected_form, validate_providers
+from hubplan.data.files import decode, read_bytes
 from hubplan.errors import InputError
 
 
@@ -64,12 +65,8 @@ def read_providers_csv(
     columns = columns or ColumnNames()
     path = Path(path)
     source = str(path)
-    if not path.is_file():
-        raise InputError(f"{source}: file not found" if not path.exists() else f"{source}: not a file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    # missing, a folder, unreadable, too large or not UTF-8: InputError naming the file
+    text = decode(read_bytes(path, source), source, csv_file=True)
     reader = csv.reader(text.splitlines())
     header: list[str] | None = None
     records: list[list[str]] = []

@@ -22,37 +22,116 @@ Nothing is dropped, filled or guessed: the first problem found is reported as
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hubplan.data.files import check_input_file, decode, os_error, read_bytes
 from hubplan.errors import InputError
 from hubplan.network import REGION_TYPES, Network
 
 AREA_FIXED = ("area_code", "area_name", "latitude", "longitude", *REGION_TYPES)
 SITE_FIXED = ("site_code", "site_name", "latitude", "longitude", *REGION_TYPES)
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+#: Largest road minutes accepted in travel_times.csv and site_times.csv (about a week):
+#: larger values are mistakes or "no route" codes such as 99999 (leave the pair out instead).
+MAX_MINUTES = 10_000.0
+#: Largest patients per year accepted for one area in a demand column.
+MAX_PATIENTS_PER_AREA = 10_000_000.0
 FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
 
 
-def _read(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: expected a CSV file, found a folder")
+def _read(path: Path, *, check_fields: bool = False) -> pd.DataFrame:
+    """A CSV file as text cells (stripped), its header checked; one message per problem.
+
+    ``check_fields`` also checks that every row has as many fields as the header (pandas
+    fills short rows with empty cells, which text and flag columns would accept).
+    """
+    name = path.name
+    check_input_file(path, kind="CSV file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, skipinitialspace=True,
+                          skip_blank_lines=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
-        raise InputError(f"{path.name}: the file is empty (expected a header row)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path.name}: not a readable CSV file ({exc})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+        raise InputError(f"{name}: the file is empty (expected a header row)") from None
+    except UnicodeDecodeError:
+        raise _decode_problem(path) from None
+    except pd.errors.ParserError as exc:
+        raise _parser_problem(name, exc) from None
+    except OSError as exc:
+        raise os_error(str(path), exc) from None
+    header = _header(raw.iloc[0].tolist(), name)
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = header
     for col in frame.columns:
         frame[col] = frame[col].str.strip()
+    blank = (frame == "").all(axis=1).to_numpy()
+    if blank.any():
+        filled = np.flatnonzero(~blank)
+        if len(filled) == 0:
+            raise InputError(f"{name}: no data rows (expected at least one row after the header)")
+        last = int(filled[-1])
+        inside = np.flatnonzero(blank[:last])
+        if len(inside):
+            raise InputError(
+                f"{name} row {_row(inside[0])}: an empty row; expected values in every row "
+                "(delete empty rows)"
+            )
+        frame = frame.iloc[: last + 1]  # empty lines at the end of the file
     if len(frame) == 0:
-        raise InputError(f"{path.name}: no data rows (expected at least one row after the header)")
+        raise InputError(f"{name}: no data rows (expected at least one row after the header)")
+    if check_fields:
+        _check_fields(path, len(header))
     return frame
+
+
+def _header(cells: list[str], name: str) -> list[str]:
+    """Column names of row 1: each present once and not empty."""
+    header = [str(c).strip() for c in cells]
+    seen: dict[str, int] = {}
+    for j, col in enumerate(header):
+        if not col:
+            raise InputError(f"{name} row 1, column {j + 1}: expected a column name, got an empty cell")
+        if col in seen:
+            raise InputError(
+                f"{name} row 1, column {j + 1}: column '{col}' appears twice in the header "
+                f"(also column {seen[col] + 1}); expected each column once"
+            )
+        seen[col] = j
+    return header
+
+
+def _parser_problem(name: str, exc: Exception) -> InputError:
+    text = " ".join(str(exc).split())
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        expected, line, found = fields.groups()
+        return InputError(f"{name} row {line}: expected {expected} fields like the header (row 1), found {found}")
+    return InputError(f"{name}: not a readable CSV file ({text})")
+
+
+def _decode_problem(path: Path) -> InputError:
+    """The message for a CSV file pandas could not decode: where its first non-UTF-8 byte is."""
+    try:
+        decode(read_bytes(path), path.name, csv_file=True)
+    except InputError as exc:
+        return exc
+    return InputError(f"{path.name}: not UTF-8 text; hubplan reads UTF-8: save the file as UTF-8")
+
+
+def _check_fields(path: Path, n_fields: int) -> None:
+    text = decode(read_bytes(path), path.name)
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    for record in reader:
+        if len(record) != n_fields and any(cell.strip() for cell in record):
+            raise InputError(
+                f"{path.name} row {reader.line_num}: expected {n_fields} fields like the header (row 1), "
+                f"found {len(record)}"
+            )
 
 
 def _row(i: int) -> int:
@@ -85,18 +164,27 @@ def _codes(frame: pd.DataFrame, name: str, column: str) -> np.ndarray:
 
 
 def _numbers(
-    frame: pd.DataFrame, name: str, column: str, what: str, *, allow_empty: bool = False
+    frame: pd.DataFrame, name: str, column: str, what: str, *, maximum: float, unit: str
 ) -> np.ndarray:
+    """The numbers of a column, each finite, >= 0 and at most ``maximum`` (in ``unit``)."""
     raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    try:  # arrow's strict parser: fast and without a Python object per cell
+        values = raw.astype("float64[pyarrow]").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError, ImportError, NotImplementedError):  # a bad cell: find it below
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values) | (values < 0)
-    if allow_empty:
-        bad &= raw.to_numpy(dtype=str) != ""
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         got = raw.iloc[i]
         shown = "an empty cell" if got == "" else f"'{got}'"
         raise InputError(f"{name} row {_row(i)}, column '{column}': expected {what}, got {shown}")
+    over = values > maximum
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise InputError(
+            f"{name} row {_row(i)}, column '{column}': expected at most {maximum:,.0f} {unit}, "
+            f"got '{raw.iloc[i]}'"
+        )
     return values
 
 
@@ -142,7 +230,7 @@ def _base_table(frame: pd.DataFrame, name: str, kind: str) -> pd.DataFrame:
 def read_areas(path: Path) -> pd.DataFrame:
     """``areas.csv`` as an areas table (see module docstring)."""
     name = path.name
-    frame = _read(path)
+    frame = _read(path, check_fields=True)
     table = _base_table(frame, name, "area")
     demand_columns = [c for c in frame.columns if c not in AREA_FIXED]
     if not demand_columns:
@@ -151,7 +239,13 @@ def read_areas(path: Path) -> pd.DataFrame:
             "e.g. 'patients', besides area_code, area_name, latitude, longitude and regions)"
         )
     for col in demand_columns:
-        table[col] = _numbers(frame, name, col, "patients per year (a number >= 0)")
+        table[col] = _numbers(frame, name, col, "patients per year (a number >= 0)",
+                              maximum=MAX_PATIENTS_PER_AREA, unit="patients per year")
+        if not table[col].to_numpy().any():
+            raise InputError(
+                f"{name}, column '{col}': the demand column sums to zero (every row is 0); "
+                "expected patients per year > 0 in at least one area"
+            )
     table.attrs["demand_columns"] = demand_columns
     return table
 
@@ -159,7 +253,7 @@ def read_areas(path: Path) -> pd.DataFrame:
 def read_sites(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """``sites.csv`` as a sites table and its capability names."""
     name = path.name
-    frame = _read(path)
+    frame = _read(path, check_fields=True)
     table = _base_table(frame, name, "site")
     capabilities = [c for c in frame.columns if c not in SITE_FIXED]
     for col in capabilities:
@@ -175,6 +269,12 @@ def read_sites(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     return table, tuple(capabilities)
 
 
+def _indexer(codes: pd.Index, column: pd.Series) -> np.ndarray:
+    """Positions of a column's codes in ``codes`` (-1 = unknown), via its distinct values."""
+    labels, distinct = pd.factorize(column)
+    return np.asarray(codes.get_indexer(distinct), dtype=np.intp)[labels]
+
+
 def _matrix(
     path: Path,
     row_codes: pd.Index,
@@ -186,55 +286,70 @@ def _matrix(
     col_file: str,
     diagonal_zero: bool = False,
 ) -> np.ndarray:
+    """Minutes ``(len(row_codes), len(col_codes))`` from a long or wide CSV; ``inf`` = no route.
+
+    The long form is meant when any long column other than the wide key is present (then
+    all three must be); otherwise the wide form, keyed by ``wide_key``.
+    """
     name = path.name
     frame = _read(path)
-    row_pos = {c: i for i, c in enumerate(row_codes)}
-    col_pos = {c: i for i, c in enumerate(col_codes)}
+    row_codes, col_codes = pd.Index(row_codes), pd.Index(col_codes)
     out = np.full((len(row_codes), len(col_codes)), np.inf, dtype=np.float64)
     if diagonal_zero:
         np.fill_diagonal(out, 0.0)
     r_col, c_col, m_col = long_columns
-    if set(long_columns) <= set(frame.columns):
-        minutes = _numbers(frame, name, m_col, "minutes (a number >= 0)")
-        r_idx = pd.Index(row_codes).get_indexer(frame[r_col])
-        c_idx = pd.Index(col_codes).get_indexer(frame[c_col])
+    found = ", ".join(frame.columns)
+    wide_form = f"or a wide table with '{wide_key}' and one column per site code of {col_file}"
+    if any(c in frame.columns for c in long_columns if c != wide_key):
+        missing = [c for c in long_columns if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"{name}: missing column {', '.join(repr(c) for c in missing)}; expected long columns "
+                f"{', '.join(long_columns)} (one row per pair) {wide_form} (found: {found})"
+            )
+        minutes = _numbers(frame, name, m_col, "minutes (a number >= 0)", maximum=MAX_MINUTES, unit="minutes")
+        r_idx = _indexer(row_codes, frame[r_col])
+        c_idx = _indexer(col_codes, frame[c_col])
         for idx, col, file in ((r_idx, r_col, row_file), (c_idx, c_col, col_file)):
             if (idx < 0).any():
                 i = int(np.flatnonzero(idx < 0)[0])
                 raise InputError(
                     f"{name} row {_row(i)}, column '{col}': unknown code '{frame[col].iloc[i]}' (not in {file})"
                 )
-        pair = pd.Series(r_idx.astype(np.int64) * len(col_codes) + c_idx)
-        dup = pair.duplicated().to_numpy()
+        pair = r_idx.astype(np.int64) * len(col_codes) + c_idx
+        dup = pd.Index(pair).duplicated()
         if dup.any():
             i = int(np.flatnonzero(dup)[0])
-            first = int(np.flatnonzero(pair.to_numpy() == pair.iloc[i])[0])
+            first = int(np.flatnonzero(pair == pair[i])[0])
             raise InputError(
                 f"{name} row {_row(i)}: duplicate pair '{frame[r_col].iloc[i]}' -> "
                 f"'{frame[c_col].iloc[i]}' (first at row {_row(first)})"
             )
-        out.reshape(-1)[pair.to_numpy()] = minutes
+        out.reshape(-1)[pair] = minutes
         return out
     if wide_key not in frame.columns:
         raise InputError(
-            f"{name}: expected long columns {', '.join(long_columns)} or a wide table with "
-            f"'{wide_key}' and one column per site (found: {', '.join(frame.columns)})"
+            f"{name}: expected long columns {', '.join(long_columns)} {wide_form} (found: {found})"
         )
-    keys = frame[wide_key].to_numpy()
-    for i, r in enumerate(keys):
-        if r not in row_pos:
-            raise InputError(f"{name} row {_row(i)}, column '{wide_key}': unknown code '{r}' (not in {row_file})")
-    dup = pd.Index(keys).duplicated()
+    keys = frame[wide_key]
+    rows = _indexer(row_codes, keys)
+    if (rows < 0).any():
+        i = int(np.flatnonzero(rows < 0)[0])
+        raise InputError(f"{name} row {_row(i)}, column '{wide_key}': unknown code '{keys.iloc[i]}' (not in {row_file})")
+    dup = pd.Index(rows).duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise InputError(f"{name} row {_row(i)}, column '{wide_key}': duplicate code '{keys[i]}'")
-    for col in frame.columns:
-        if col == wide_key:
-            continue
-        if col not in col_pos:
-            raise InputError(f"{name}: column '{col}' is not a site code in {col_file}")
-        values = _numbers(frame, name, col, "minutes (a number >= 0)")
-        out[[row_pos[r] for r in keys], col_pos[col]] = values
+        raise InputError(f"{name} row {_row(i)}, column '{wide_key}': duplicate code '{keys.iloc[i]}'")
+    columns = [c for c in frame.columns if c != wide_key]
+    positions = col_codes.get_indexer(columns)
+    for col, j in zip(columns, positions):
+        if j < 0:
+            raise InputError(
+                f"{name}: column '{col}' is not a site code in {col_file} (row 1; a wide table has "
+                f"'{wide_key}' and one column per site code)"
+            )
+    for col, j in zip(columns, positions):
+        out[rows, j] = _numbers(frame, name, col, "minutes (a number >= 0)", maximum=MAX_MINUTES, unit="minutes")
     return out
 
 
@@ -258,7 +373,10 @@ def load_csv_network(
             paths["site_times"] = None  # type: ignore[assignment]
     else:
         if sites is None or travel_times is None:
-            raise InputError("give a folder, or the areas, sites and travel_times CSV files")
+            raise InputError(
+                f"{folder}: expected a folder holding areas.csv, sites.csv and travel_times.csv, found a "
+                "file (or give the areas, sites and travel_times CSV files)"
+            )
         paths = {"areas": Path(areas), "sites": Path(sites), "travel_times": Path(travel_times),
                  "site_times": Path(site_times) if site_times else None}  # type: ignore[dict-item]
     area_table = read_areas(paths["areas"])
@@ -291,6 +409,10 @@ def load_csv_network(
             long_columns=("from_site", "to_site", "minutes"), wide_key="site_code",
             row_file=s_name, col_file=s_name, diagonal_zero=True,
         ).astype(np.float32)
+    # file names, so that later messages (e.g. a missing spoke-to-hub time) can name them
+    area_table.attrs["files"] = {
+        key: path.name for key, path in paths.items() if path is not None
+    }
     return Network(
         areas=area_table,
         sites=site_table,
