@@ -5,16 +5,21 @@ A network folder (or explicit paths) holds:
 ``areas.csv``
     ``area_code`` (required, unique); optional ``area_name``, ``latitude``, ``longitude``,
     region columns (``country``, ``ambulance_service``, ``isdn``, ``icb``, ``sicbl``);
-    every other column is a demand column: patients per year, a number >= 0 in every row.
+    every other column is a demand column: patients per year, a number from 0 to
+    :data:`MAX_PATIENTS_PER_AREA` in every row, not summing to zero.
 ``sites.csv``
     ``site_code`` (required, unique); optional ``site_name``, ``latitude``, ``longitude``,
     region columns; every other column is a capability: ``1/0``, ``true/false``, ``yes/no``.
 ``travel_times.csv``
     long ``area_code,site_code,minutes`` (a missing pair = no road route), or wide:
-    ``area_code`` then one column per site code (every cell a number).
+    ``area_code`` then one column per site code (every cell a number); minutes from 0 to
+    :data:`MAX_MINUTES`.
 ``site_times.csv`` (optional; needed for treat-and-transfer)
     long ``from_site,to_site,minutes`` or wide ``site_code`` + one column per site.
 
+Files are UTF-8 (with or without a byte-order mark) and opened through
+:mod:`hubplan.data.files` (size limit ``HUBPLAN_MAX_INPUT_MB``). Every header name appears
+once; every row has the header's number of fields; no empty rows between rows of data.
 Rows are numbered as in a spreadsheet: the header is row 1, the first data row row 2.
 Nothing is dropped, filled or guessed: the first problem found is reported as
 ``FILE row N, column 'C': expected ..., got '...'``.
@@ -37,12 +42,12 @@ from hubplan.network import REGION_TYPES, Network
 AREA_FIXED = ("area_code", "area_name", "latitude", "longitude", *REGION_TYPES)
 SITE_FIXED = ("site_code", "site_name", "latitude", "longitude", *REGION_TYPES)
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
 #: Largest road minutes accepted in travel_times.csv and site_times.csv (about a week):
 #: larger values are mistakes or "no route" codes such as 99999 (leave the pair out instead).
 MAX_MINUTES = 10_000.0
 #: Largest patients per year accepted for one area in a demand column.
 MAX_PATIENTS_PER_AREA = 10_000_000.0
-FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
 
 
 def _read(path: Path, *, check_fields: bool = False) -> pd.DataFrame:
