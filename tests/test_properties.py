@@ -1,6 +1,6 @@
 """Property tests of the pathway rules on random small networks (hypothesis).
 
-A plain-Python reference implementation, written from DESIGN.md's rules area by area,
+A plain-Python reference implementation, written from the rules of docs/pathways.md area by area,
 checks the vectorised engine.
 """
 

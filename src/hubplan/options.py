@@ -42,7 +42,7 @@ class Helicopter:
 
     For an area whose road time to the hub exceeds ``threshold_minutes``, the time by air
     is ``dispatch_minutes + straight-line km / speed_kmh * 60 + handover_minutes`` to the
-    hub nearest by air; the faster of road and air is used (DESIGN.md pathway rules).
+    hub nearest by air; the faster of road and air is used (docs/pathways.md).
     The defaults are modelling assumptions, not published standards: set your own.
     """
 

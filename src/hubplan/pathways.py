@@ -1,4 +1,4 @@
-"""Who goes where and when: the pathway rules of DESIGN.md, vectorised with numpy.
+"""Who goes where and when: the pathway rules of docs/pathways.md, vectorised with numpy.
 
 Everything here works on positions into a network's arrays; codes are resolved by
 :mod:`hubplan.evaluate`. Ties between sites at equal minutes go to the site that comes

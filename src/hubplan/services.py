@@ -1,7 +1,7 @@
 """Services (what is being planned) and their presets, each value with its source.
 
 Presets live in ``presets.toml`` beside this module; every value is stored with its
-unit, its source key and a confidence grade (see ``docs/PRESETS.md``). Any parameter
+unit, its source key and a confidence grade (see ``docs/presets.md``). Any parameter
 can be overridden: ``Service.preset("thrombectomy", transfer_delay_minutes=90)``.
 An overridden value is recorded with the source ``"user override"``.
 """
@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from hubplan.errors import InputError
+from hubplan.validation import LIMITS, shown
 
 #: Parameters that carry a value with a source in ``presets.toml``.
 SOURCED_PARAMETERS: tuple[str, ...] = (
@@ -36,6 +37,28 @@ SOURCED_PARAMETERS: tuple[str, ...] = (
     "trainees_per_year",
     "training_years",
 )
+
+
+#: Numeric parameters checked against :data:`hubplan.validation.LIMITS` (``None`` allowed
+#: where no source gave a value; ``demand_scale`` to ``occupancy_target`` always have one).
+NUMERIC_PARAMETERS: tuple[str, ...] = (
+    "demand_scale",
+    "hub_share",
+    "transfer_delay_minutes",
+    "bypass_minutes",
+    "min_patients_per_hub",
+    "max_patients_per_hub",
+    "min_procedures_per_hub",
+    "length_of_stay_days",
+    "occupancy_target",
+    "rota_minimum_consultants",
+    "operator_min_procedures_per_year",
+    "workforce_available",
+    "workforce_today",
+    "trainees_per_year",
+    "training_years",
+)
+_ALWAYS_GIVEN = ("demand_scale", "hub_share", "transfer_delay_minutes", "bypass_minutes", "occupancy_target")
 
 
 @dataclass(frozen=True)
@@ -100,23 +123,20 @@ class Service:
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> InputError:
             return InputError(
-                f"service {self.name!r}: {name} must be {expected}, got {getattr(self, name)!r}"
+                f"service {self.name!r}: {name} must be {expected}, got {shown(getattr(self, name))}"
             )
 
-        if not 0.0 <= float(self.hub_share) <= 1.0:
-            raise bad("hub_share", "a fraction between 0 and 1")
-        if not float(self.demand_scale) > 0.0:
-            raise bad("demand_scale", "a number > 0")
-        for name in ("transfer_delay_minutes", "bypass_minutes"):
-            if not float(getattr(self, name)) >= 0.0:
-                raise bad(name, "a number of minutes >= 0")
-        if not 0.0 < float(self.occupancy_target) <= 1.0:
-            raise bad("occupancy_target", "a fraction in (0, 1]")
+        for name in NUMERIC_PARAMETERS:  # the limits shared with the CLI and scenario files
+            value = getattr(self, name)
+            if (value is not None or name in _ALWAYS_GIVEN) and not LIMITS[name].accepts(value):
+                raise bad(name, LIMITS[name].describe())
         if self.pathway not in ("direct", "treat_and_transfer"):
             raise bad("pathway", "'direct' or 'treat_and_transfer'")
-        thresholds = tuple(float(t) for t in self.thresholds_minutes)
-        if not thresholds or any(not t > 0 for t in thresholds):
+        raw = self.thresholds_minutes
+        if (isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__")
+                or not raw or not all(LIMITS["thresholds_minutes"].accepts(t) for t in raw)):
             raise bad("thresholds_minutes", "one or more minutes > 0")
+        thresholds = tuple(float(t) for t in raw)
         object.__setattr__(self, "thresholds_minutes", tuple(sorted(set(thresholds))))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
 
