@@ -149,7 +149,7 @@ class Evaluation:
         ]
 
     def to_json(self, by: str = "icb") -> dict[str, Any]:
-        """The ``hubplan evaluate --format json`` object (DESIGN.md contract)."""
+        """The ``hubplan evaluate --format json`` object (the contract in docs/json.md)."""
         option = self.option.describe()
         option["transfer_delay_minutes"] = self.transfer_delay_minutes
         option["service"] = self.service.name
@@ -163,8 +163,37 @@ class Evaluation:
         }
 
 
+def _stranded_message(network: Network, option: Option, routes: Routes, stranded: np.ndarray) -> str:
+    """Why areas cannot reach a hub: a spoke-to-hub time missing from site_times.csv, or none
+    of the option's hubs in travel_times.csv for the area (named where the files are known)."""
+    files = network.areas.attrs.get("files", {})
+    code = network.areas.index[stranded[0]]
+    sites = network.site_codes
+    if network.site_site_minutes is not None:
+        first, hub = routes.first_site[stranded], routes.hub_site[stranded]
+        leg = network.site_site_minutes[first, hub] if len(routes.spoke_hub) else np.zeros(len(first))
+        missing = np.flatnonzero(~np.isfinite(leg) & (first != hub))
+        if len(missing):
+            i = int(missing[0])
+            area = network.areas.index[stranded[i]]
+            pairs = len({(int(a), int(b)) for a, b in zip(first[missing], hub[missing])})
+            source = files.get("site_times", "the network's site-to-site minutes")
+            spoke, to = sites[first[i]], sites[hub[i]]
+            return (
+                f"{source}: no minutes for from_site '{spoke}', to_site '{to}': patients first seen at spoke "
+                f"{spoke} (e.g. from area {area}) cannot be transferred to hub {to} of option "
+                f"{option.name!r}; add them ({pairs} such pair{'s' if pairs > 1 else ''} missing)"
+            )
+    source = files.get("travel_times")
+    where = f" ({source} has no row from {code} to any of its hubs)" if source else ""
+    return (
+        f"{len(stranded)} areas with patients cannot reach any hub of option "
+        f"{option.name!r} by road, e.g. {code}{where}"
+    )
+
+
 def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
-    """Evaluate an option for a service on a network (DESIGN.md pathway rules).
+    """Evaluate an option for a service on a network (the pathway rules of docs/pathways.md).
 
     Raises
     ------
@@ -219,11 +248,7 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
         )
     stranded = np.flatnonzero(~np.isfinite(routes.time_to_hub) & (demand > 0))
     if len(stranded):
-        code = network.areas.index[stranded[0]]
-        raise InputError(
-            f"{len(stranded)} areas with patients cannot reach any hub of option "
-            f"{option.name!r} by road, e.g. {code}"
-        )
+        raise InputError(_stranded_message(network, option, routes, stranded))
     thresholds = service.thresholds_minutes
     route_counts = np.bincount(routes.route, weights=demand, minlength=len(ROUTE_NAMES))
     transferred = float(route_counts[2])
