@@ -26,6 +26,7 @@ def main(argv: list[str]) -> int:
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         assert spec and spec.loader
+        sys.modules[path.stem] = module  # dataclasses look their module up there
         spec.loader.exec_module(module)
         print(f"\n=== {path.name} ===", flush=True)
         start = time.perf_counter()
