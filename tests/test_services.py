@@ -40,7 +40,7 @@ def test_overrides_are_marked():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"hub_share": 1.5}, "hub_share must be a fraction between 0 and 1"),
+        ({"hub_share": 1.5}, "hub_share must be a fraction in [0, 1], got 1.5"),
         ({"transfer_delay_minutes": -5}, "transfer_delay_minutes must be a number of minutes >= 0"),
         ({"occupancy_target": 0}, "occupancy_target must be a fraction in (0, 1]"),
         ({"pathway": "ship"}, "pathway must be 'direct' or 'treat_and_transfer'"),
