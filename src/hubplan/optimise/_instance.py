@@ -132,10 +132,30 @@ def _reduce_costs(problem: SiteSelectionProblem, objective: Objective) -> tuple[
         cost -= row_min[:, None]
         offset = float(np.dot(row_min, demand))
     if len(cost):
-        unique, inverse = np.unique(cost, axis=0, return_inverse=True)
-        merged = np.bincount(inverse.reshape(-1), weights=demand, minlength=len(unique))
+        unique, inverse = _unique_rows(cost)
+        merged = np.bincount(inverse, weights=demand, minlength=len(unique))
     else:
         unique, merged = cost, demand
     unique = np.ascontiguousarray(unique)
     unique.setflags(write=False)
     return unique, merged, offset, float(demand.sum())
+
+
+def _unique_rows(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(cost, axis=0, return_inverse=True)``, faster.
+
+    Rows are grouped by their bytes in a dictionary (exact: equal bytes are equal
+    minutes), then only the distinct rows are put in the same lexicographic order as
+    ``np.unique`` gives. Nationally (32,494 areas x 113 sites) this takes 0.02-0.3 s
+    instead of 0.5-0.9 s, time that counts against a solve's time limit.
+    """
+    ids: dict[bytes, int] = {}
+    rows = np.ascontiguousarray(cost)
+    inverse = np.fromiter((ids.setdefault(r.tobytes(), len(ids)) for r in rows), dtype=np.intp, count=len(rows))
+    first = np.zeros(len(ids), dtype=np.intp)
+    first[inverse[::-1]] = np.arange(len(rows))[::-1]  # each distinct row's first client
+    distinct = rows[first]
+    order = np.lexsort(distinct.T[::-1]) if distinct.shape[1] else np.arange(len(distinct))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return distinct[order], rank[inverse]

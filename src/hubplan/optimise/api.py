@@ -13,6 +13,7 @@ from hubplan.optimise.exact import solve_exact
 from hubplan.optimise.heuristic import local_search
 from hubplan.optimise.problem import Objective, SiteSelectionProblem
 from hubplan.optimise.solution import Solution
+from hubplan.validation import check_number
 
 if TYPE_CHECKING:
     from hubplan.evaluate import Evaluation
@@ -40,10 +41,15 @@ def solve(
         ``"exact"`` (HiGHS; proves optimality or reports the proven gap) or
         ``"heuristic"`` (greedy + vertex substitution; no bound).
     time_limit:
-        Seconds for the exact method (the best set found and the proven gap are
-        returned with status ``time_limit`` when it runs out).
+        Seconds for the whole solve, whichever the method: reducing the problem, the
+        heuristic, building the models and every HiGHS round (not building the
+        problem, which the caller did). When it runs out the exact method returns the
+        best set found with status ``time_limit`` and its proven gap (``nan`` if HiGHS
+        had no time to prove a bound); the heuristic returns its best set so far.
+        Checked against ``LIMITS["time_limit_seconds"]`` (0 < seconds <= a week).
     seed, restarts:
-        Random restarts of the heuristic, drawn from ``numpy.random.default_rng(seed)``.
+        Random restarts of the heuristic (0 to 1,000), drawn from
+        ``numpy.random.default_rng(seed)`` (seed 0 to 2**32 - 1, or ``None``).
     progress:
         Called with one line of text at each step (the CLI shows it on stderr).
 
@@ -52,23 +58,28 @@ def solve(
     InfeasibleError
         When the constraints cannot all be met; the message names the constraint.
     """
+    deadline = time.perf_counter() + check_number(time_limit, "time_limit_seconds", "time_limit")
+    restarts = check_number(restarts, "restarts", "restarts")
+    seed = check_number(seed, "seed", "seed")
     key = method.strip().lower()
     if key == "exact":
         return solve_exact(problem, time_limit=time_limit, seed=seed, restarts=restarts,
-                           threads=threads, progress=progress)
+                           threads=threads, progress=progress, deadline=deadline)
     if key == "heuristic":
-        return solve_heuristic(problem, seed=seed, restarts=restarts)
+        return solve_heuristic(problem, seed=seed, restarts=restarts, deadline=deadline)
     raise InputError(f"unknown method {method!r}: expected 'exact' or 'heuristic'")
 
 
 def solve_heuristic(
     problem: SiteSelectionProblem, *, seed: int | None = 0, restarts: int = 0,
     start: tuple[str, ...] | None = None,
+    deadline: float | None = None,
 ) -> Solution:
     """Greedy + vertex substitution (see :mod:`hubplan.optimise.heuristic`).
 
     ``start`` optionally names hubs to start from (e.g. the answer for ``k - 1``).
     The status is ``feasible`` when every constraint is met, else ``no_feasible_found``.
+    ``deadline`` (a :func:`time.perf_counter` value) stops the search early.
     """
     t0 = time.perf_counter()
     problem.check_feasible()
@@ -77,7 +88,7 @@ def solve_heuristic(
     if start is not None:
         mask = np.zeros(problem.n_candidates, dtype=bool)
         mask[problem.positions(list(start))] = True
-    result = local_search(inst, start=mask, restarts=restarts, seed=seed)
+    result = local_search(inst, start=mask, restarts=restarts, seed=seed, deadline=deadline)
     sites = result.open_positions
     feasible = result.violation <= 1e-6
     volumes = problem.hub_patients(sites)
@@ -93,6 +104,7 @@ def solve_heuristic(
         objective_name=problem.objective.value,
         hub_patients=tuple(volumes[sites]),
         details={"swaps": result.swaps, "restarts": restarts,
+                 **({"time_limit_reached": True} if result.stopped_at_deadline else {}),
                  **({} if feasible else {"violations": problem.violations(sites)})},
     )
 

@@ -68,6 +68,9 @@ Progress = Callable[[str], None]
 
 METHOD_NAME = "exact (HiGHS, prefix-set radius formulation)"
 
+#: Share of the time limit the warm-start heuristic may use; HiGHS gets the rest.
+HEURISTIC_SHARE = 0.5
+
 
 @dataclass
 class _Model:
@@ -344,7 +347,7 @@ def _run_model(h: Any, model: _Model, time_limit: float, start: np.ndarray | Non
         integrality[j] = highspy.HighsVarType.kInteger
     lp.integrality_ = integrality
     h.passModel(lp)
-    h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
+    h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
     h.setOptionValue("mip_rel_gap", 1e-9)
     h.setOptionValue("mip_abs_gap", 1e-7)
     if start is not None:
@@ -393,22 +396,31 @@ def solve_exact(
     warm_start: HeuristicResult | None = None,
     threads: int | None = None,
     progress: Progress | None = None,
+    deadline: float | None = None,
 ) -> Solution:
-    """Solve to proven optimality, or report the proven gap at ``time_limit`` seconds."""
+    """Solve to proven optimality, or report the proven gap at ``time_limit`` seconds.
+
+    ``time_limit`` bounds the whole solve: reducing the problem, the warm-start
+    heuristic (at most :data:`HEURISTIC_SHARE` of the time left), building each model and
+    every HiGHS round. ``deadline`` (a :func:`time.perf_counter` value) replaces it
+    when given (a p-centre's tie-break solve shares its caller's deadline).
+    """
     t0 = time.perf_counter()
+    if deadline is None:
+        deadline = t0 + float(time_limit)
     problem.check_feasible()
     say = progress or (lambda message: None)
     if problem.objective is Objective.P_CENTRE:
-        return _solve_centre(problem, time_limit=time_limit, seed=seed, restarts=restarts,
-                             threads=threads, say=say, t0=t0)
+        return _solve_centre(problem, deadline=deadline, seed=seed, restarts=restarts, threads=threads,
+                             say=say, t0=t0)
     inst = reduce_problem(problem)
     say(f"{inst.n_clients:,} distinct clients (of {problem.n_clients:,}), {inst.n_candidates} candidates")
-    heur = warm_start if warm_start is not None else local_search(inst, restarts=restarts, seed=seed)
-    say(f"heuristic: {_format_heuristic(problem, inst, heur)} in {heur.seconds:.1f} s")
+    heur = warm_start if warm_start is not None else local_search(inst, restarts=restarts, seed=seed,
+                                                                  deadline=_heuristic_deadline(deadline))
+    say(f"heuristic: {_format_heuristic(problem, inst, heur)} in {heur.seconds:.1f} s"
+        + (" (stopped at its share of the time limit)" if heur.stopped_at_deadline else ""))
     total = inst.total_demand
     m = inst.n_candidates
-    first_keep = inst.first_keep_position
-    reach = inst.reachable_count
     best_mask: np.ndarray | None = None
     best_value = math.inf  # in model units (minimised)
     if heur.violation <= 1e-6:
@@ -417,25 +429,36 @@ def solve_exact(
         best_value = _model_value(problem, inst, best_mask)
     heur_mask = np.zeros(m, dtype=bool)
     heur_mask[heur.open_positions] = True
-    q = inst.open_position_in_order(heur_mask)
-    strict = inst.has_volumes
-    depth = np.minimum(q + (1 if strict else 0), np.minimum(first_keep, reach))
-    if problem.objective is Objective.COVERAGE:
-        assert inst.threshold_minutes is not None
-        b = inst.within_count(inst.threshold_minutes)
-        depth = np.maximum(depth, np.minimum(b, np.minimum(first_keep, reach)))
-    if not inst.has_volumes and problem.objective is Objective.COVERAGE:
-        # coverage alone needs no chain beyond the threshold
-        depth = np.minimum(np.minimum(b, first_keep), reach)
-    # a client that some candidates cannot serve must get a hub it can reach
-    must_reach = (reach < m) & (first_keep >= reach)
-    depth = np.where(must_reach, np.maximum(depth, reach), depth)
     lower_bound = -math.inf
     status = "optimal"
     rounds = 0
     sizes: dict[str, int] = {}
     obj_kind = "median" if problem.objective is Objective.P_MEDIAN else "coverage"
-    while True:
+    late = time.perf_counter() >= deadline
+    if late:  # not even time to sort the clients' candidates for a model
+        status = "time_limit"
+        say("time limit reached after the heuristic")
+    else:
+        first_keep = inst.first_keep_position
+        reach = inst.reachable_count
+        q = inst.open_position_in_order(heur_mask)
+        strict = inst.has_volumes
+        depth = np.minimum(q + (1 if strict else 0), np.minimum(first_keep, reach))
+        if problem.objective is Objective.COVERAGE:
+            assert inst.threshold_minutes is not None
+            b = inst.within_count(inst.threshold_minutes)
+            depth = np.maximum(depth, np.minimum(b, np.minimum(first_keep, reach)))
+        if not inst.has_volumes and problem.objective is Objective.COVERAGE:
+            # coverage alone needs no chain beyond the threshold
+            depth = np.minimum(np.minimum(b, first_keep), reach)
+        # a client that some candidates cannot serve must get a hub it can reach
+        must_reach = (reach < m) & (first_keep >= reach)
+        depth = np.where(must_reach, np.maximum(depth, reach), depth)
+    while not late:
+        if time.perf_counter() >= deadline:
+            status = "time_limit"
+            say("time limit reached before the next model")
+            break
         rounds += 1
         model = _build(inst, depth, objective=obj_kind, exact_u=inst.has_volumes)
         sizes = {"binary_variables": model.n_y, "continuous_variables": model.n_cols - model.n_y,
@@ -443,7 +466,10 @@ def solve_exact(
         say(f"round {rounds}: {sizes['continuous_variables']:,} prefix-set variables, "
             f"{sizes['rows']:,} rows, {sizes['nonzeros']:,} nonzeros")
         start = _start_vector(model, inst, best_mask) if best_mask is not None else None
-        remaining = time_limit - (time.perf_counter() - t0)
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            status = "time_limit"
+            break
         run = _run_highs(model, remaining, start, threads)
         if run.status == "infeasible":
             raise InfeasibleError(_describe_infeasible(problem))
@@ -471,9 +497,6 @@ def solve_exact(
             break
         if not unresolved.any():
             break
-        if time.perf_counter() - t0 >= time_limit:
-            status = "time_limit"
-            break
         say(f"round {rounds}: {int(unresolved.sum()):,} clients' hubs lie beyond their chains; extending")
         depth = np.where(unresolved, np.maximum(depth, new_depth), depth)
     seconds = time.perf_counter() - t0
@@ -488,7 +511,8 @@ def solve_exact(
             seconds=seconds,
             seed=seed,
             objective_name=problem.objective.value,
-            details={"rounds": rounds, **sizes, "violations": problem.violations(heur.open_positions)},
+            details={"rounds": rounds, **sizes, "violations": problem.violations(heur.open_positions),
+                     "time_limit_reached": status == "time_limit" or heur.stopped_at_deadline},
         )
     if status == "optimal":
         lower_bound = max(lower_bound, best_value) if best_value - lower_bound < 1e-6 * max(1.0, abs(best_value)) else lower_bound
@@ -502,6 +526,12 @@ def solve_exact(
                      {"rounds": rounds, **sizes, "distinct_clients": inst.n_clients,
                       "heuristic_objective": _to_units(problem, _model_value(problem, inst, heur_mask), total)
                       if heur.violation <= 1e-6 else None})
+
+
+def _heuristic_deadline(deadline: float) -> float:
+    """When the warm-start heuristic must stop: :data:`HEURISTIC_SHARE` of the time left."""
+    now = time.perf_counter()
+    return now + HEURISTIC_SHARE * max(deadline - now, 0.0)
 
 
 def _solution(problem: SiteSelectionProblem, sites_idx: np.ndarray, objective: float, bound: float,
@@ -568,10 +598,10 @@ def _format_heuristic(problem: SiteSelectionProblem, inst: Instance, heur: Heuri
 
 
 # --------------------------------------------------------------------------- p-centre
-def _solve_centre(problem: SiteSelectionProblem, *, time_limit: float, seed: int | None, restarts: int,
+def _solve_centre(problem: SiteSelectionProblem, *, deadline: float, seed: int | None, restarts: int,
                   threads: int | None, say: Progress, t0: float) -> Solution:
     inst = reduce_problem(problem)
-    heur = local_search(inst, restarts=restarts, seed=seed)
+    heur = local_search(inst, restarts=restarts, seed=seed, deadline=_heuristic_deadline(deadline))
     m = inst.n_candidates
     finite = inst.sorted_cost[np.isfinite(inst.sorted_cost)]
     radii = np.unique(finite)
@@ -593,7 +623,7 @@ def _solve_centre(problem: SiteSelectionProblem, *, time_limit: float, seed: int
     while lo_i < hi_i or (feasible_mask is None and lo_i <= hi_i):
         mid = (lo_i + hi_i) // 2 if feasible_mask is not None or lo_i < hi_i else lo_i
         R = float(cand[mid])
-        remaining = time_limit - (time.perf_counter() - t0)
+        remaining = deadline - time.perf_counter()
         if remaining <= 0:
             status = "time_limit"
             break
@@ -619,12 +649,12 @@ def _solve_centre(problem: SiteSelectionProblem, *, time_limit: float, seed: int
     secondary = None
     if status == "optimal":
         # among sets with this longest time, the best mean
-        remaining = time_limit - (time.perf_counter() - t0)
+        remaining = deadline - time.perf_counter()
         if remaining > 1:
             tie = problem.with_changes(objective=Objective.P_MEDIAN,
                                        max_minutes=best_R if problem.max_minutes is None else min(best_R, problem.max_minutes))
             try:
-                sol = solve_exact(tie, time_limit=remaining, seed=seed, threads=threads)
+                sol = solve_exact(tie, time_limit=remaining, seed=seed, threads=threads, deadline=deadline)
                 if sol.status in ("optimal", "time_limit"):
                     sites_idx = problem.positions(sol.sites)
                     secondary = sol.objective

@@ -21,6 +21,11 @@ are computed exactly with one ``bincount`` per incoming candidate.
 
 Random restarts (``restarts`` > 0) start from random sets drawn with a
 ``numpy.random.Generator`` seeded by ``seed``.
+
+A ``deadline`` (a :func:`time.perf_counter` value) stops the search where it is: greedy
+then opens the remaining hubs by the scores of its last step, swaps and restarts stop,
+and the result says ``stopped_at_deadline``. Checks are made between candidates, so
+the search ends within one candidate's evaluation of the deadline.
 """
 
 from __future__ import annotations
@@ -50,6 +55,15 @@ class HeuristicResult:
     secondary: float
     swaps: int
     seconds: float
+    stopped_at_deadline: bool = False
+
+
+class _OutOfTime(Exception):
+    """The deadline passed in the middle of evaluating swaps."""
+
+
+def _late(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() >= deadline
 
 
 def loss_matrix(inst: Instance) -> np.ndarray:
@@ -110,7 +124,9 @@ def _group_reduce(values: np.ndarray, groups: np.ndarray, n_groups: int, how: st
 
 
 class _Search:
-    def __init__(self, inst: Instance, loss: np.ndarray) -> None:
+    def __init__(self, inst: Instance, loss: np.ndarray, deadline: float | None = None) -> None:
+        self.deadline = deadline
+        self.stopped = False
         self.inst = inst
         self.loss = loss
         self.w = inst.demand
@@ -161,6 +177,11 @@ class _Search:
             new = np.minimum(d[:, None], self.loss)
             totals = w @ new
             totals[open_mask] = np.inf
+            if _late(self.deadline):  # out of time: open the rest by this step's scores
+                self.stopped = True
+                rest = k - int(open_mask.sum())
+                open_mask[np.argsort(totals, kind="stable")[:rest]] = True
+                break
             if self.centre:
                 maxes = np.minimum(dmax[:, None], self.cost_for_max).max(axis=0) if len(w) else np.zeros(self.m)
                 maxes = np.where(open_mask, np.inf, maxes)
@@ -222,6 +243,8 @@ class _Search:
         out = np.full((m, m), np.inf)
         open_idx = np.flatnonzero(open_mask & ~self.inst.keep)
         for a in np.flatnonzero(~open_mask):
+            if _late(self.deadline):
+                raise _OutOfTime
             la = L[:, a]
             ok = fin[:, a]
             beat1 = ok & ((la < st.d1) | ((la == st.d1) & (a < f1)))
@@ -255,7 +278,14 @@ class _Search:
         while swaps < max_swaps:
             if not (open_mask & ~self.inst.keep).any() or open_mask.all():
                 break
-            viol, prim, sec = self.swap_scores(open_mask, key)
+            if _late(self.deadline):
+                self.stopped = True
+                break
+            try:
+                viol, prim, sec = self.swap_scores(open_mask, key)
+            except _OutOfTime:
+                self.stopped = True
+                break
             flat = np.lexsort((sec.ravel(), prim.ravel(), viol.ravel()))
             best = flat[0]
             a, r = divmod(int(best), self.m)
@@ -288,14 +318,17 @@ def local_search(
     restarts: int = 0,
     seed: int | None = 0,
     max_swaps: int = 10_000,
+    deadline: float | None = None,
 ) -> HeuristicResult:
     """Greedy (or ``start``) then vertex substitution, plus random restarts.
 
     ``start`` is a boolean mask of open candidates to start from (e.g. the answer for
     ``k - 1`` with one more added by greedy); kept candidates are always added.
+    ``deadline`` (a :func:`time.perf_counter` value) stops the search early (see the
+    module docstring); the best set found so far is returned.
     """
     t0 = time.perf_counter()
-    search = _Search(inst, loss_matrix(inst))
+    search = _Search(inst, loss_matrix(inst), deadline)
     k = inst.k
     base = inst.keep.copy()
     if start is not None:
@@ -307,6 +340,9 @@ def local_search(
     rng = np.random.default_rng(seed)
     free = np.flatnonzero(~inst.keep)
     for _ in range(int(restarts)):
+        if _late(deadline):
+            search.stopped = True
+            break
         mask = inst.keep.copy()
         extra = k - int(mask.sum())
         if extra > 0:
@@ -322,4 +358,5 @@ def local_search(
         secondary=best_key[2],
         swaps=swaps,
         seconds=time.perf_counter() - t0,
+        stopped_at_deadline=search.stopped,
     )

@@ -31,6 +31,7 @@ import numpy as np
 
 from hubplan.errors import InfeasibleError, InputError
 from hubplan.options import Option, Pathway, resolve_spokes
+from hubplan.validation import LIMITS, check_number
 
 if TYPE_CHECKING:
     from hubplan.network import Network
@@ -166,16 +167,13 @@ class SiteSelectionProblem:
                 f"keep site {unknown[0]} is not a candidate (it is excluded, closed or not in this network)"
             )
         object.__setattr__(self, "keep", keep)
-        if not isinstance(self.k, (int, np.integer)) or isinstance(self.k, bool) or self.k < 1:
-            raise InputError(f"k must be a whole number of hubs >= 1, got {self.k!r}")
-        object.__setattr__(self, "k", int(self.k))
-        if self.objective is Objective.COVERAGE:
-            if self.threshold_minutes is None or not float(self.threshold_minutes) > 0:
-                raise InputError("the coverage objective needs threshold_minutes > 0 (e.g. 45)")
-        for name in ("min_patients_per_hub", "max_patients_per_hub", "max_minutes"):
-            value = getattr(self, name)
-            if value is not None and not (float(value) >= 0 and math.isfinite(float(value))):
-                raise InputError(f"{name} must be a number >= 0, got {value!r}")
+        if not isinstance(self.k, (int, np.integer)) or isinstance(self.k, bool):
+            raise InputError(f"k: {self.k!r} is not {LIMITS['k'].describe()}")
+        object.__setattr__(self, "k", check_number(self.k, "k", "k"))
+        if self.objective is Objective.COVERAGE and self.threshold_minutes is None:
+            raise InputError("the coverage objective needs threshold_minutes > 0 (e.g. 45)")
+        for name in ("threshold_minutes", "min_patients_per_hub", "max_patients_per_hub", "max_minutes"):
+            check_number(getattr(self, name), name, name)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -290,7 +288,7 @@ class SiteSelectionProblem:
         spokes = tuple(c for c in self.spoke_codes if c not in hub_set)
         pathway = self.pathway if spokes else Pathway.DIRECT
         return Option(
-            name=name or f"optimal {len(hubs)} hubs ({self.objective.value})",
+            name=name or f"{len(hubs)} hub{'' if len(hubs) == 1 else 's'} ({self.objective.value})",
             hubs=hubs,
             spokes=spokes if pathway is Pathway.TREAT_AND_TRANSFER else (),
             pathway=pathway,
@@ -487,7 +485,12 @@ class SiteSelectionProblem:
                 cand_list = list(site_codes)
         else:
             cand_list = codes_of(candidates, "candidate site")
-            cand_list = list(dict.fromkeys(cand_list + keep_codes))
+            outside = [c for c in keep_codes if c not in set(cand_list)]
+            if outside:
+                raise InputError(
+                    f"keep site {outside[0]} is not one of the candidates: a kept site must be a candidate "
+                    "(add it to the candidates or stop keeping it)"
+                )
         cand_set = set(cand_list) - exclude_codes
         cand_pos = np.array([i for i, c in enumerate(site_codes) if c in cand_set], dtype=np.intp)
         if len(cand_pos) == 0:

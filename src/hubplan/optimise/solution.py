@@ -65,6 +65,37 @@ class Solution:
     def proven_optimal(self) -> bool:
         return self.status == "optimal"
 
+    @property
+    def found_feasible(self) -> bool:
+        """Whether ``sites`` meet every constraint (false for ``no_feasible_found``)."""
+        return self.status in ("optimal", "time_limit", "feasible")
+
+    def label(self) -> str:
+        """A name for the option these hubs make, saying what is known about them.
+
+        >>> Solution(("H1", "H2"), 20.0, 20.0, 0.0, "optimal", "exact", 1.0).label()
+        'optimal 2 hubs (p-median)'
+        >>> Solution(("H1", "H2"), 20.0, 19.0, 0.05, "time_limit", "exact", 1.0).label()
+        'best 2 hubs found (p-median, proven gap 5%)'
+        >>> Solution(("H1", "H2"), 20.0, float("nan"), float("nan"), "feasible", "heuristic", 1.0).label()
+        'heuristic 2 hubs (p-median, no bound)'
+        >>> Solution(("H1", "H2"), 20.0, float("nan"), float("nan"), "no_feasible_found", "exact", 1.0).label()
+        '2 hubs, no feasible set found (p-median)'
+        """
+        n, what = len(self.sites), self.objective_name
+        hubs = f"{n} hub{'' if n == 1 else 's'}"
+        if self.status == "optimal":
+            return f"optimal {hubs} ({what})"
+        if self.status == "time_limit":
+            if math.isfinite(self.gap):
+                return f"best {hubs} found ({what}, proven gap {100 * self.gap:.3g}%)"
+            return f"best {hubs} found ({what}, time limit, no bound)"
+        if self.status == "feasible":
+            return f"heuristic {hubs} ({what}, no bound)"
+        if self.status == "no_feasible_found":
+            return f"{hubs}, no feasible set found ({what})"
+        return f"{hubs} ({what}, {self.status})"
+
     def to_json(self) -> dict[str, Any]:
         """The ``solution`` object of the ``hubplan optimise`` JSON contract."""
 
