@@ -155,7 +155,7 @@ def test_hubs_as_text_names_file_option_and_key(tmp_path):
     ('optimise = { k = 2, keep = ["H1"] }', 'optimise = { keep = ["H1"] }',
      "scenario.toml, option 'best 2': 'optimise' needs 'k', the number of hubs"),
     ('optimise = { k = 2, keep = ["H1"] }', 'optimise = { k = 0 }',
-     "scenario.toml, option 'best 2': 'optimise.k' must be a whole number >= 1, got 0"),
+     "scenario.toml, option 'best 2': 'optimise.k' must be a whole number of hubs from 1 to 10,000, got 0"),
     ('baseline = "one hub"', 'baseline = "today"',
      "scenario.toml, [appraisal]: 'baseline' must name one of the options (one hub, two hubs, "
      "one hub, treat and transfer, best 2), got 'today'"),

@@ -32,7 +32,6 @@ be a list of site codes, got 'SO166YD'``. :func:`run_scenario` loads the network
 from __future__ import annotations
 
 import difflib
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from hubplan.appraise import Criterion, SweepResult, appraise, criterion_info
 from hubplan.errors import InputError
 from hubplan.options import Helicopter, Option, Pathway
+from hubplan.validation import LIMITS, Limit
 
 if TYPE_CHECKING:
     from hubplan.appraise import Appraisal
@@ -61,6 +61,8 @@ _OPTION_KEYS = ("name", "description", "hubs", "hubs_with", "spokes", "spokes_wi
 _OPTIMISE_KEYS = ("k", "keep", "exclude", "candidates", "objective", "threshold_minutes", "min_patients",
                   "max_patients", "max_minutes", "workforce", "method", "time_limit_seconds")
 _HELICOPTER_KEYS = ("threshold_minutes", "dispatch_minutes", "speed_kmh", "handover_minutes")
+_HELICOPTER_LIMITS = {"threshold_minutes": "helicopter_threshold_minutes", "dispatch_minutes": "dispatch_minutes",
+                      "speed_kmh": "speed_kmh", "handover_minutes": "handover_minutes"}
 _APPRAISAL_KEYS = ("baseline", "region_type", "criteria", "draws", "seed", "concentration", "workforce")
 _SWEEP_KEYS = ("k", "keep", "exclude", "candidates", "objective", "threshold_minutes", "pathway", "method",
                "time_limit_seconds")
@@ -231,22 +233,13 @@ class _Where:
             raise self.error(f"{key!r} must be {'text' if empty else 'non-empty text'}, got {_shown(value)}")
         return value.strip()
 
-    def number(self, value: Any, key: str, *, minimum: float | None = 0.0, strict: bool = False,
-               unit: str = "") -> float:
-        what = "a number" + (f" of {unit}" if unit else "")
-        if minimum is not None:
-            what += f" {'>' if strict else '>='} {minimum:g}"
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
-            raise self.error(f"{key!r} must be {what}, got {_shown(value)}")
-        x = float(value)
-        if minimum is not None and (x < minimum or (strict and x <= minimum)):
-            raise self.error(f"{key!r} must be {what}, got {_shown(value)}")
-        return x
-
-    def integer(self, value: Any, key: str, *, minimum: int = 1) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.error(f"{key!r} must be a whole number >= {minimum}, got {_shown(value)}")
-        return int(value)
+    def number(self, value: Any, key: str, limit: str | Limit) -> Any:
+        """``value`` checked against a limit of :data:`hubplan.validation.LIMITS` (the same
+        rule as the command line's), as ``int`` for whole numbers, else ``float``."""
+        rule = LIMITS[limit] if isinstance(limit, str) else limit
+        if not rule.accepts(value):
+            raise self.error(f"{key!r} must be {rule.describe()}, got {_shown(value)}")
+        return rule.convert(value)
 
     def codes(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
@@ -281,15 +274,14 @@ def load_scenario(path: str | Path) -> Scenario:
         The file is missing, not TOML, or breaks the format; the message names the file,
         the option and the key.
     """
+    from hubplan.data.files import read_text
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: scenario file not found")
     if path.is_dir():
         raise InputError(f"{path}: expected a scenario file (.toml), found a folder")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: not a text file (expected TOML)") from None
+    text = read_text(path, str(path), row_word="line")  # UTF-8, BOM dropped; unreadable or too large: InputError
     return parse_scenario(text, path=path)
 
 
@@ -369,6 +361,17 @@ def _service(where: _Where, raw: Any) -> ServiceSpec:
     known = tuple(f.name for f in dataclasses.fields(Service) if f.name not in ("name", "sources"))
     overrides = {k: v for k, v in raw.items() if k != "preset"}
     where.keys(overrides, known)
+    for key, value in overrides.items():  # each value as the key expects, named in the message
+        if key == "thresholds_minutes":
+            if not isinstance(value, list) or not value:
+                raise where.error(f"'thresholds_minutes' must be a list of minutes > 0, e.g. [30, 45, 60], "
+                                  f"got {_shown(value)}")
+            for v in value:
+                where.number(v, "thresholds_minutes", key)
+        elif key in LIMITS:
+            where.number(value, key, key)
+        else:
+            where.text(value, key, empty=key in ("title", "demand_label"))
     try:
         Service.preset(preset, **overrides)
     except (InputError, TypeError, ValueError) as exc:
@@ -422,8 +425,8 @@ def _option(where: _Where, raw: Any, number: int) -> OptionSpec:
         raise w.error("spokes are only used with pathway = \"treat_and_transfer\"")
     if pathway is None and has_spokes:
         pathway = Pathway.TREAT_AND_TRANSFER.value
-    bypass = w.number(raw["bypass_minutes"], "bypass_minutes", unit="minutes") if "bypass_minutes" in raw else None
-    delay = (w.number(raw["transfer_delay_minutes"], "transfer_delay_minutes", unit="minutes")
+    bypass = w.number(raw["bypass_minutes"], "bypass_minutes", "bypass_minutes") if "bypass_minutes" in raw else None
+    delay = (w.number(raw["transfer_delay_minutes"], "transfer_delay_minutes", "transfer_delay_minutes")
              if "transfer_delay_minutes" in raw else None)
     if pathway == Pathway.DIRECT.value and bypass:
         raise w.error("'bypass_minutes' is only used with pathway = \"treat_and_transfer\"")
@@ -442,7 +445,7 @@ def _option(where: _Where, raw: Any, number: int) -> OptionSpec:
         if not isinstance(table, dict):
             raise w.error(f"'helicopter' must be a table such as {{ threshold_minutes = 60 }}, got {_shown(table)}")
         w.at(f"option {name!r}, helicopter").keys(table, _HELICOPTER_KEYS)
-        values = {k: w.number(v, f"helicopter.{k}", strict=k == "speed_kmh") for k, v in table.items()}
+        values = {k: w.number(v, f"helicopter.{k}", _HELICOPTER_LIMITS[k]) for k, v in table.items()}
         helicopter = Helicopter(**values)
     description = w.text(raw.get("description", ""), "description", empty=True)
     return OptionSpec(
@@ -467,7 +470,7 @@ def _optimise(w: _Where, raw: Any) -> OptimiseSpec:
     w.keys(raw, _OPTIMISE_KEYS)
     if "k" not in raw:
         raise w.error("'optimise' needs 'k', the number of hubs")
-    values: dict[str, Any] = {"k": w.integer(raw["k"], "optimise.k")}
+    values: dict[str, Any] = {"k": w.number(raw["k"], "optimise.k", "k")}
     for key in ("keep", "exclude", "candidates"):
         if key in raw:
             values[key] = w.codes_or_capability(raw[key], f"optimise.{key}")
@@ -475,15 +478,17 @@ def _optimise(w: _Where, raw: Any) -> OptimiseSpec:
         values["objective"] = _objective(w, raw["objective"], "optimise.objective")
     for key in ("threshold_minutes", "max_minutes"):
         if key in raw:
-            values[key] = w.number(raw[key], f"optimise.{key}", strict=True, unit="minutes")
+            values[key] = w.number(raw[key], f"optimise.{key}", key)
     for key in ("min_patients", "max_patients", "workforce"):
         if key in raw:
             value = raw[key]
             if value == "service":
                 values[key] = value
             else:
-                values[key] = w.number(value, f"optimise.{key}")
-                if key == "workforce":
+                limit = {"min_patients": "min_patients_per_hub", "max_patients": "max_patients_per_hub",
+                         "workforce": "workforce_available"}[key]
+                values[key] = w.number(value, f"optimise.{key}", limit)
+                if key == "workforce":  # hubs allowed = floor(consultants / per hub) either way
                     values[key] = int(values[key])
     if "method" in raw:
         method = w.text(raw["method"], "optimise.method").lower()
@@ -492,7 +497,7 @@ def _optimise(w: _Where, raw: Any) -> OptimiseSpec:
         values["method"] = method
     if "time_limit_seconds" in raw:
         values["time_limit_seconds"] = w.number(raw["time_limit_seconds"], "optimise.time_limit_seconds",
-                                                strict=True, unit="seconds")
+                                                "time_limit_seconds")
     return OptimiseSpec(**values)
 
 
@@ -522,24 +527,24 @@ def _appraisal(where: _Where, raw: Any, names: list[str]) -> AppraisalSpec:
                 raise w.error(str(exc)) from None
             if isinstance(spec, dict):
                 w.keys(spec, ("weight", "direction"))
-                weight = w.number(spec.get("weight", 1.0), "weight")
+                weight = w.number(spec.get("weight", 1.0), "weight", "weight")
                 direction = spec.get("direction")
                 if direction is not None and (not isinstance(direction, str) or direction.lower() not in ("min", "max")):
                     raise w.error(f"'direction' must be 'min' (less is better) or 'max', got {_shown(direction)}")
                 criteria.append(Criterion(name, weight, direction.lower() if direction else None))
             else:
-                criteria.append(Criterion(name, w.number(spec, "weight")))
+                criteria.append(Criterion(name, w.number(spec, "weight", "weight")))
         if not any(c.weight > 0 for c in criteria):
             raise where.error("'criteria' needs at least one criterion with a weight > 0")
         values["criteria"] = tuple(criteria)
     if "draws" in raw:
-        values["draws"] = where.integer(raw["draws"], "draws")
+        values["draws"] = where.number(raw["draws"], "draws", "draws")
     if "seed" in raw:
-        values["seed"] = where.integer(raw["seed"], "seed", minimum=0)
+        values["seed"] = where.number(raw["seed"], "seed", "seed")
     if "concentration" in raw:
-        values["concentration"] = where.number(raw["concentration"], "concentration", strict=True)
+        values["concentration"] = where.number(raw["concentration"], "concentration", "concentration")
     if "workforce" in raw:
-        values["workforce"] = where.number(raw["workforce"], "workforce", unit="consultants")
+        values["workforce"] = where.number(raw["workforce"], "workforce", "workforce_available")
     return AppraisalSpec(**values)
 
 
@@ -549,9 +554,11 @@ def _sweep(where: _Where, raw: Any) -> SweepSpec:
     if "k" not in raw:
         raise where.error("'k' is missing: give the range of hub numbers, e.g. k = [20, 40]")
     k = raw["k"]
-    if (not isinstance(k, list) or len(k) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in k)
-            or not 1 <= k[0] <= k[1]):
-        raise where.error(f"'k' must be [first, last], two whole numbers with 1 <= first <= last, got {_shown(k)}")
+    if (not isinstance(k, list) or len(k) != 2 or not all(LIMITS["k"].accepts(v) for v in k)
+            or not k[0] <= k[1]):
+        raise where.error(f"'k' must be [first, last], two whole numbers with 1 <= first <= last <= "
+                          f"{LIMITS['k'].maximum:,.0f}, got {_shown(k)}")
+    k = [int(v) for v in k]
     values: dict[str, Any] = {"ks": tuple(range(k[0], k[1] + 1))}
     for key in ("keep", "exclude", "candidates"):
         if key in raw:
@@ -559,8 +566,7 @@ def _sweep(where: _Where, raw: Any) -> SweepSpec:
     if "objective" in raw:
         values["objective"] = _objective(where, raw["objective"], "objective")
     if "threshold_minutes" in raw:
-        values["threshold_minutes"] = where.number(raw["threshold_minutes"], "threshold_minutes", strict=True,
-                                                   unit="minutes")
+        values["threshold_minutes"] = where.number(raw["threshold_minutes"], "threshold_minutes", "threshold_minutes")
     if "pathway" in raw:
         try:
             values["pathway"] = Pathway.parse(where.text(raw["pathway"], "pathway")).value
@@ -572,8 +578,8 @@ def _sweep(where: _Where, raw: Any) -> SweepSpec:
             raise where.error(f"'method' must be 'exact' or 'heuristic', got {_shown(raw['method'])}")
         values["method"] = method
     if "time_limit_seconds" in raw:
-        values["time_limit_seconds"] = where.number(raw["time_limit_seconds"], "time_limit_seconds", strict=True,
-                                                    unit="seconds")
+        values["time_limit_seconds"] = where.number(raw["time_limit_seconds"], "time_limit_seconds",
+                                                    "time_limit_seconds")
     return SweepSpec(**values)
 
 
@@ -584,6 +590,8 @@ def _benchmark(where: _Where, raw: Any, base: Path) -> BenchmarkSpec:
         raise where.error("'csv' is missing: the providers file (provider, numerator, denominator[, region])")
     text = where.text(raw["csv"], "csv")
     csv = Path(text) if Path(text).is_absolute() else base / text
+    if csv.is_dir():
+        raise where.error(f"'csv' must be a CSV file, got {text!r}: a folder")
     if not csv.is_file():
         raise where.error(f"'csv' file not found: {text!r} (paths are relative to the scenario file)")
     values: dict[str, Any] = {"csv": csv}
@@ -592,7 +600,7 @@ def _benchmark(where: _Where, raw: Any, base: Path) -> BenchmarkSpec:
         if key in raw:
             values[key] = where.text(raw[key], key)
     if "per" in raw:
-        values["per"] = where.number(raw["per"], "per", strict=True)
+        values["per"] = where.number(raw["per"], "per", "per")
     return BenchmarkSpec(**values)
 
 
@@ -666,7 +674,7 @@ def optimise_option(
     network: "Network", service: "Service", spec: OptionSpec, file_name: str = "scenario"
 ) -> tuple[Option, Any]:
     """Solve the option's optimisation and return the option with the chosen hubs and the solution."""
-    from hubplan.errors import InfeasibleError
+    from hubplan.errors import InfeasibleError, SolverError
     from hubplan.optimise import SiteSelectionProblem, solve
 
     assert spec.optimise is not None
@@ -701,6 +709,14 @@ def optimise_option(
         solution = solve(problem, method=o.method, time_limit=o.time_limit_seconds)
     except (InputError, InfeasibleError) as exc:
         raise where.error(str(exc)) from None
+    if not solution.found_feasible:
+        broken = list(solution.details.get("violations", []))
+        raise SolverError(
+            f"{file_name}, option {spec.name!r}: no set of {o.k} hubs meeting every constraint was found within "
+            f"optimise.time_limit_seconds = {o.time_limit_seconds:g}"
+            + (f" (the best set found breaks {len(broken)}: {broken[0]})" if broken else "")
+            + "; this does not prove that none exists: allow more time or relax the constraints"
+        )
     option = problem.option(solution.sites, name=spec.name)
     if spec.helicopter is not None:
         import dataclasses
