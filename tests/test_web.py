@@ -132,7 +132,7 @@ def test_serve_command_checks_its_options() -> None:
     runner = CliRunner()
     assert "Start the interactive planner" in runner.invoke(cli_app, ["serve", "--help"]).output
     bad = runner.invoke(cli_app, ["serve", "--port", "70000"])
-    assert isinstance(bad.exception, InputError) and "--port 70000" in str(bad.exception)
+    assert isinstance(bad.exception, InputError) and "--port: 70000" in str(bad.exception)
 
 
 def test_browser_tests_skip_or_fail_without_chromium(monkeypatch, tmp_path) -> None:

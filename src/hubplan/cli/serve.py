@@ -7,8 +7,7 @@ from typing import Optional
 
 import typer
 
-from hubplan.cli._app import app, err
-from hubplan.errors import InputError
+from hubplan.cli._app import app, err, limited
 
 
 def _is_loopback(host: str) -> bool:
@@ -24,18 +23,15 @@ def _is_loopback(host: str) -> bool:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only; "
                              "0.0.0.0: every network interface)."),
-    port: int = typer.Option(8050, "--port", help="Port to listen on."),
+    port: int = typer.Option(8050, "--port", help="Port to listen on (1 to 65535).", callback=limited("port")),
     db: Optional[str] = typer.Option(
         None, "--db", help="Scenario database: a SQLite file (default hubplan-scenarios.db in the current "
         "folder) or a SQLAlchemy URL such as postgresql+psycopg://user@host/hubplan.",
     ),
-    threads: int = typer.Option(8, "--threads", help="Requests served at the same time."),
+    threads: int = typer.Option(8, "--threads", help="Requests served at the same time (1 to 256).",
+                                callback=limited("threads")),
 ) -> None:
     """Start the interactive planner (open the address it prints in a browser)."""
-    if not 0 < port < 65536:
-        raise InputError(f"--port {port}: expected a port number between 1 and 65535")
-    if threads < 1:
-        raise InputError(f"--threads {threads}: expected at least 1")
     from hubplan.store import database_url
     from hubplan.web.app import make_server_app
 
