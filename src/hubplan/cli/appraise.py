@@ -10,7 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._layout import print_table
 from hubplan.appraise import Appraisal
 from hubplan.errors import InputError
 
@@ -23,7 +24,7 @@ def options_table(appraisal: Appraisal) -> Table:
     source = content.options_table
     table = Table(title="Options", title_justify="left", caption=source.notes[0] if source.notes else None,
                   caption_justify="left")
-    table.add_column("", overflow="fold", min_width=24)
+    table.add_column("", overflow="fold")
     for name in source.header[1:]:
         table.add_column(escape(name), justify="right", overflow="fold")
     for row in source.rows:
@@ -37,8 +38,8 @@ def ranking_table(appraisal: Appraisal) -> Table:
                   caption=f"first in random weightings: share of {a.draws:,} Dirichlet draws (seed {a.seed})",
                   caption_justify="left")
     for col, justify in (("rank", "right"), ("option", "left"), ("score", "right"),
-                         ("first in random\nweightings", "right"), ("mean\nrank", "right")):
-        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+                         ("first in\nrandom\nweightings", "right"), ("mean\nrank", "right")):
+        table.add_column(col, justify=justify, overflow="fold", no_wrap=col != "option")  # type: ignore[arg-type]
     scores, stability = a.scores, a.stability
     for name in scores.ranking:
         table.add_row(str(int(scores.ranks[name])), escape(name), f"{scores.scores[name]:.3f}",
@@ -51,9 +52,10 @@ def sensitivity_table(appraisal: Appraisal) -> Table:
     top = a.scores.top
     table = Table(title=f"How far each weight can move before '{escape(top)}' loses first place",
                   title_justify="left")
-    for col, justify in (("criterion", "left"), ("weight", "right"), ("stays first", "right"),
+    for col, justify in (("criterion", "left"), ("weight", "right"), ("stays\nfirst", "right"),
                          ("who takes over", "left")):
-        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, overflow="fold",  # type: ignore[arg-type]
+                         no_wrap=col in ("weight", "stays\nfirst"))
     for _, r in a.sensitivity.iterrows():
         who = []
         if r["option_below"]:
@@ -67,14 +69,18 @@ def sensitivity_table(appraisal: Appraisal) -> Table:
 
 @app.command("appraise")
 def appraise_command(
-    scenario: Path = typer.Argument(..., help="Scenario file (TOML): network, service, options; see docs/appraisal.md."),
+    scenario: Path = typer.Argument(..., help="Scenario file (TOML): network, service, options; see docs/appraisal.md.",
+                                    metavar="SCENARIO"),
     out_dir: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="Write report.html, report.pdf, appraisal.json and CSV tables to this folder."),
+        None, "--out", "-o", help="Write report.html, report.pdf, appraisal.json and CSV tables to this folder.",
+        callback=check_out_dir),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json (the appraisal as JSON on stdout)."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write the HTML report (with --out)."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Write the PDF report (with --out)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the rank-stability draws (default: the scenario's)."),
-    draws: Optional[int] = typer.Option(None, "--draws", help="Number of random weightings (default: the scenario's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the rank-stability draws (default: the scenario's).",
+                                       callback=limited("seed")),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Number of random weightings, 1 to 1,000,000 "
+                                        "(default: the scenario's).", callback=limited("draws")),
 ) -> None:
     """Appraise the options of a scenario file: scores, ranking, sensitivity, and the report."""
     import dataclasses
@@ -86,10 +92,6 @@ def appraise_command(
         raise InputError(f"--format {fmt}: expected 'table' or 'json'")
     spec = load_scenario(scenario)
     if seed is not None or draws is not None:
-        if seed is not None and seed < 0:
-            raise InputError(f"--seed must be >= 0, got {seed}")
-        if draws is not None and draws < 1:
-            raise InputError(f"--draws must be >= 1, got {draws}")
         how = spec.appraisal
         how = dataclasses.replace(how, seed=how.seed if seed is None else seed,
                                   draws=how.draws if draws is None else draws)
@@ -115,10 +117,10 @@ def appraise_command(
     else:
         out.print(f"[bold]{escape(appraisal.title)}[/]")
         for note in appraisal.notes:
-            out.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
-        out.print(options_table(appraisal))
-        out.print(ranking_table(appraisal))
-        out.print(sensitivity_table(appraisal))
+            out.print(f"[yellow]note:[/] {escape(note)}")
+        print_table(options_table(appraisal))
+        print_table(ranking_table(appraisal))
+        print_table(sensitivity_table(appraisal))
     if folder is not None:
         err.print(f"wrote {len(written)} files to {folder}/ ({', '.join(p.name for p in written)}) "
                   f"in {time.perf_counter() - started:.1f} s", highlight=False)

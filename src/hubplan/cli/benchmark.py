@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Optional
 import typer
 from rich.table import Table
 
-from hubplan.cli._app import app, err, out, prepare_out_dir, print_json
+from hubplan.cli._app import app, check_out_dir, err, limited, prepare_out_dir, print_json
+from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ def benchmark_command(
     file: Path = typer.Argument(
         ..., help="CSV with one row per provider: provider, numerator, denominator[, region] "
         "(for --indicator ratio: provider, observed, expected[, region]).",
-        show_default=False,
+        show_default=False, metavar="FILE",
     ),
     indicator: str = typer.Option(
         "proportion", "--indicator", "-i",
@@ -40,15 +41,17 @@ def benchmark_command(
     ),
     target: Optional[float] = typer.Option(
         None, "--target", help="Target in the indicator's units (e.g. 0.12). Default: 1 for a "
-        "ratio, the pooled value otherwise.",
+        "ratio, the pooled value otherwise.", callback=limited("target"),
     ),
-    winsorise: float = typer.Option(0.1, "--winsorise", help="Share of z-scores winsorised at each tail."),
+    winsorise: float = typer.Option(0.1, "--winsorise", help="Share of z-scores winsorised at each tail.",
+                                    callback=limited("winsorise")),
     test_overdispersion: bool = typer.Option(
         False, "--test-overdispersion", help="Widen the limits only if the chi-squared test of phi "
         "is significant at --alpha.",
     ),
-    alpha: float = typer.Option(0.05, "--alpha", help="Level of the overdispersion test."),
-    per: float = typer.Option(1.0, "--per", help="Report values per this many (100 = percent, 100000 for rates)."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Level of the overdispersion test.", callback=limited("alpha")),
+    per: float = typer.Option(1.0, "--per", help="Report values per this many (100 = percent, 100000 for rates).",
+                              callback=limited("per")),
     provider_col: str = typer.Option("provider", "--provider-col", help="Column with the provider name or code."),
     numerator_col: Optional[str] = typer.Option(None, "--numerator-col", help="Column with the numerator / observed."),
     denominator_col: Optional[str] = typer.Option(
@@ -62,7 +65,7 @@ def benchmark_command(
     output_format: str = typer.Option("table", "--format", "-f", help="table or json (the JSON contract on stdout)."),
     out_dir: Optional[Path] = typer.Option(
         None, "--out", "-o", help="Write providers.csv, outliers.csv, regions.csv, summary.json, "
-        "funnel.png and funnel.html here.",
+        "funnel.png and funnel.html here.", callback=check_out_dir,
     ),
 ) -> None:
     """Benchmark providers with a funnel plot: outliers, overdispersion and regional variation.
@@ -115,8 +118,8 @@ def _print_tables(result: BenchmarkResult) -> None:
     d = result.dispersion
     per = result.settings.per
     summary = Table(title=f"Benchmark: {result.indicator.value}, {len(result.providers)} providers", show_header=False)
-    summary.add_column("what")
-    summary.add_column("value")
+    summary.add_column("what", no_wrap=True)
+    summary.add_column("value", overflow="fold")
     summary.add_row("target", _number(result.target * per))
     summary.add_row("limits drawn", result.limits_description)
     summary.add_row("phi (winsorised)", f"{d.phi:.4g} (chi-squared p = {d.p_value:.3g})")
@@ -128,7 +131,7 @@ def _print_tables(result: BenchmarkResult) -> None:
             f"alarm low {counts['alarm_low']}, alert low {counts['alert_low']}, "
             f"alert high {counts['alert_high']}, alarm high {counts['alarm_high']}",
         )
-    out.print(summary)
+    print_table(summary)
 
     outliers = result.outliers
     adjusted = result.dispersion.applied
@@ -137,8 +140,9 @@ def _print_tables(result: BenchmarkResult) -> None:
     headers = ["provider", *(["region"] if has_region else []), "numerator", "denominator", "value",
                "z adjusted" if adjusted else "z", "95% limits", "flag"]
     for header in headers:
-        left = header in ("provider", "region", "flag")
-        table.add_column(header, justify="left" if left else "right", overflow="fold")
+        text = header in ("provider", "region")
+        table.add_column(header, justify="left" if text or header == "flag" else "right", overflow="fold",
+                         no_wrap=not text)
     for _, row in outliers.iterrows():
         table.add_row(
             str(row["provider"]),
@@ -150,7 +154,7 @@ def _print_tables(result: BenchmarkResult) -> None:
             f"{_number(row['lower_95'])}-{_number(row['upper_95'])}",
             str(row["flag"]),
         )
-    out.print(table)
+    print_table(table)
 
     if result.regions is not None:
         regions = result.regions
@@ -162,8 +166,9 @@ def _print_tables(result: BenchmarkResult) -> None:
                 f"tau2 = {regions.dispersion.tau2:.3g}"
             )
         )
-        for header in ("rank", "region", "providers", "value", "z", "flag", "provider alerts/alarms (low | high)"):
-            region_table.add_column(header, justify="left" if header in ("region", "flag") else "right")
+        for header in ("rank", "region", "providers", "value", "z", "flag", "provider\nalerts/alarms\n(low | high)"):
+            region_table.add_column(header, justify="left" if header in ("region", "flag") else "right",
+                                    overflow="fold", no_wrap=header != "region")
         for _, row in regions.table.iterrows():
             region_table.add_row(
                 str(row["rank"]), str(row["region"]), str(row["providers"]), _number(row["value"]),
@@ -171,5 +176,5 @@ def _print_tables(result: BenchmarkResult) -> None:
                 f"{row['providers_alert_low'] + row['providers_alarm_low']} | "
                 f"{row['providers_alert_high'] + row['providers_alarm_high']}",
             )
-        out.print(region_table)
+        print_table(region_table)
 

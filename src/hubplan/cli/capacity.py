@@ -16,7 +16,8 @@ import typer
 from rich.table import Table
 
 from hubplan.capacity import CapacityResult, capacity_table
-from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._app import app, err, limited, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._layout import Layout, print_table
 from hubplan.cli.core import (
     BYPASS_OPTION,
     COUNTRY_OPTION,
@@ -30,6 +31,7 @@ from hubplan.cli.core import (
     REGION_OPTION,
     SERVICE_OPTION,
     SPOKES_OPTION,
+    NAMES_HIDDEN,
     build_option,
     build_service,
     check_format,
@@ -39,41 +41,54 @@ from hubplan.errors import InputError
 from hubplan.evaluate import evaluate
 
 # ----------------------------------------------------------------------------- options
-LOS_OPTION = typer.Option(None, "--los", help="Mean length of stay in days (default: the service's).")
+LOS_OPTION = typer.Option(None, "--los", help="Mean length of stay in days (default: the service's).",
+                          callback=limited("length_of_stay_days"))
 OCCUPANCY_OPTION = typer.Option(
-    None, "--occupancy", help="Target bed occupancy, a fraction (default: the service's, 0.85)."
+    None, "--occupancy", help="Target bed occupancy, a fraction (default: the service's, 0.85).",
+    callback=limited("occupancy_target"),
 )
 REFUSAL_OPTION = typer.Option(
-    0.01, "--refusal", help="Largest acceptable probability that an arriving patient finds no bed."
+    0.01, "--refusal", help="Largest acceptable probability that an arriving patient finds no bed.",
+    callback=limited("refusal_target"),
 )
 PEAKING_OPTION = typer.Option(
-    1.0, "--peaking", help="Peak / mean arrival rate for bed sizing (weekly or seasonal), >= 1."
+    1.0, "--peaking", help="Peak / mean arrival rate for bed sizing (weekly or seasonal), >= 1.",
+    callback=limited("peaking_factor"),
 )
 WORKFORCE_OPTION = typer.Option(
     None, "--workforce", help="Consultants (operators) available across the network "
     "(default: the service's, e.g. 120). `workforce` accepts it several times.",
+    callback=limited("workforce_available"),
 )
 ROTA_OPTION = typer.Option(
-    None, "--rota-minimum", help="Consultants needed for a 24/7 rota at each hub (default: the service's)."
+    None, "--rota-minimum", help="Consultants needed for a 24/7 rota at each hub (default: the service's).",
+    callback=limited("rota_minimum_consultants"),
 )
 OPERATOR_MIN_OPTION = typer.Option(
-    None, "--operator-minimum", help="Minimum procedures per operator per year (default: the service's)."
+    None, "--operator-minimum", help="Minimum procedures per operator per year (default: the service's).",
+    callback=limited("operator_min_procedures_per_year"),
 )
 PER_CONSULTANT_OPTION = typer.Option(
     None, "--procedures-per-consultant", help="Procedures one consultant can carry per year "
-    "(default: none, the rota minimum alone sets the number).",
+    "(default: none, the rota minimum alone sets the number).", callback=limited("procedures_per_consultant"),
 )
 PER_SESSION_OPTION = typer.Option(
-    None, "--procedures-per-session", help="Procedures per session, for sessions per week (optional)."
+    None, "--procedures-per-session", help="Procedures per session, for sessions per week (optional).",
+    callback=limited("procedures_per_session"),
 )
 SHARE_OPTION = typer.Option(
-    1.0, "--procedure-share", help="Share of hub patients who have the procedure (default 1)."
+    1.0, "--procedure-share", help="Share of hub patients who have the procedure (default 1).",
+    callback=limited("procedure_share"),
 )
-TODAY_OPTION = typer.Option(None, "--workforce-today", help="Operators in post today (default: the service's).")
-TRAINEES_OPTION = typer.Option(None, "--trainees-per-year", help="New trainees a year (default: the service's).")
-TRAINING_OPTION = typer.Option(None, "--training-years", help="Length of training in years (default: the service's).")
+TODAY_OPTION = typer.Option(None, "--workforce-today", help="Operators in post today (default: the service's).",
+                            callback=limited("workforce_today"))
+TRAINEES_OPTION = typer.Option(None, "--trainees-per-year", help="New trainees a year (default: the service's).",
+                               callback=limited("trainees_per_year"))
+TRAINING_OPTION = typer.Option(None, "--training-years", help="Length of training in years (default: the service's).",
+                               callback=limited("training_years"))
 ATTRITION_OPTION = typer.Option(
-    0.0, "--attrition", help="Fraction of the workforce leaving each year (default 0; an assumption)."
+    0.0, "--attrition", help="Fraction of the workforce leaving each year (default 0; an assumption).",
+    callback=limited("attrition_per_year"),
 )
 
 
@@ -134,8 +149,12 @@ def _print_flags(sites: pd.DataFrame) -> None:
         out.print("standards flags: none")
         return
     out.print(f"standards flags ({len(flagged)} sites):")
+    listed = Table.grid(padding=(0, 1, 0, 0))  # flags that wrap stay indented under the first
+    listed.add_column(no_wrap=True)
+    listed.add_column(overflow="fold")
     for code, flags in flagged:
-        out.print(f"  {code}: {', '.join(flags)}", highlight=False)
+        listed.add_row(f"  {code}:", ", ".join(flags))
+    out.print(listed, highlight=False)
 
 
 def _network_line(result: CapacityResult) -> str:
@@ -172,35 +191,38 @@ def print_capacity(result: CapacityResult, *, refusal: float, all_sites: bool = 
     shown = shown.sort_values(["role", "catchment_patients", "patients_per_year"], ascending=[True, False, False])
     occ = result.parameters[1]["value"]
     refusal_label = f"{refusal * 100:.3g}%"
-    table = Table(
-        title=f"{result.option}: beds at {occ:.0%} occupancy and at {refusal_label} refusal, "
-        "consultants and standards (per year)", title_justify="left",
-    )
-    wide = out.width >= 140  # site names only where they fit
-    table.add_column("site", no_wrap=True)
-    if wide:
-        table.add_column("name", max_width=24, overflow="ellipsis", no_wrap=True)
-    if all_sites:
-        table.add_column("role", no_wrap=True)
-    for col in ("catchment", "admitted", "procs", "mean\nbeds", f"beds\n{occ:.0%}",
-                f"beds\n{refusal_label}", "staff", "per\noperator"):
-        table.add_column(col, justify="right", no_wrap=True)
-    if wide:
-        table.add_column("flags", overflow="fold", min_width=12)
-    for row in shown.itertuples(index=False):
-        hub = row.role == "hub"
-        cells = [row.site_code] + ([row.site_name] if wide else []) + ([row.role] if all_sites else [])
-        table.add_row(
-            *cells,
-            _num(row.catchment_patients) if hub else "-", _num(row.patients_per_year),
-            _num(row.procedures_per_year) if hub else "-", _num(row.mean_occupied_beds, 1),
-            _num(row.beds_at_target_occupancy), _num(row.beds_for_refusal),
-            _num(row.consultants_needed), _num(row.procedures_per_operator, 1),
-            *([_flags_text(row.flags)] if wide else []),
+
+    def table(wide: bool) -> Table:  # wide: with site names and flags
+        view = Table(
+            title=f"{result.option}: beds at {occ:.0%} occupancy and at {refusal_label} refusal, "
+            "consultants and standards (per year)", title_justify="left",
         )
-    out.print(table)
-    if not wide:
-        _print_flags(shown)
+        view.add_column("site", no_wrap=True)
+        if wide:
+            view.add_column("name", max_width=24, overflow="fold")
+        if all_sites:
+            view.add_column("role", no_wrap=True)
+        for col in ("catchment", "admitted", "procs", "mean\nbeds", f"beds\n{occ:.0%}",
+                    f"beds\n{refusal_label}", "staff", "per\noperator"):
+            view.add_column(col, justify="right", no_wrap=True)
+        if wide:
+            view.add_column("flags", overflow="fold")
+        for row in shown.itertuples(index=False):
+            hub = row.role == "hub"
+            cells = [row.site_code] + ([row.site_name] if wide else []) + ([row.role] if all_sites else [])
+            view.add_row(
+                *cells,
+                _num(row.catchment_patients) if hub else "-", _num(row.patients_per_year),
+                _num(row.procedures_per_year) if hub else "-", _num(row.mean_occupied_beds, 1),
+                _num(row.beds_at_target_occupancy), _num(row.beds_for_refusal),
+                _num(row.consultants_needed), _num(row.procedures_per_operator, 1),
+                *([_flags_text(row.flags)] if wide else []),
+            )
+        return view
+
+    wide = table(wide=True)
+    if print_table(wide, Layout(table(wide=False), NAMES_HIDDEN)) is not wide:
+        _print_flags(shown)  # the flags column did not fit: a list instead
     if not all_sites and result.network.spokes:
         spokes_only = sites[sites["role"] == "spoke"]
         out.print(f"{len(spokes_only)} spokes (list them with --all-sites): "
@@ -239,8 +261,9 @@ def capacity_command(
     simulate: bool = typer.Option(
         False, "--simulate", help="Check each hub's beds by discrete-event simulation (a few seconds)."
     ),
-    replications: int = typer.Option(10, "--replications", help="Simulation replications per hub."),
-    seed: int = typer.Option(1, "--seed", help="Random seed for --simulate."),
+    replications: int = typer.Option(10, "--replications", help="Simulation replications per hub.",
+                                     callback=limited("replications")),
+    seed: int = typer.Option(1, "--seed", help="Random seed for --simulate.", callback=limited("seed")),
     all_sites: bool = typer.Option(False, "--all-sites", help="List spokes too in the table."),
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
@@ -314,7 +337,8 @@ def workforce_command(
     trainees_per_year: Optional[float] = TRAINEES_OPTION,
     training_years: Optional[float] = TRAINING_OPTION,
     attrition: float = ATTRITION_OPTION,
-    horizon: int = typer.Option(30, "--horizon", help="Years the training pipeline looks ahead."),
+    horizon: int = typer.Option(30, "--horizon", help="Years the training pipeline looks ahead.",
+                                callback=limited("horizon_years")),
     by: str = typer.Option("isdn", "--by", help="Region type for the shortfall table: country, ambulance_service, isdn, icb, sicbl."),
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
@@ -378,31 +402,34 @@ def workforce_command(
     if fmt == "json":
         print_json(payload)
         return
-    table = Table(title=f"{first.option}: consultants per hub", title_justify="left")
-    wide = out.width >= 120  # site names only where they fit
-    table.add_column("site", no_wrap=True)
-    if wide:
-        table.add_column("name", max_width=28, overflow="ellipsis", no_wrap=True)
-    for col in ("catchment", "procedures", "consultants", "per\noperator"):
-        table.add_column(col, justify="right", no_wrap=True)
-    if wide:
-        table.add_column("flags", overflow="fold", min_width=12)
     ordered = hubs_frame.sort_values("catchment_patients", ascending=False)
-    for row in ordered.itertuples(index=False):
-        table.add_row(row.site_code, *([row.site_name] if wide else []), _num(row.catchment_patients),
-                      _num(row.procedures_per_year), _num(row.consultants_needed),
-                      _num(row.procedures_per_operator, 1), *([_flags_text(row.flags)] if wide else []))
-    out.print(table)
-    if not wide:
-        _print_flags(ordered)
+
+    def per_hub(wide: bool) -> Table:  # wide: with site names and flags
+        view = Table(title=f"{first.option}: consultants per hub", title_justify="left")
+        view.add_column("site", no_wrap=True)
+        if wide:
+            view.add_column("name", max_width=28, overflow="fold")
+        for col in ("catchment", "procedures", "consultants", "per\noperator"):
+            view.add_column(col, justify="right", no_wrap=True)
+        if wide:
+            view.add_column("flags", overflow="fold")
+        for row in ordered.itertuples(index=False):
+            view.add_row(row.site_code, *([row.site_name] if wide else []), _num(row.catchment_patients),
+                         _num(row.procedures_per_year), _num(row.consultants_needed),
+                         _num(row.procedures_per_operator, 1), *([_flags_text(row.flags)] if wide else []))
+        return view
+
+    wide = per_hub(wide=True)
+    if print_table(wide, Layout(per_hub(wide=False), NAMES_HIDDEN)) is not wide:
+        _print_flags(ordered)  # the flags column did not fit: a list instead
     totals = Table(title="Network: consultants needed against the workforce available", title_justify="left")
-    for col in ("available", "needed", "shortfall", "hubs below rota minimum"):
-        totals.add_column(col, justify="right")
+    for col in ("available", "needed", "shortfall", "hubs below\nrota minimum"):
+        totals.add_column(col, justify="right", no_wrap=True)
     for r in results:
         below = sum("below_rota_minimum" in f for f in r.sites["flags"])
         totals.add_row(_num(r.network.consultants_available), _num(r.network.consultants_needed),
                        _num(r.network.shortfall, 1), str(below))
-    out.print(totals)
+    print_table(totals)
     for r in results:
         if r.network.consultants_available is None or not r.network.shortfall:
             continue
@@ -414,20 +441,21 @@ def workforce_command(
         view = Table(title=f"Shortfall by {by} with {r.network.consultants_available:g} available "
                      "(shared in proportion to need)", title_justify="left")
         for col in ("region", "hubs", "needed", "allocated", "shortfall"):
-            view.add_column(col, justify="left" if col == "region" else "right", overflow="fold")
+            view.add_column(col, justify="left" if col == "region" else "right", overflow="fold",
+                            no_wrap=col != "region")
         for row in regions.sort_values("shortfall", ascending=False).itertuples(index=False):
             view.add_row(str(row.region), str(row.hubs), _num(row.consultants_needed),
                          _num(row.consultants_allocated, 1), _num(row.shortfall, 1))
-        out.print(view)
+        print_table(view)
     if first.pipeline is not None:
         p = first.pipeline
         last = p.year_need_met if p.year_need_met is not None else min(horizon, 10)
         view = Table(title=f"Training pipeline: {p.workforce_today:g} today, {p.trainees_per_year:g} trainees a year, "
                      f"{p.training_years:g}-year training, attrition {p.attrition_per_year:.0%}", title_justify="left")
         for col in ("year", "qualified", "leavers", "workforce", "needed", "met"):
-            view.add_column(col, justify="right")
+            view.add_column(col, justify="right", no_wrap=True)
         for row in p.table[p.table["year"] <= last].itertuples(index=False):
             view.add_row(str(row.year), _num(row.qualified, 1), _num(row.leavers, 1), _num(row.workforce, 1),
                          _num(row.workforce_needed), "yes" if row.need_met else "no")
-        out.print(view)
+        print_table(view)
     out.print(_network_line(first))

@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._layout import Layout, print_table, stacked, transposed
 from hubplan.errors import InputError
 from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
 from hubplan.network import Network
@@ -25,7 +27,7 @@ from hubplan.services import Service
 # ----------------------------------------------------------------------------- options
 DATA_OPTION = typer.Option(
     None, "--data", help="Folder with your own areas.csv, sites.csv, travel_times.csv "
-    "[site_times.csv]; default: the bundled England & Wales stroke network.",
+    "and optionally site_times.csv; default: the bundled England & Wales stroke network.",
 )
 COUNTRY_OPTION = typer.Option(None, "--country", help="Restrict to a country, e.g. England.")
 REGION_OPTION = typer.Option(
@@ -49,16 +51,18 @@ SPOKES_OPTION = typer.Option(
 PATHWAY_OPTION = typer.Option(None, "--pathway", help="direct or treat_and_transfer (default: the service's).")
 BYPASS_OPTION = typer.Option(
     None, "--bypass", help="Ambulance bypass minutes: go straight to the hub if it is at most this "
-    "much further than the nearest spoke.",
+    "much further than the nearest spoke.", callback=limited("bypass_minutes"),
 )
-DELAY_OPTION = typer.Option(None, "--transfer-delay", help="Door-in-door-out minutes at a spoke (default: the service's).")
+DELAY_OPTION = typer.Option(None, "--transfer-delay", help="Door-in-door-out minutes at a spoke (default: the service's).",
+                            callback=limited("transfer_delay_minutes"))
 HELI_OPTION = typer.Option(
     None, "--helicopter", help="Use air transfer where road time to the hub exceeds this many "
-    "minutes (dispatch 20 min, 220 km/h, handover 15 min unless --heli-* are given).",
+    "minutes (dispatch 20 min, 220 km/h, handover 15 min).", callback=limited("helicopter_threshold_minutes"),
 )
 BY_OPTION = typer.Option("icb", "--by", help="Region type for the per-region table: country, ambulance_service, isdn, icb, sicbl.")
-FORMAT_OPTION = typer.Option("table", "--format", "-f", help="table or json (json prints the DESIGN.md contract to stdout).")
-OUT_OPTION = typer.Option(None, "--out", "-o", help="Write CSV tables, JSON and PNG pictures to this folder.")
+FORMAT_OPTION = typer.Option("table", "--format", "-f", help="table or json (json prints one JSON document to stdout, described in docs/json.md; logs go to stderr).")
+OUT_OPTION = typer.Option(None, "--out", "-o", help="Write CSV tables, JSON and PNG pictures to this folder.",
+                          callback=check_out_dir)
 
 
 def load_network(data: Optional[Path], country: Optional[str], region: Optional[str]) -> Network:
@@ -95,30 +99,52 @@ def parse_sites(
         raise InputError(f"--{what}: expected site codes, a capability or a file, got an empty value")
     path = Path(text)
     if path.suffix.lower() in (".txt", ".csv") or path.is_file():
-        if not path.is_file():
-            raise InputError(f"--{what} {text}: file not found")
-        codes = _codes_from_file(path, what)
+        codes = _codes_from_file(path, what, label=f"--{what} {text}")
         if not codes:
             raise InputError(f"--{what} {text}: the file holds no site codes")
-        network.site_positions(codes, what.rstrip("s"))
+        try:
+            network.site_positions(codes, what.rstrip("s"))
+        except InputError as exc:
+            raise InputError(f"--{what} {text}: {exc}") from None
         return codes
     return resolve_sites(network, text, what.rstrip("s"), hubs or [])
 
 
-def _codes_from_file(path: Path, what: str) -> list[str]:
+def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[str]:
     """Codes from a file: one per line (first CSV column; a header such as ``site_code``
     and ``#`` comments are skipped). A CSV with ``site_code`` and ``role`` columns (the
-    sites table hubplan writes) gives its ``hub`` rows for --hubs, ``spoke`` rows for --spokes."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = [h.strip().lower() for h in lines[0].split(",")] if lines else []
+    sites table hubplan writes) gives its ``hub`` rows for --hubs, ``spoke`` rows for --spokes.
+
+    The file is read as UTF-8 (a byte-order mark is dropped); a missing, unreadable,
+    non-UTF-8 or too large file raises :class:`InputError` naming ``label``."""
+    import csv
+    import io
+
+    from hubplan.data.files import read_text
+
+    label = label or f"--{what} {path}"
+    text = read_text(path, label, row_word="line")
+    try:
+        records = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise InputError(f"{label}: not a readable list of codes ({exc})") from None
+    header = [h.strip().lower() for h in records[0]] if records else []
     if "site_code" in header and "role" in header:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        table.columns = [c.strip().lower() for c in table.columns]
+        code_at, role_at = header.index("site_code"), header.index("role")
         role = what.rstrip("s")
-        return [c.strip() for c in table.loc[table["role"].str.strip() == role, "site_code"] if c.strip()]
+        codes = []
+        for line, record in enumerate(records[1:], start=2):
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                raise InputError(f"{label} line {line}: expected {len(header)} fields like the header, "
+                                 f"found {len(record)}")
+            if record[role_at].strip() == role and record[code_at].strip():
+                codes.append(record[code_at].strip())
+        return codes
     codes = []
-    for i, line in enumerate(lines, start=1):
-        code = line.split(",")[0].strip()
+    for i, record in enumerate(records, start=1):
+        code = record[0].strip() if record else ""
         if code and not code.startswith("#") and not (i == 1 and code.lower() in ("site_code", "code", "postcode")):
             codes.append(code)
     return codes
@@ -207,14 +233,14 @@ def summary_table(evaluations: list[Evaluation], title: str = "Options") -> Tabl
     thresholds = [str(int(t)) if float(t).is_integer() else str(t) for t in evaluations[0].service.thresholds_minutes]
     table = Table(title=title, title_justify="left", caption="minutes, weighted by patients; "
                   "full figures in the CSV/JSON files", caption_justify="left")
-    table.add_column("option", overflow="fold", min_width=18)
-    table.add_column("hubs", justify="right")
-    table.add_column("first\nmean", justify="right")
-    table.add_column("hub\nmean", justify="right")
-    table.add_column("hub\np90", justify="right")
+    table.add_column("option", overflow="fold")
+    table.add_column("hubs", justify="right", no_wrap=True)
+    table.add_column("first\nmean", justify="right", no_wrap=True)
+    table.add_column("hub\nmean", justify="right", no_wrap=True)
+    table.add_column("hub\np90", justify="right", no_wrap=True)
     for t in thresholds:
-        table.add_column(f"≤{t}\nmin", justify="right")
-    table.add_column("transfers\n/year", justify="right")
+        table.add_column(f"≤{t}\nmin", justify="right", no_wrap=True)
+    table.add_column("transfers\n/year", justify="right", no_wrap=True)
     for ev in evaluations:
         s = ev.summary
         hub = s["time_to_hub"]
@@ -227,25 +253,42 @@ def summary_table(evaluations: list[Evaluation], title: str = "Options") -> Tabl
     return table
 
 
-def hubs_table(ev: Evaluation) -> Table:
+def print_summary(evaluations: list[Evaluation], title: str = "Options") -> None:
+    """:func:`summary_table`, or at narrow widths the same figures with options as columns."""
+    table = summary_table(evaluations, title)
+    print_table(table, transposed(table, corner="option"))
+
+
+#: The note under a table printed without its site names.
+NAMES_HIDDEN = "site names hidden at this width; widen the terminal or use --format json"
+
+
+def hubs_table(ev: Evaluation, names: bool = True) -> Table:
     sites = ev.sites[ev.sites["role"] == "hub"].sort_values("catchment_patients", ascending=False)
     table = Table(title=f"Hubs of {ev.option.name} (patients per year)", title_justify="left")
-    for col, j in (("site", "left"), ("name", "left"), ("catchment", "right"), ("first seen", "right"),
-                   ("hub patients", "right"), ("transferred in", "right")):
-        table.add_column(col, justify=j)  # type: ignore[arg-type]
+    table.add_column("site", no_wrap=True)
+    if names:
+        table.add_column("name", overflow="fold")
+    for col in ("catchment", "first\nseen", "hub\npatients", "transferred\nin"):
+        table.add_column(col, justify="right", no_wrap=True)
     for code, row in sites.iterrows():
-        table.add_row(str(code), str(row["site_name"]), f"{row['catchment_patients']:,.0f}",
+        table.add_row(str(code), *([str(row["site_name"])] if names else []), f"{row['catchment_patients']:,.0f}",
                       f"{row['patients_first_seen']:,.0f}", f"{row['hub_patients']:,.1f}",
                       f"{row['hub_patients_transferred_in']:,.1f}")
     return table
 
 
+def print_hubs(ev: Evaluation) -> None:
+    """:func:`hubs_table`, without the site names where they do not fit."""
+    print_table(hubs_table(ev), Layout(hubs_table(ev, names=False), NAMES_HIDDEN))
+
+
 def comparison_table(comparisons: list[Comparison]) -> Table:
     table = Table(title="Who gains and who loses (time to hub, patients per year)", title_justify="left")
-    table.add_column("from", overflow="fold", min_width=16)
-    table.add_column("to", overflow="fold", min_width=16)
+    table.add_column("from", overflow="fold")
+    table.add_column("to", overflow="fold")
     for col in ("longer", "shorter", "same", "+min if\nlonger", "-min if\nshorter", "longer by\n>15 min"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=True)
     for c in comparisons:
         s = c.summary
         table.add_row(
@@ -254,6 +297,12 @@ def comparison_table(comparisons: list[Comparison]) -> Table:
             _m(s["mean_decrease_if_shorter"]), f"{s['patients_longer_by_more_than_15']:,.0f}",
         )
     return table
+
+
+def print_comparisons(comparisons: list[Comparison]) -> None:
+    """:func:`comparison_table`, or at narrow widths one block per comparison."""
+    table = comparison_table(comparisons)
+    print_table(table, stacked(table), key_columns=2)
 
 
 def write_evaluation(ev: Evaluation, folder: Path, stem: str, by: str) -> list[Path]:
@@ -317,16 +366,24 @@ def sites(
     if fmt == "json":
         print_json(table.reset_index().to_dict(orient="records"))
         return
-    view = Table(title=f"{len(table)} sites of {network.source}", title_justify="left")
-    view.add_column("site_code")
-    view.add_column("site_name", overflow="fold")
-    view.add_column("capabilities")
-    view.add_column("icb / health board", overflow="fold")
-    view.add_column("isdn", overflow="fold")
-    for code, row in table.iterrows():
-        caps = ", ".join(c for c in network.capabilities if bool(row.get(c, False)))
-        view.add_row(str(code), str(row["site_name"]), caps, str(row.get("icb") or "-"), str(row.get("isdn") or "-"))
-    out.print(view)
+    rows = [
+        (str(code), str(row["site_name"]), ", ".join(c for c in network.capabilities if bool(row.get(c, False))),
+         str(row.get("icb") or "-"), str(row.get("isdn") or "-"))
+        for code, row in table.iterrows()
+    ]
+    headers = ("site_code", "site_name", "capabilities", "icb / health board", "isdn")
+
+    def view(columns: int) -> Table:
+        shown = Table(title=f"{len(table)} sites of {network.source}", title_justify="left")
+        shown.add_column(headers[0], no_wrap=True)
+        for header in headers[1:columns]:
+            shown.add_column(header, overflow="fold")
+        for row in rows:
+            shown.add_row(*row[:columns])
+        return shown
+
+    print_table(view(5), Layout(view(4), "isdn hidden at this width; widen the terminal or use --format json"),
+                Layout(view(3), "icb and isdn hidden at this width; widen the terminal or use --format json"))
 
 
 @app.command()
@@ -349,10 +406,11 @@ def regions(
         return
     view = Table(title="Regions", title_justify="left")
     for col in table.columns:
-        view.add_column(col, overflow="fold")
+        numeric = pd.api.types.is_numeric_dtype(table[col])
+        view.add_column(col, overflow="fold", justify="right" if numeric else "left", no_wrap=numeric)
     for row in table.itertuples(index=False):
         view.add_row(*[str(v) for v in row])
-    out.print(view)
+    print_table(view)
 
 
 @app.command("evaluate")
@@ -364,7 +422,8 @@ def evaluate_command(
     bypass: Optional[float] = BYPASS_OPTION,
     transfer_delay: Optional[float] = DELAY_OPTION,
     helicopter: Optional[float] = HELI_OPTION,
-    los: Optional[float] = typer.Option(None, "--los", help="Length of stay in days for the beds figures (default: the service's, where sourced)."),
+    los: Optional[float] = typer.Option(None, "--los", help="Length of stay in days for the beds figures (default: the service's, where sourced).",
+                                        callback=limited("length_of_stay_days")),
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
@@ -390,9 +449,9 @@ def evaluate_command(
     if fmt == "json":
         print_json(result)
         return
-    out.print(summary_table([ev], title=f"{svc.title or svc.name} on {network.source}"))
+    print_summary([ev], title=f"{svc.title or svc.name} on {network.source}")
     if isinstance(capacity, str):
-        out.print(hubs_table(ev))
+        print_hubs(ev)
         err.print(f"[yellow]note:[/] beds and workforce not shown: {capacity}")
     else:
         for note in capacity.notes:
@@ -403,10 +462,10 @@ def evaluate_command(
     worst = ev.regions(by).sort_values("time_to_hub_mean", ascending=False).head(10)
     view = Table(title=f"Longest mean time to hub by {by} (top 10)", title_justify="left")
     for col in ("region", "patients", "mean", "p90"):
-        view.add_column(col, justify="left" if col == "region" else "right", overflow="fold")
+        view.add_column(col, justify="left" if col == "region" else "right", overflow="fold", no_wrap=col != "region")
     for row in worst.itertuples(index=False):
         view.add_row(row.region, f"{row.patients:,.0f}", _m(row.time_to_hub_mean), _m(row.time_to_hub_p90))
-    out.print(view)
+    print_table(view)
 
 
 @app.command("compare")
@@ -415,11 +474,13 @@ def compare_command(
     a_hubs: Optional[str] = typer.Option(None, "--a-hubs", help="Option A hubs (as --hubs of evaluate)."),
     a_spokes: Optional[str] = typer.Option(None, "--a-spokes", help="Option A spokes."),
     a_pathway: Optional[str] = typer.Option(None, "--a-pathway", help="Option A pathway."),
-    a_bypass: Optional[float] = typer.Option(None, "--a-bypass", help="Option A bypass minutes."),
+    a_bypass: Optional[float] = typer.Option(None, "--a-bypass", help="Option A bypass minutes.",
+                                             callback=limited("bypass_minutes")),
     b_hubs: Optional[str] = typer.Option(None, "--b-hubs", help="Option B hubs (default: A's)."),
     b_spokes: Optional[str] = typer.Option(None, "--b-spokes", help="Option B spokes (default: A's when the pathways match)."),
     b_pathway: Optional[str] = typer.Option(None, "--b-pathway", help="Option B pathway (default: A's)."),
-    b_bypass: Optional[float] = typer.Option(None, "--b-bypass", help="Option B bypass minutes (default: A's)."),
+    b_bypass: Optional[float] = typer.Option(None, "--b-bypass", help="Option B bypass minutes (default: A's).",
+                                             callback=limited("bypass_minutes")),
     transfer_delay: Optional[float] = DELAY_OPTION,
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
@@ -456,8 +517,8 @@ def compare_command(
     if fmt == "json":
         print_json(result)
         return
-    out.print(summary_table([comparison.a, comparison.b], title="Options"))
-    out.print(comparison_table([comparison]))
+    print_summary([comparison.a, comparison.b], title="Options")
+    print_comparisons([comparison])
 
 
 def version_text() -> str:
@@ -481,21 +542,46 @@ def version_text() -> str:
 
 @app.command()
 def info(
-    notes: bool = typer.Option(True, "--notes/--no-notes", help="Also list what loading the bundled data reported."),
+    notes: bool = typer.Option(True, "--notes/--no-notes", help="Also list the bundled network's area columns "
+                               "(meaning and source) and what loading the bundled data reported."),
 ) -> None:
-    """Versions, data locations and data notes (paste this into bug reports)."""
-    out.print(version_text(), highlight=False, soft_wrap=True)
+    """Versions, data locations, area columns and data notes (paste this into bug reports)."""
+    out.print(version_text(), highlight=False, markup=False)
     if notes:
         network = load_network(None, None, None)
+        out.print("\nbundled network area columns (demand: usable as a service's demand_column; "
+                  "empty = unknown):", highlight=False)
+        out.print(area_columns_table(network), highlight=False)
         out.print(f"\nbundled network: {network.n_areas:,} areas, {network.n_sites} sites; "
                   f"{len(network.notes)} notes from loading:", highlight=False)
+        listed = Table.grid(padding=(0, 1, 0, 0))  # wrapped notes indented under their dash
+        listed.add_column(no_wrap=True)
+        listed.add_column(overflow="fold")
         for note in network.notes:
-            out.print(f"  - {note}", highlight=False, soft_wrap=True)
+            listed.add_row("  -", Text(note))
+        out.print(listed, highlight=False)
+
+
+def area_columns_table(network: Network) -> Table:
+    """Each area column: its name, kind (demand, region or attribute), meaning and source."""
+    from hubplan.network import REGION_TYPES
+
+    meanings = network.areas.attrs.get("column_descriptions", {})
+    sources = network.areas.attrs.get("column_sources", {})
+    listed = Table.grid(padding=(0, 1, 0, 0))
+    listed.add_column(no_wrap=True)
+    listed.add_column(no_wrap=True)
+    listed.add_column(overflow="fold")
+    for column in network.areas.columns:
+        kind = "demand" if column in network.demand_columns else "region" if column in REGION_TYPES else "attribute"
+        text = f"{meanings.get(column, '(no description)')}; source: {sources.get(column, '(not recorded)')}"
+        listed.add_row(f"  {column}", kind, Text(text))
+    return listed
 
 
 def _version_callback(value: bool) -> None:
     if value:
-        out.print(version_text(), highlight=False, soft_wrap=True)
+        out.print(version_text(), highlight=False, markup=False)
         raise typer.Exit()
 
 
@@ -572,7 +658,7 @@ def demo_best(network: Network, service: Service, k: int = 30) -> tuple[Option, 
 
 @app.command()
 def demo(
-    out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results."),
+    out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results.", callback=check_out_dir),
     by: str = typer.Option("isdn", "--by", help="Region type for the per-region tables."),
 ) -> None:
     """The main job on the bundled data: England's thrombectomy centres under each pathway."""
@@ -590,12 +676,12 @@ def demo(
         f"{network.n_sites} stroke units, {evaluations[0].summary['patients']:,.0f} stroke admissions a year; "
         f"{service.hub_share:.0%} need thrombectomy; transfer delay {service.transfer_delay_minutes:g} min"
     )
-    out.print(summary_table(evaluations, title="Time to first hospital and to a thrombectomy centre"))
+    print_summary(evaluations, title="Time to first hospital and to a thrombectomy centre")
     added = [c for c in best.hubs if c not in set(options[0].hubs)]
     out.print(f"Best 30 (p-median, today's 24 kept, {solution.method}, {solution.status}, proven gap "
               f"{solution.gap:.2%}, {solution.seconds:.1f} s) adds: "
               + ", ".join(f"{network.sites.loc[c, 'site_name']} ({c})" for c in added))
-    out.print(comparison_table(comparisons))
+    print_comparisons(comparisons)
     from hubplan.cli.capacity import _write_tables, print_capacity
 
     capacity_files: list[Path] = []

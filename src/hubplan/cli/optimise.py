@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -10,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hubplan.cli._app import app, err, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._app import app, err, fail, limited, prepare_out_dir, print_json, write_json
+from hubplan.cli._layout import print_table
 from hubplan.cli.core import (
     BY_OPTION,
     COUNTRY_OPTION,
@@ -24,24 +26,26 @@ from hubplan.cli.core import (
     SPOKES_OPTION,
     build_service,
     check_format,
-    hubs_table,
     load_network,
     parse_sites,
     plot_access_curves,
-    summary_table,
+    print_hubs,
+    print_summary,
     write_evaluation,
 )
 from hubplan.errors import InputError
 from hubplan.network import Network
 from hubplan.options import Pathway
 from hubplan.services import Service
+from hubplan.validation import LIMITS, check_number
 
 OBJECTIVE_OPTION = typer.Option(
     "p-median", "--objective",
     help="p-median (shortest mean time to hub), coverage (most patients within --threshold) "
     "or p-centre (shortest longest time).",
 )
-THRESHOLD_OPTION = typer.Option(None, "--threshold", help="Coverage threshold in minutes (default 45).")
+THRESHOLD_OPTION = typer.Option(None, "--threshold", help="Coverage threshold in minutes (default 45).",
+                                callback=limited("threshold_minutes"))
 KEEP_OPTION = typer.Option(
     None, "--keep", help="Sites that must be hubs: codes, a capability (thrombectomy = today's "
     "centres) or a file of codes.",
@@ -54,24 +58,34 @@ CANDIDATES_OPTION = typer.Option(
 MIN_OPTION = typer.Option(
     None, "--min-patients", help="Each hub's catchment at least this many patients a year, or "
     "'service' for the service's value (thrombectomy: 1,500 admissions).",
+    callback=limited("min_patients_per_hub", words=("service",)),
 )
 MAX_OPTION = typer.Option(
     None, "--max-patients", help="Each hub's catchment at most this many patients a year, or "
-    "'service' for the service's value.",
+    "'service' for the service's value.", callback=limited("max_patients_per_hub", words=("service",)),
 )
-MAX_MINUTES_OPTION = typer.Option(None, "--max-minutes", help="Nobody further than this many minutes from the hub.")
+MAX_MINUTES_OPTION = typer.Option(None, "--max-minutes", help="Nobody further than this many minutes from the hub.",
+                                  callback=limited("max_minutes"))
 WORKFORCE_OPTION = typer.Option(
     None, "--workforce", help="Consultants available (a number, or 'service'); with the rota "
     "minimum per hub this caps k (thrombectomy: 120 / 5 = 24).",
+    callback=limited("workforce_available", words=("service",)),
 )
-PER_HUB_OPTION = typer.Option(None, "--per-hub", help="Consultants each hub needs (default: the service's rota minimum).")
+PER_HUB_OPTION = typer.Option(None, "--per-hub", help="Consultants each hub needs (default: the service's rota minimum).",
+                              callback=limited("consultants_per_hub"))
 METHOD_OPTION = typer.Option("exact", "--method", help="exact (HiGHS, proves optimality) or heuristic.")
-TIME_LIMIT_OPTION = typer.Option(300.0, "--time-limit", help="Seconds for the exact method; then the best found and its proven gap.")
-SEED_OPTION = typer.Option(0, "--seed", help="Seed of the heuristic's random restarts.")
-RESTARTS_OPTION = typer.Option(0, "--restarts", help="Random restarts of the heuristic.")
+TIME_LIMIT_OPTION = typer.Option(
+    300.0, "--time-limit", help="Seconds for the whole solve (reducing the problem, the heuristic, building "
+    "the models and every HiGHS round; not loading the network or evaluating the result); then the best "
+    "set found and its proven gap.", callback=limited("time_limit_seconds"),
+)
+SEED_OPTION = typer.Option(0, "--seed", help="Seed of the heuristic's random restarts.", callback=limited("seed"))
+RESTARTS_OPTION = typer.Option(0, "--restarts", help="Random restarts of the heuristic (0 to 1,000).",
+                               callback=limited("restarts"))
 BYPASS_OPTION = typer.Option(
     None, "--bypass", help="Not supported when optimising (who goes to a spoke would depend on the "
     "hubs chosen): optimise without bypass, then `hubplan evaluate` the result with --bypass.",
+    callback=limited("bypass_minutes"),
 )
 
 
@@ -84,9 +98,10 @@ def _volume(value: Optional[str], service: Service, name: str, flag: str) -> flo
             raise InputError(f"{flag} service: service {service.name!r} has no {name.replace('_', ' ')}")
         return float(v)
     try:
-        return float(value.replace(",", ""))
+        number = float(value.replace(",", "").replace("_", ""))
     except ValueError:
-        raise InputError(f"{flag} {value!r}: expected a number of patients per year or 'service'") from None
+        number = math.nan
+    return float(check_number(number if math.isfinite(number) else value, name, flag))
 
 
 def _workforce(value: Optional[str], service: Service) -> int | None:
@@ -97,9 +112,10 @@ def _workforce(value: Optional[str], service: Service) -> int | None:
             raise InputError(f"--workforce service: service {service.name!r} has no workforce available")
         return int(service.workforce_available)
     try:
-        return int(float(value))
+        number = float(value.replace(",", "").replace("_", ""))
     except ValueError:
-        raise InputError(f"--workforce {value!r}: expected a number of consultants or 'service'") from None
+        number = math.nan
+    return int(check_number(number if math.isfinite(number) else value, "workforce_available", "--workforce"))
 
 
 def build_problem(
@@ -131,6 +147,14 @@ def build_problem(
             "hubs chosen); optimise without it, then evaluate the result with `hubplan evaluate --bypass`"
         )
     path = Pathway.parse(pathway or svc.pathway)
+    candidate_codes = parse_sites(network, candidates, "candidates") if candidates else None
+    keep_codes = parse_sites(network, keep, "keep") if keep else None
+    if candidate_codes is not None and keep_codes:
+        outside = [c for c in keep_codes if c not in set(candidate_codes)]
+        if outside:
+            shown = ", ".join(candidate_codes[:5]) + (", ..." if len(candidate_codes) > 5 else "")
+            raise InputError(f"--keep {keep}: site {outside[0]} is not one of the --candidates ({shown}); "
+                             "a kept site must be a candidate")
     spoke_codes: Any = None
     if path is Pathway.TREAT_AND_TRANSFER:
         if spokes is None:
@@ -142,8 +166,8 @@ def build_problem(
     return SiteSelectionProblem.from_network(
         network, svc, k=k, objective=objective, threshold_minutes=threshold, pathway=path,
         spokes=spoke_codes,
-        candidates=parse_sites(network, candidates, "candidates") if candidates else None,
-        keep=parse_sites(network, keep, "keep") if keep else None,
+        candidates=candidate_codes,
+        keep=keep_codes,
         exclude=parse_sites(network, exclude, "exclude") if exclude else None,
         min_patients_per_hub=_volume(min_patients, svc, "min_patients_per_hub", "--min-patients"),
         max_patients_per_hub=_volume(max_patients, svc, "max_patients_per_hub", "--max-patients"),
@@ -171,9 +195,22 @@ class _Progress:
         err.print(f"  {escape(message)}", highlight=False, style="dim")
 
 
+def no_feasible_message(solution: Any, time_limit: float) -> str:
+    """One line for a solve that ended ``no_feasible_found`` (exit status 1, not 2: the
+    constraints are not proven impossible, the search ran out before meeting them)."""
+    broken = list(solution.details.get("violations", []))
+    first = f" (the best set found breaks {len(broken)}: {broken[0]})" if broken else ""
+    n = len(solution.sites)
+    if solution.method.startswith("heuristic"):
+        return (f"the heuristic found no set of {n} hubs meeting every constraint{first}; this does not prove "
+                "that none exists: try --method exact, which proves it or finds one")
+    return (f"no set of {n} hubs meeting every constraint was found within the {time_limit:g} s time limit{first}; "
+            "this does not prove that none exists: allow a longer --time-limit or relax the constraints")
+
+
 def _solution_table(solution: Any, problem: Any) -> Table:
     table = Table(title="Solution", title_justify="left", show_header=False)
-    table.add_column("what")
+    table.add_column("what", no_wrap=True)
     table.add_column("value", overflow="fold")
     unit = "share within" if solution.objective_name == "coverage" else "minutes"
 
@@ -194,7 +231,7 @@ def _solution_table(solution: Any, problem: Any) -> Table:
 
 @app.command("optimise")
 def optimise_command(
-    k: int = typer.Option(..., "--k", help="Number of hubs (kept sites included)."),
+    k: int = typer.Option(..., "--k", help="Number of hubs (kept sites included).", callback=limited("k")),
     service: str = SERVICE_OPTION,
     objective: str = OBJECTIVE_OPTION,
     threshold: Optional[float] = THRESHOLD_OPTION,
@@ -237,7 +274,11 @@ def optimise_command(
     with _Progress(f"Optimising {k} hubs ({problem.objective.value}, {method}) ...") as progress:
         solution = solve(problem, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
                          progress=progress)
-    option = problem.option(solution.sites, name=f"optimal {k} hubs ({problem.objective.value})")
+    if not solution.found_feasible:  # nothing to evaluate or write; JSON still says what was found
+        if fmt == "json":
+            print_json({"solution": {**solution.to_json(), "problem": problem.description}, "evaluation": None})
+        fail(no_feasible_message(solution, time_limit), 1)
+    option = problem.option(solution.sites, name=solution.label())
     ev = evaluate(network, svc, option)
     result = {"solution": solution.to_json(), "evaluation": ev.to_json(by)}
     result["solution"]["problem"] = problem.description
@@ -254,14 +295,18 @@ def optimise_command(
     if fmt == "json":
         print_json(result)
         return
-    out.print(_solution_table(solution, problem))
-    out.print(summary_table([ev], title=f"{svc.title or svc.name} on {network.source}"))
-    out.print(hubs_table(ev))
+    print_table(_solution_table(solution, problem))
+    print_summary([ev], title=f"{svc.title or svc.name} on {network.source}")
+    print_hubs(ev)
 
 
-def parse_ks(text: str) -> list[int]:
-    """``"1..60"``, ``"1-60"``, ``"10,20,30"`` or ``"20..40:5"`` (step) as a list of k."""
+def parse_ks(text: str, option: str = "--k") -> list[int]:
+    """``"1..60"``, ``"1-60"``, ``"10,20,30"`` or ``"20..40:5"`` (step) as a list of k.
+
+    Every k is checked against ``LIMITS["k"]`` (1 to 10,000) before any list is made.
+    """
     ks: list[int] = []
+    name = f"{option} {text!r}"
     for part in text.split(","):
         part = part.strip()
         if not part:
@@ -270,15 +315,34 @@ def parse_ks(text: str) -> list[int]:
         if m:
             a, b, step = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
             if a > b or step < 1:
-                raise InputError(f"--k {text!r}: a range must go up, e.g. 1..60")
+                raise InputError(f"{name}: a range must go up, e.g. 1..60")
+            check_number(a, "k", name)
+            check_number(b, "k", name)
             ks.extend(range(a, b + 1, step))
         elif part.isdigit():
-            ks.append(int(part))
+            ks.append(check_number(int(part), "k", name))
         else:
-            raise InputError(f"--k {text!r}: expected e.g. 1..60, 10,20,30 or 20..40:5")
-    if not ks or min(ks) < 1:
-        raise InputError(f"--k {text!r}: give at least one k >= 1")
+            raise InputError(f"{name}: expected e.g. 1..60, 10,20,30 or 20..40:5")
+    if not ks:
+        raise InputError(f"{name}: give at least one k >= 1")
     return sorted(set(ks))
+
+
+def parse_grid(text: str, option: str = "--pareto") -> list[float]:
+    """``"0,500,1000"`` as minimum patients per hub (each checked like ``--min-patients``)."""
+    values = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        if not part:
+            continue
+        try:
+            number: Any = float(part)
+        except ValueError:
+            number = part
+        values.append(float(check_number(number, "min_patients_per_hub", option)))
+    if not values:
+        raise InputError(f"{option} {text!r}: give minimum patients per hub, e.g. 0,500,1000,1500")
+    return values
 
 
 @app.command("sweep")
@@ -297,7 +361,9 @@ def sweep_command(
     spokes: Optional[str] = SPOKES_OPTION,
     transfer_delay: Optional[float] = DELAY_OPTION,
     method: str = typer.Option("heuristic", "--method", help="heuristic (fast) or exact (proven, slower)."),
-    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds per exact solve."),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for each exact solve (as in "
+                                     "optimise: the whole solve of one k or one --pareto point).",
+                                     callback=limited("time_limit_seconds")),
     seed: int = SEED_OPTION,
     pareto_grid: Optional[str] = typer.Option(
         None, "--pareto", help="Also trace mean time against the smallest hub: minimum patients per hub "
@@ -317,6 +383,8 @@ def sweep_command(
 
     fmt = check_format(fmt)
     ks = parse_ks(k)
+    grid = parse_grid(pareto_grid) if pareto_grid is not None else None
+    pareto_ks = parse_ks(pareto_k, "--pareto-k") if pareto_k else None
     network = load_network(data, country, region)
     svc = build_service(service)
     problem = build_problem(
@@ -329,9 +397,8 @@ def sweep_command(
         table = sweep(problem, ks, method=method, network=network, service=svc, time_limit=time_limit,
                       seed=seed, progress=progress)
         front = None
-        if pareto_grid is not None:
-            grid = [float(x.replace("_", "")) for x in pareto_grid.split(",") if x.strip()]
-            pks = parse_ks(pareto_k) if pareto_k else [x for x in (24, 30) if x <= problem.n_candidates]
+        if grid is not None:
+            pks = pareto_ks or [x for x in (24, 30) if x <= problem.n_candidates]
             front = pareto(problem, grid, ks=pks, time_limit=time_limit, seed=seed, progress=progress)
     result: dict[str, Any] = {"problem": problem.description, "objective": problem.objective.value,
                               "sweep": table.to_dict(orient="records")}
@@ -354,9 +421,9 @@ def sweep_command(
         return
     view = Table(title=f"Sweep: {problem.description}", title_justify="left")
     cols = ["k", "objective", "mean", "p90"] + [c.replace("within_", "≤") for c in table.columns if c.startswith("within_")]
-    cols += ["smallest hub", "largest hub", "status"]
+    cols += ["smallest\nhub", "largest\nhub", "status"]
     for c in cols:
-        view.add_column(c, justify="right")
+        view.add_column(c, justify="right", no_wrap=True)
     for row in table.to_dict(orient="records"):
         if row.get("status") == "infeasible":
             view.add_row(str(row["k"]), *["-"] * (len(cols) - 2), "infeasible")
@@ -365,12 +432,12 @@ def sweep_command(
         view.add_row(str(row["k"]), f"{row['objective']:.4g}", f"{row['mean_minutes']:.1f}", f"{row['p90_minutes']:.1f}",
                      *shares, f"{row['smallest_hub_patients']:,.0f}", f"{row['largest_hub_patients']:,.0f}",
                      str(row["status"]))
-    out.print(view)
+    print_table(view)
     if front is not None and not front.empty:
         pv = Table(title="Pareto set: mean minutes against the smallest hub", title_justify="left")
-        for c in ("k", "min patients", "mean", "smallest hub", "status"):
-            pv.add_column(c, justify="right")
+        for c in ("k", "min\npatients", "mean", "smallest\nhub", "status"):
+            pv.add_column(c, justify="right", no_wrap=True)
         for row in front[front["pareto"]].sort_values("smallest_hub_patients").to_dict(orient="records"):
             pv.add_row(str(row["k"]), f"{row['min_patients']:,.0f}", f"{row['mean_minutes']:.2f}",
                        f"{row['smallest_hub_patients']:,.0f}", str(row["status"]))
-        out.print(pv)
+        print_table(pv)
