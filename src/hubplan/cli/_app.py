@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -220,6 +221,37 @@ def tidy_help(command: Any) -> None:
             help_option.metavar = ""
     for sub in getattr(command, "commands", {}).values():
         tidy_help(sub)
+
+
+class Progress:
+    """A spinner with a title and, on a terminal, one dim line per step on stderr.
+
+    Steps are shown only when stderr is a terminal (or ``HUBPLAN_PROGRESS=1``), so that a
+    script or a log that captures stderr gets only notes, what was written and, on
+    failure, the one-line error. Use as a context manager; call it with each step.
+    """
+
+    def __init__(self, title: str, *, timed: bool = False) -> None:
+        self.status = err.status(title)
+        self.timed = timed
+        self.started = time.perf_counter()
+        self.lines = err.is_terminal or os.environ.get("HUBPLAN_PROGRESS", "") == "1"
+
+    def __enter__(self) -> "Progress":
+        self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.status.__exit__(*exc)
+
+    def __call__(self, message: str) -> None:
+        self.status.update(escape(message))
+        if not self.lines:
+            return
+        if self.timed:
+            err.print(f"[dim]{time.perf_counter() - self.started:5.1f} s[/] {escape(message)}", highlight=False)
+        else:
+            err.print(f"  {escape(message)}", highlight=False, style="dim")
 
 
 def print_json(obj: Any) -> None:

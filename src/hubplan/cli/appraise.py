@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._app import Progress, app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import print_table
 from hubplan.appraise import Appraisal
 from hubplan.errors import InputError
@@ -98,11 +98,7 @@ def appraise_command(
         spec = dataclasses.replace(spec, appraisal=how)
     folder = prepare_out_dir(out_dir) if out_dir is not None else None
     started = time.perf_counter()
-    with err.status(f"Appraising {scenario.name} ...") as status:
-        def progress(message: str) -> None:
-            status.update(escape(message))
-            err.print(f"[dim]{time.perf_counter() - started:5.1f} s[/] {escape(message)}", highlight=False)
-
+    with Progress(f"Appraising {scenario.name} ...", timed=True) as progress:
         appraisal = run_scenario(spec, progress=progress)
         written: list[Path] = []
         if folder is not None:

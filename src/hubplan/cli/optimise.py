@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hubplan.cli._app import app, err, fail, limited, prepare_out_dir, print_json, write_json
+from hubplan.cli._app import Progress, app, err, fail, limited, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import print_table
 from hubplan.cli.core import (
     BY_OPTION,
@@ -178,23 +178,6 @@ def build_problem(
     )
 
 
-class _Progress:
-    """Progress lines on stderr under a spinner."""
-
-    def __init__(self, title: str) -> None:
-        self.status = err.status(title)
-
-    def __enter__(self) -> "_Progress":
-        self.status.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.status.__exit__(*exc)
-
-    def __call__(self, message: str) -> None:
-        err.print(f"  {escape(message)}", highlight=False, style="dim")
-
-
 def no_feasible_message(solution: Any, time_limit: float) -> str:
     """One line for a solve that ended ``no_feasible_found`` (exit status 1, not 2: the
     constraints are not proven impossible, the search ran out before meeting them)."""
@@ -271,7 +254,7 @@ def optimise_command(
         min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
         workforce=workforce, per_hub=per_hub,
     )
-    with _Progress(f"Optimising {k} hubs ({problem.objective.value}, {method}) ...") as progress:
+    with Progress(f"Optimising {k} hubs ({problem.objective.value}, {method}) ...") as progress:
         solution = solve(problem, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
                          progress=progress)
     if not solution.found_feasible:  # nothing to evaluate or write; JSON still says what was found
@@ -393,7 +376,7 @@ def sweep_command(
         min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
         workforce=None, per_hub=None,
     )
-    with _Progress(f"Sweeping k = {ks[0]}..{ks[-1]} ({problem.objective.value}, {method}) ...") as progress:
+    with Progress(f"Sweeping k = {ks[0]}..{ks[-1]} ({problem.objective.value}, {method}) ...") as progress:
         table = sweep(problem, ks, method=method, network=network, service=svc, time_limit=time_limit,
                       seed=seed, progress=progress)
         front = None
