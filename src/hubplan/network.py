@@ -10,15 +10,22 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hubplan.errors import InputError
 
+if TYPE_CHECKING:
+    from hubplan.traveltimes import EstimateAccuracy
+
 #: Region columns an area or site may carry, most general first.
 REGION_TYPES: tuple[str, ...] = ("country", "ambulance_service", "isdn", "icb", "sicbl")
+
+#: Where a site's minutes come from (the ``minutes_source`` column of ``Network.sites``):
+#: the bundled road-time matrix, estimated from it by location, or the user's own.
+MINUTES_SOURCES: tuple[str, ...] = ("road_matrix", "estimated", "user")
 
 #: Capability columns of the bundled stroke data, and the names users may type for them.
 CAPABILITY_ALIASES: dict[str, str] = {
@@ -67,6 +74,10 @@ class Network:
     region_restriction:
         ``"TYPE NAME"`` when the network was restricted to one region (not a whole
         country): national figures such as today's workforce do not apply to it.
+    travel_time_accuracy:
+        The cross-validated error of estimated minutes
+        (:class:`hubplan.traveltimes.EstimateAccuracy`) when some sites' minutes are
+        estimated (``sites["minutes_source"] == "estimated"``), else ``None``.
     """
 
     areas: pd.DataFrame
@@ -77,6 +88,7 @@ class Network:
     source: str = ""
     notes: tuple[str, ...] = ()
     region_restriction: str | None = None
+    travel_time_accuracy: "EstimateAccuracy | None" = None
     _site_pos: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +137,18 @@ class Network:
     def region_types(self) -> tuple[str, ...]:
         """Region columns present on the areas."""
         return tuple(r for r in REGION_TYPES if r in self.areas.columns)
+
+    @property
+    def minutes_source(self) -> pd.Series:
+        """Where each site's minutes come from: ``road_matrix``, ``estimated`` or ``user``."""
+        if "minutes_source" in self.sites.columns:
+            return self.sites["minutes_source"].astype(str)
+        return pd.Series("user", index=self.sites.index, name="minutes_source")
+
+    @property
+    def estimated_sites(self) -> list[str]:
+        """Codes of the sites whose minutes are estimated from their location."""
+        return list(self.sites.index[(self.minutes_source == "estimated").to_numpy()])
 
     @property
     def demand_columns(self) -> tuple[str, ...]:
@@ -246,6 +270,29 @@ class Network:
                 )
         return pd.DataFrame(rows)
 
+    # ------------------------------------------------------------------ new and closed sites
+    def add_sites(self, frame: pd.DataFrame, minutes: pd.DataFrame | None = None, *,
+                  progress: "Callable[[str], None] | None" = None) -> "Network":
+        """The network with new sites given by location (see :mod:`hubplan.data.new_sites`).
+
+        ``frame`` has ``site_code``, optional ``site_name``, ``latitude`` and ``longitude``
+        (degrees) or ``easting`` and ``northing`` (British National Grid metres), optional
+        region columns and capability columns (1/0). Their minutes are the user's own
+        (``minutes``: long ``area_code, site_code, minutes``) where given, else estimated
+        from this network's real road times; :attr:`travel_time_accuracy` then says how
+        accurate the estimates are. Add sites before restricting to a region: the
+        estimator learns from every site with real minutes.
+        """
+        from hubplan.data.new_sites import add_sites
+
+        return add_sites(self, frame, minutes, progress=progress)
+
+    def drop_sites(self, codes: Sequence[str]) -> "Network":
+        """The network without these sites (a site that closes)."""
+        from hubplan.data.new_sites import drop_sites
+
+        return drop_sites(self, codes)
+
     # ------------------------------------------------------------------ sub-networks
     def _check_site_regions(self, rtype: str, name: str) -> None:
         """Sites can only be restricted to a region by a region column of their own."""
@@ -315,6 +362,10 @@ class Network:
             source=self.source + suffix,
             notes=self.notes,
             region_restriction=region_label,
+            travel_time_accuracy=(
+                self.travel_time_accuracy
+                if "minutes_source" in sites_df and (sites_df["minutes_source"] == "estimated").any() else None
+            ),
         )
 
 

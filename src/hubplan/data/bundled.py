@@ -35,7 +35,7 @@ from hubplan.errors import HubplanError
 from hubplan.network import Network
 
 #: Bump when the cached layout or the parsing changes.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 
 DATA_FILES = (
     "lsoa_travel_time_matrix_calibrated.csv",
@@ -270,6 +270,7 @@ def parse_bundled(folder: Path) -> Network:
             "ivt": units["use_ivt"].astype(bool).to_numpy(),
             "thrombectomy": units["use_mt"].astype(bool).to_numpy(),
             "msu": units["use_msu"].astype(bool).to_numpy(),
+            "minutes_source": "road_matrix",
         },
         index=pd.Index(site_codes, name="site_code"),
     )
