@@ -57,8 +57,8 @@ OBJECTIVE_REL_TOL = 1e-4
 #: seconds the parent lets a child take to import spopt, build its model and copy it into
 #: HiGHS (outside the solver's time limit) before it stops the child.
 BUILD_ALLOWANCE_SECONDS = 900.0
-#: after the solver's limit, at least this long (or as long as the copy into HiGHS took)
-#: for pulp to read the answer back.
+#: seconds past the solver's limit before HiGHS counts as not stopping, and at least
+#: this long (else twice the copy into HiGHS) for pulp to read the answer back.
 READ_BACK_SECONDS = 60.0
 
 
@@ -133,6 +133,7 @@ def _child(spec_path: str) -> None:
             t = time.perf_counter()
             super().callSolver(lp)
             timings["run"] = time.perf_counter() - t
+            note(phase="pulp reading the answer back", solver_seconds=timings["run"])
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     try:
@@ -197,14 +198,19 @@ def _run_peer(model: str, cost: np.ndarray, weights: np.ndarray, *, p: int, radi
             # stdout: highspy writes its banner there; stderr kept for the cause of a crash
             child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
             started = time.monotonic()
-            deadline, solving_seen = started + BUILD_ALLOWANCE_SECONDS, None
+            deadline = started + BUILD_ALLOWANCE_SECONDS
+            solving_seen: float | None = None
+            reading_seen: float | None = None
             while child.poll() is None:
                 time.sleep(0.5)
                 record = _read_record(result)
                 now = time.monotonic()
                 if solving_seen is None and record.get("phase") == "HiGHS solving":
                     solving_seen = now  # the solver's own limit starts now
-                    deadline = now + time_limit + max(READ_BACK_SECONDS, record.get("copy_seconds", 0.0))
+                    deadline = now + time_limit + READ_BACK_SECONDS
+                if record.get("phase") == "pulp reading the answer back" and reading_seen is None:
+                    reading_seen = now  # about as long as copying the model in took
+                    deadline = now + max(READ_BACK_SECONDS, 2 * record.get("copy_seconds", 0.0))
                 if now > deadline:
                     child.kill()
                     child.wait()

@@ -56,8 +56,11 @@ def main() -> None:
         try:
             _run(port)
         finally:
-            server.close()
-            thread.join()
+            server.task_dispatcher.shutdown()  # no request is being answered any more
+            # close every socket from the server's own loop thread (closing them from here
+            # while it waits in select() makes it fail with EBADF); the loop ends when none is left
+            server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
+            thread.join(timeout=30)
             store.close()
 
 
