@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hubplan.errors import InputError
-from hubplan.network import Network
+from hubplan.network import MINUTES_SOURCES, Network
 from hubplan.options import Option, Pathway
 from hubplan.pathways import (
     ROUTE_NAMES,
@@ -113,7 +113,28 @@ class Evaluation:
         for col in net.region_types:
             if col in net.sites.columns:
                 table[col] = net.sites[col].to_numpy()
+        table["minutes_source"] = net.minutes_source.to_numpy()
         return table
+
+    @property
+    def estimated_sites(self) -> list[str]:
+        """Codes of this option's hubs and spokes whose road minutes are estimated."""
+        used = np.concatenate([self.hub_positions, self.spoke_positions])
+        source = self.network.minutes_source.to_numpy()
+        return [self.network.site_codes[i] for i in np.sort(used) if source[i] == "estimated"]
+
+    def travel_times_json(self) -> dict[str, Any]:
+        """Where the option's minutes come from, and how accurate estimated ones are."""
+        used = np.sort(np.concatenate([self.hub_positions, self.spoke_positions]))
+        source = self.network.minutes_source.to_numpy()[used]
+        accuracy = self.network.travel_time_accuracy
+        estimated = self.estimated_sites
+        return {
+            "sources": {name: int((source == name).sum()) for name in MINUTES_SOURCES},
+            "estimated_sites": estimated,
+            "accuracy": accuracy.to_json() if estimated and accuracy is not None else None,
+            "note": accuracy.describe() if estimated and accuracy is not None else None,
+        }
 
     def regions(self, by: str = "icb") -> pd.DataFrame:
         """Demand-weighted statistics per region of type ``by`` (one row per region)."""
@@ -158,6 +179,7 @@ class Evaluation:
         return {
             "option": option,
             "summary": self.summary,
+            "travel_times": self.travel_times_json(),
             "sites": sites.to_dict(orient="records"),
             "regions": self.regions_json(by),
         }

@@ -36,7 +36,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from hubplan.appraise import Criterion, SweepResult, appraise, criterion_info
 from hubplan.errors import InputError
@@ -45,6 +45,7 @@ from hubplan.validation import LIMITS, Limit
 
 if TYPE_CHECKING:
     from hubplan.appraise import Appraisal
+    from hubplan.evaluate import Evaluation
     from hubplan.network import Network
     from hubplan.services import Service
 
@@ -55,7 +56,7 @@ Progress = Callable[[str], None]
 
 _TOP_KEYS = ("schema_version", "title", "description", "network", "service", "options", "appraisal",
              "sweep", "benchmark")
-_NETWORK_KEYS = ("data", "country", "region")
+_NETWORK_KEYS = ("data", "country", "region", "add_sites", "add_times", "drop_sites")
 _OPTION_KEYS = ("name", "description", "hubs", "hubs_with", "spokes", "spokes_with", "pathway",
                 "bypass_minutes", "transfer_delay_minutes", "assignment", "helicopter", "optimise")
 _OPTIMISE_KEYS = ("k", "keep", "exclude", "candidates", "objective", "threshold_minutes", "min_patients",
@@ -78,6 +79,9 @@ class NetworkSpec:
     data: Path | None = None
     country: str | None = None
     region: str | None = None
+    add_sites: Path | None = None
+    add_times: Path | None = None
+    drop_sites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -344,7 +348,27 @@ def _network(where: _Where, raw: Any, base: Path) -> NetworkSpec:
                               f"got {text!r}: no such folder")
     country = where.text(raw["country"], "country") if "country" in raw else None
     region = where.text(raw["region"], "region") if "region" in raw else None
-    return NetworkSpec(data=data, country=country, region=region)
+    files: dict[str, Path | None] = {}
+    for key in ("add_sites", "add_times"):
+        files[key] = None
+        if key in raw:
+            text = where.text(raw[key], key)
+            path = Path(text) if Path(text).is_absolute() else base / text
+            if not path.is_file():
+                raise where.error(f"'{key}' must be a CSV file, got {text!r}: no such file")
+            files[key] = path
+    if files["add_times"] is not None and files["add_sites"] is None:
+        raise where.error("'add_times' gives minutes for new sites: it needs 'add_sites'")
+    drop: tuple[str, ...] = ()
+    if "drop_sites" in raw:
+        value = raw["drop_sites"]
+        if isinstance(value, str):
+            value = [c for c in value.split(",") if c.strip()]
+        if not isinstance(value, list) or not value or not all(isinstance(c, str) and c.strip() for c in value):
+            raise where.error("'drop_sites' must be a list of site codes, e.g. [\"SY38XQ\"]")
+        drop = tuple(c.strip() for c in value)
+    return NetworkSpec(data=data, country=country, region=region, add_sites=files["add_sites"],
+                       add_times=files["add_times"], drop_sites=drop)
 
 
 def _service(where: _Where, raw: Any) -> ServiceSpec:
@@ -605,11 +629,18 @@ def _benchmark(where: _Where, raw: Any, base: Path) -> BenchmarkSpec:
 
 
 # ----------------------------------------------------------------------------- running
-def load_network(spec: NetworkSpec) -> "Network":
+def load_network(spec: NetworkSpec, progress: Progress | None = None) -> "Network":
     """The network a scenario names (the bundled one unless ``data`` is given), restricted."""
     from hubplan.data import load_bundled, load_csv_network
 
     network = load_csv_network(spec.data) if spec.data is not None else load_bundled()
+    if spec.drop_sites:
+        network = network.drop_sites(list(spec.drop_sites))
+    if spec.add_sites is not None:
+        from hubplan.data.new_sites import read_new_site_minutes, read_new_sites
+
+        minutes = read_new_site_minutes(spec.add_times) if spec.add_times is not None else None
+        network = network.add_sites(read_new_sites(spec.add_sites), minutes, progress=progress)
     if spec.country is not None or spec.region is not None:
         network = network.restrict(country=spec.country, region=spec.region)
     return network
@@ -758,7 +789,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> "Appra
     file_name = scenario.file_name
     say("loading the network ...")
     try:
-        network = load_network(scenario.network)
+        network = load_network(scenario.network, say)
     except InputError as exc:
         raise _Where(file_name, "[network]").error(str(exc)) from None
     service = build_service(scenario.service)
@@ -787,7 +818,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> "Appra
     if scenario.benchmark is not None:
         say("benchmarking providers ...")
         bench, bench_title = run_benchmark(scenario.benchmark, file_name)
-    notes = list(scenario_notes(service))
+    notes = list(scenario_notes(service)) + estimated_minutes_notes(evaluations)
     how = scenario.appraisal
     try:
         return appraise(
@@ -800,6 +831,21 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> "Appra
         )
     except InputError as exc:
         raise _Where(file_name, "[appraisal]").error(str(exc)) from None
+
+
+def estimated_minutes_notes(evaluations: Sequence["Evaluation"]) -> list[str]:
+    """A note naming every option that uses sites with estimated (not measured) road minutes."""
+    notes = []
+    for ev in evaluations:
+        estimated = ev.estimated_sites
+        accuracy = ev.network.travel_time_accuracy
+        if estimated and accuracy is not None:
+            notes.append(
+                f"ESTIMATED road minutes in option '{ev.option.name}': {', '.join(estimated)} "
+                f"{'have' if len(estimated) > 1 else 'has'} no measured road times; their minutes are estimated "
+                f"from location ({accuracy.short()}; {accuracy.method})"
+            )
+    return notes
 
 
 def scenario_notes(service: "Service") -> list[str]:

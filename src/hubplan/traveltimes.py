@@ -91,10 +91,15 @@ class EstimateAccuracy:
                 f"road times (each site estimated from its location alone)")
 
     def describe(self) -> str:
-        """One sentence for tables, notes and reports."""
+        """One sentence for notes and reports."""
         return (f"estimated road minutes: median error {self.median_abs_error_minutes:.1f} min, "
                 f"90% of errors within {self.p90_abs_error_minutes:.1f} min (areas within "
                 f"{self.within_minutes:g} min; {self.method})")
+
+    def short(self) -> str:
+        """The error band in a few words, for tables."""
+        return (f"cross-validated error: median {self.median_abs_error_minutes:.1f} min, 90% within "
+                f"{self.p90_abs_error_minutes:.1f} min, for areas within {self.within_minutes:g} min")
 
     def to_json(self) -> dict[str, Any]:
         return {

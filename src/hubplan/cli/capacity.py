@@ -19,6 +19,9 @@ from hubplan.capacity import CapacityResult, capacity_table
 from hubplan.cli._app import app, err, limited, out, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import Layout, print_table
 from hubplan.cli.core import (
+    ADD_SITES_OPTION,
+    ADD_TIMES_OPTION,
+    DROP_SITES_OPTION,
     BYPASS_OPTION,
     COUNTRY_OPTION,
     DATA_OPTION,
@@ -105,8 +108,11 @@ def _evaluated(
     data: Optional[Path],
     country: Optional[str],
     region: Optional[str],
+    add_sites: Optional[Path] = None,
+    add_times: Optional[Path] = None,
+    drop_sites: Optional[str] = None,
 ) -> tuple[Any, Any]:
-    network = load_network(data, country, region)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
     svc = build_service(service, **overrides)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
@@ -244,6 +250,9 @@ def capacity_command(
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
+    add_sites: Optional[Path] = ADD_SITES_OPTION,
+    add_times: Optional[Path] = ADD_TIMES_OPTION,
+    drop_sites: Optional[str] = DROP_SITES_OPTION,
     los: Optional[float] = LOS_OPTION,
     occupancy: Optional[float] = OCCUPANCY_OPTION,
     refusal: float = REFUSAL_OPTION,
@@ -278,6 +287,7 @@ def capacity_command(
              training_years=training_years),
         hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
         helicopter=helicopter, data=data, country=country, region=region,
+        add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
     )
     result = capacity_table(
         ev, svc, refusal=refusal, peaking_factor=peaking, procedure_share=procedure_share,
@@ -328,6 +338,9 @@ def workforce_command(
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
+    add_sites: Optional[Path] = ADD_SITES_OPTION,
+    add_times: Optional[Path] = ADD_TIMES_OPTION,
+    drop_sites: Optional[str] = DROP_SITES_OPTION,
     workforce: Optional[list[float]] = WORKFORCE_OPTION,
     rota_minimum: Optional[int] = ROTA_OPTION,
     operator_minimum: Optional[float] = OPERATOR_MIN_OPTION,
@@ -352,6 +365,7 @@ def workforce_command(
              training_years=training_years),
         hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
         helicopter=helicopter, data=data, country=country, region=region,
+        add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
     )
     levels: list[float | None] = list(workforce) if workforce else [svc.workforce_available]
     results = [

@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -65,8 +66,34 @@ OUT_OPTION = typer.Option(None, "--out", "-o", help="Write CSV tables, JSON and 
                           callback=check_out_dir)
 
 
-def load_network(data: Optional[Path], country: Optional[str], region: Optional[str]) -> Network:
-    """The bundled network (or the user's CSV folder), restricted as asked."""
+ADD_SITES_OPTION = typer.Option(
+    None, "--add-sites", help="CSV of new sites by location (site_code, site_name, latitude, longitude "
+    "or easting, northing, capability columns 1/0); their road minutes are estimated from the "
+    "network's real ones unless --add-times gives them (docs/new-sites.md).",
+)
+ADD_TIMES_OPTION = typer.Option(
+    None, "--add-times", help="CSV of measured minutes for new sites (area_code, site_code, minutes): "
+    "used instead of estimates for the sites it lists.",
+)
+DROP_SITES_OPTION = typer.Option(
+    None, "--drop-sites", help="Sites that close: comma-separated codes or a file of codes.",
+)
+
+
+def load_network(
+    data: Optional[Path],
+    country: Optional[str],
+    region: Optional[str],
+    *,
+    add_sites: Optional[Path] = None,
+    add_times: Optional[Path] = None,
+    drop_sites: Optional[str] = None,
+) -> Network:
+    """The bundled network (or the user's CSV folder) with new and closed sites, restricted as asked.
+
+    New sites are added before restricting, so that their minutes are estimated from every
+    site with real minutes, not only those of the region.
+    """
     if data is not None:
         from hubplan.data import load_csv_network
 
@@ -83,8 +110,32 @@ def load_network(data: Optional[Path], country: Optional[str], region: Optional[
         )
         with err.status(message):
             network = load_bundled()
+    network = change_sites(network, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
     if country is not None or region is not None:
         network = network.restrict(country=country, region=region)
+    return network
+
+
+def change_sites(
+    network: Network,
+    *,
+    add_sites: Optional[Path] = None,
+    add_times: Optional[Path] = None,
+    drop_sites: Optional[str] = None,
+) -> Network:
+    """``--drop-sites`` then ``--add-sites`` (with ``--add-times``) applied to a network."""
+    if add_times is not None and add_sites is None:
+        raise InputError("--add-times gives minutes for new sites: it needs --add-sites")
+    if drop_sites is not None:
+        network = network.drop_sites(parse_sites(network, drop_sites, "drop-sites"))
+    if add_sites is not None:
+        from hubplan.cli._app import Progress
+        from hubplan.data.new_sites import read_new_site_minutes, read_new_sites
+
+        frame = read_new_sites(add_sites)
+        minutes = read_new_site_minutes(add_times) if add_times is not None else None
+        with Progress(f"Adding the sites of {add_sites.name} ...") as progress:
+            network = network.add_sites(frame, minutes, progress=progress)
     return network
 
 
@@ -257,6 +308,19 @@ def print_summary(evaluations: list[Evaluation], title: str = "Options") -> None
     """:func:`summary_table`, or at narrow widths the same figures with options as columns."""
     table = summary_table(evaluations, title)
     print_table(table, transposed(table, corner="option"))
+    print_estimated_note(evaluations)
+
+
+def print_estimated_note(evaluations: list[Evaluation]) -> None:
+    """Say which options' minutes are estimated, and how accurately (part of the result)."""
+    estimated = sorted({code for ev in evaluations for code in ev.estimated_sites})
+    if not estimated:
+        return
+    accuracy = evaluations[0].network.travel_time_accuracy
+    shown = ", ".join(estimated[:8]) + (f" and {len(estimated) - 8} more" if len(estimated) > 8 else "")
+    how = f" ({accuracy.short()})" if accuracy is not None else ""
+    out.print(f"[yellow]estimated:[/] road minutes to {escape(shown)} are estimated from their locations, "
+              f"not measured{escape(how)}")
 
 
 #: The note under a table printed without its site names.
@@ -351,13 +415,16 @@ def sites(
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
+    add_sites: Optional[Path] = ADD_SITES_OPTION,
+    add_times: Optional[Path] = ADD_TIMES_OPTION,
+    drop_sites: Optional[str] = DROP_SITES_OPTION,
     capability: Optional[str] = typer.Option(None, "--capability", "-c", help="Only sites with this capability (e.g. thrombectomy, ivt)."),
     name: Optional[str] = typer.Option(None, "--name", help="Only sites whose name contains this text."),
     fmt: str = FORMAT_OPTION,
 ) -> None:
     """List the network's sites (hospitals) with their capabilities and regions."""
     fmt = check_format(fmt)
-    network = load_network(data, country, region)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
     table = network.sites
     if capability:
         table = table.loc[network.sites_with(capability)]
@@ -427,13 +494,16 @@ def evaluate_command(
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
+    add_sites: Optional[Path] = ADD_SITES_OPTION,
+    add_times: Optional[Path] = ADD_TIMES_OPTION,
+    drop_sites: Optional[str] = DROP_SITES_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
     """What one option does to every area, site and region (with beds and workforce)."""
     fmt = check_format(fmt)
-    network = load_network(data, country, region)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
     svc = build_service(service, length_of_stay_days=los)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
@@ -485,13 +555,16 @@ def compare_command(
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
+    add_sites: Optional[Path] = ADD_SITES_OPTION,
+    add_times: Optional[Path] = ADD_TIMES_OPTION,
+    drop_sites: Optional[str] = DROP_SITES_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
     """Compare option B with option A: who gets a longer or shorter journey, by region."""
     fmt = check_format(fmt)
-    network = load_network(data, country, region)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
     svc = build_service(service)
     opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
                          transfer_delay=transfer_delay)

@@ -14,6 +14,9 @@ from rich.table import Table
 from hubplan.cli._app import Progress, app, err, fail, limited, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import print_table
 from hubplan.cli.core import (
+    ADD_SITES_OPTION,
+    ADD_TIMES_OPTION,
+    DROP_SITES_OPTION,
     BY_OPTION,
     COUNTRY_OPTION,
     DATA_OPTION,
@@ -237,6 +240,9 @@ def optimise_command(
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
+    add_sites: Optional[Path] = ADD_SITES_OPTION,
+    add_times: Optional[Path] = ADD_TIMES_OPTION,
+    drop_sites: Optional[str] = DROP_SITES_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
@@ -246,7 +252,7 @@ def optimise_command(
     from hubplan.optimise import solve
 
     fmt = check_format(fmt)
-    network = load_network(data, country, region)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
     svc = build_service(service)
     problem = build_problem(
         network, svc, k=k, objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
@@ -357,6 +363,9 @@ def sweep_command(
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
+    add_sites: Optional[Path] = ADD_SITES_OPTION,
+    add_times: Optional[Path] = ADD_TIMES_OPTION,
+    drop_sites: Optional[str] = DROP_SITES_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
@@ -368,7 +377,7 @@ def sweep_command(
     ks = parse_ks(k)
     grid = parse_grid(pareto_grid) if pareto_grid is not None else None
     pareto_ks = parse_ks(pareto_k, "--pareto-k") if pareto_k else None
-    network = load_network(data, country, region)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
     svc = build_service(service)
     problem = build_problem(
         network, svc, k=ks[-1], objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,

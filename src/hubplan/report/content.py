@@ -120,7 +120,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     t_head = _headline_threshold(a)
     patients = base.summary["patients"]
     demand_label = service.demand_label or f"{service.demand_column} (patients a year)"
-    warnings = [n for n in a.notes if "PROXY" in n.upper()]
+    warnings = [n for n in a.notes if "PROXY" in n.upper() or n.startswith("ESTIMATED")]
     other_notes = [n for n in a.notes if n not in warnings]
 
     service_title = service.title or service.name

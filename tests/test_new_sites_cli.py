@@ -1,0 +1,146 @@
+"""``--add-sites`` / ``--add-times`` / ``--drop-sites`` and scenario ``add_sites``, run as users run them.
+
+The network is a grid world written as CSV files: 400 areas and 12 sites whose minutes
+follow roads north-south and east-west at 60 km/h (plus 4 minutes of access), so that a
+new site's exact minutes are known.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HUBPLAN = str(Path(sys.executable).parent / "hubplan")
+KM_LAT = 111.2
+LAT0, LON0 = 52.0, -1.0
+KM_LON = KM_LAT * np.cos(np.radians(LAT0))
+
+
+def grid_minutes(lat_a, lon_a, lat_b, lon_b):
+    return 4.0 + np.abs(lat_a - lat_b) * KM_LAT + np.abs(lon_a - lon_b) * KM_LON
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    rng = np.random.default_rng(4)
+    root = tmp_path_factory.mktemp("grid")
+    net = root / "net"
+    net.mkdir()
+    a_lat, a_lon = LAT0 + rng.uniform(0, 80, 400) / KM_LAT, LON0 + rng.uniform(0, 80, 400) / KM_LON
+    s_lat, s_lon = LAT0 + rng.uniform(0, 80, 12) / KM_LAT, LON0 + rng.uniform(0, 80, 12) / KM_LON
+    demand = rng.integers(1, 20, 400)
+    areas = ["area_code,area_name,latitude,longitude,icb,stroke_admissions"]
+    areas += [f"A{i},Area {i},{a_lat[i]:.6f},{a_lon[i]:.6f},ICB,{demand[i]}" for i in range(400)]
+    (net / "areas.csv").write_text("\n".join(areas) + "\n")
+    sites = ["site_code,site_name,latitude,longitude,hub"]
+    sites += [f"S{j},Site {j},{s_lat[j]:.6f},{s_lon[j]:.6f},{int(j < 3)}" for j in range(12)]
+    (net / "sites.csv").write_text("\n".join(sites) + "\n")
+    times = ["area_code,site_code,minutes"]
+    for i in range(400):
+        for j in range(12):
+            times.append(f"A{i},S{j},{grid_minutes(a_lat[i], a_lon[i], s_lat[j], s_lon[j]):.3f}")
+    (net / "travel_times.csv").write_text("\n".join(times) + "\n")
+    site_times = ["from_site,to_site,minutes"]
+    for j in range(12):
+        for k in range(12):
+            site_times.append(f"S{j},S{k},{0.0 if j == k else grid_minutes(s_lat[j], s_lon[j], s_lat[k], s_lon[k]):.3f}")
+    (net / "site_times.csv").write_text("\n".join(site_times) + "\n")
+    new_lat, new_lon = LAT0 + 40 / KM_LAT, LON0 + 40 / KM_LON
+    (root / "new.csv").write_text(f"site_code,site_name,latitude,longitude,hub\nNEW1,New hospital,{new_lat},{new_lon},1\n")
+    exact = grid_minutes(a_lat, a_lon, new_lat, new_lon)
+    (root / "new_times.csv").write_text(
+        "area_code,site_code,minutes\n" + "".join(f"A{i},NEW1,{exact[i]:.3f}\n" for i in range(400)))
+    cache = root / "cache"
+    return {"root": root, "net": net, "demand": demand, "exact": np.round(exact, 3), "cache": cache,
+            "a_lat": a_lat, "a_lon": a_lon}
+
+
+def run(world, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUBPLAN_CACHE_DIR": str(world["cache"]), "COLUMNS": "100"}
+    return subprocess.run([HUBPLAN, *args], capture_output=True, text=True, env=env, cwd=world["root"])
+
+
+def test_evaluate_with_an_estimated_site_says_so(world):
+    res = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--hubs", "NEW1,S0",
+              "--pathway", "direct", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    tt = result["travel_times"]
+    assert tt["estimated_sites"] == ["NEW1"] and tt["sources"] == {"road_matrix": 0, "estimated": 1, "user": 1}
+    assert tt["accuracy"]["sites"] == 12 and tt["accuracy"]["median_abs_error_minutes"] > 0
+    assert "cross-validation" in tt["note"]
+    sources = {s["site_code"]: s["minutes_source"] for s in result["sites"]}
+    assert sources == {"NEW1": "estimated", "S0": "user"}
+    table = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--hubs", "NEW1,S0",
+                "--pathway", "direct")
+    assert table.returncode == 0, table.stderr
+    assert "estimated: road minutes to NEW1 are estimated from their locations" in " ".join(table.stdout.split())
+
+
+def test_measured_times_for_the_new_site_are_used_exactly(world):
+    res = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--add-times", "new_times.csv",
+              "--hubs", "NEW1", "--pathway", "direct", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert result["travel_times"]["estimated_sites"] == [] and result["travel_times"]["accuracy"] is None
+    demand = world["demand"].astype(float)
+    expected_mean = float(np.dot(world["exact"].astype(np.float32), demand) / demand.sum())
+    assert result["summary"]["time_to_hub"]["mean"] == pytest.approx(expected_mean, rel=1e-6)
+
+
+def test_drop_sites_closes_a_site(world):
+    res = run(world, "evaluate", "--data", "net", "--drop-sites", "S1", "--hubs", "S1", "--pathway", "direct")
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "unknown hub code 'S1'" in res.stderr
+    ok = run(world, "optimise", "--data", "net", "--drop-sites", "S0,S1", "--k", "1", "--pathway", "direct",
+             "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    assert not {"S0", "S1"} & set(json.loads(ok.stdout)["solution"]["sites"])
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("site_code,latitude,longitude\nNEW1,91,-1\n", (), "bad.csv row 2, column 'latitude': expected degrees between -90 and 90, got '91'"),
+        ("site_code,latitude,longitude\nS3,52.2,-0.8\n", (), "bad.csv row 2, column 'site_code': 'S3' is already a site of this network"),
+        ("site_code,easting\nNEW1,400000\n", (), "bad.csv: missing column 'northing'"),
+        ("site_code,latitude,longitude\nNEW1,55.95,-3.19\n", (), "bad.csv row 2: location 55.95000, -3.19000 is outside the network's area"),
+        (None, ("--add-times", "new_times.csv"), "--add-times gives minutes for new sites: it needs --add-sites"),
+    ],
+)
+def test_bad_new_sites_give_one_line(world, content, args, message):
+    extra = list(args)
+    if content is not None:
+        (world["root"] / "bad.csv").write_text(content)
+        extra = ["--add-sites", "bad.csv", *extra]
+    res = run(world, "evaluate", "--data", "net", "--hubs", "S0", "--pathway", "direct", *extra)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr and res.stdout == ""
+    assert message in lines[0]
+
+
+def test_scenario_add_sites_labels_the_estimate_in_the_appraisal(world):
+    (world["root"] / "s.toml").write_text(
+        'schema_version = 1\ntitle = "new site"\n'
+        '[network]\ndata = "net"\nadd_sites = "new.csv"\n'
+        '[service]\npreset = "thrombectomy"\n'
+        '[[options]]\nname = "today"\nhubs = ["S0", "S1"]\npathway = "direct"\n'
+        '[[options]]\nname = "new"\nhubs = ["NEW1", "S1"]\npathway = "direct"\n'
+        '[appraisal]\nbaseline = "today"\ndraws = 50\n'
+    )
+    res = run(world, "appraise", "s.toml", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    notes = json.loads(res.stdout)["notes"]
+    assert any(n.startswith("ESTIMATED road minutes in option 'new': NEW1") for n in notes)
+    assert not any("option 'today'" in n for n in notes)
+    (world["root"] / "s2.toml").write_text(
+        (world["root"] / "s.toml").read_text().replace('add_sites = "new.csv"', 'add_times = "new_times.csv"'))
+    bad = run(world, "appraise", "s2.toml")
+    assert bad.returncode == 2 and "s2.toml, [network]: 'add_times' gives minutes for new sites: it needs 'add_sites'" in bad.stderr
