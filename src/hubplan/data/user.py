@@ -5,6 +5,10 @@ A network folder (or explicit paths) holds:
 ``areas.csv``
     ``area_code`` (required, unique); optional ``area_name``, ``latitude``, ``longitude``,
     region columns (``country``, ``ambulance_service``, ``isdn``, ``icb``, ``sicbl``);
+    optional deprivation and rurality columns named as the bundled network's
+    (``imd_rank``, ``imd_decile``, ``imd_quintile``, ``core20``, ``wimd_rank``,
+    ``wimd_decile``, ``wimd_quintile``, ``ruc11_code``, ``ruc11_name``, ``rural_urban``;
+    docs/demographics.md, docs/equity.md), an empty cell = unknown;
     every other column is a demand column: patients per year, a number from 0 to
     :data:`MAX_PATIENTS_PER_AREA` in every row, not summing to zero.
 ``sites.csv``
@@ -31,10 +35,12 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hubplan.data.bundled import ATTRIBUTE_COLUMNS, RURAL_URBAN_GROUPS
 from hubplan.data.files import check_input_file, decode, os_error, read_bytes
 from hubplan.errors import InputError
 from hubplan.network import REGION_TYPES, Network
@@ -237,12 +243,17 @@ def read_areas(path: Path) -> pd.DataFrame:
     name = path.name
     frame = _read(path, check_fields=True)
     table = _base_table(frame, name, "area")
-    demand_columns = [c for c in frame.columns if c not in AREA_FIXED]
+    demand_columns = [c for c in frame.columns if c not in AREA_FIXED and c not in ATTRIBUTE_COLUMNS]
     if not demand_columns:
         raise InputError(
             f"{name}: no demand column (expected at least one column of patients per year, "
-            "e.g. 'patients', besides area_code, area_name, latitude, longitude and regions)"
+            "e.g. 'patients', besides area_code, area_name, latitude, longitude, regions and "
+            "deprivation or rurality columns)"
         )
+    for col in frame.columns:
+        if col in ATTRIBUTE_COLUMNS:
+            table[col] = _attribute(frame, name, col)
+    _check_attributes(table, frame, name)
     for col in demand_columns:
         table[col] = _numbers(frame, name, col, "patients per year (a number >= 0)",
                               maximum=MAX_PATIENTS_PER_AREA, unit="patients per year")
@@ -253,6 +264,92 @@ def read_areas(path: Path) -> pd.DataFrame:
             )
     table.attrs["demand_columns"] = demand_columns
     return table
+
+
+#: Whole-number attribute columns of areas.csv: (smallest, largest or None, what it is).
+_WHOLE_ATTRIBUTES: dict[str, tuple[int, int | None]] = {
+    "imd_rank": (1, None), "imd_decile": (1, 10), "imd_quintile": (1, 5),
+    "wimd_rank": (1, None), "wimd_decile": (1, 10), "wimd_quintile": (1, 5),
+}
+_RUC11_GROUP = {code: group for group, codes in RURAL_URBAN_GROUPS.items() for code in codes}
+
+
+def _attribute(frame: pd.DataFrame, name: str, column: str) -> Any:
+    """A deprivation or rurality column of areas.csv (the bundled columns of the same name,
+    docs/demographics.md); an empty cell is unknown, never 0 or false."""
+    cells = frame[column]
+    empty = (cells == "").to_numpy()
+
+    def problem(i: int, expected: str) -> InputError:
+        return InputError(f"{name} row {_row(i)}, column '{column}': expected {expected} "
+                          f"(or an empty cell = unknown), got '{cells.iloc[i]}'")
+
+    if column in _WHOLE_ATTRIBUTES:
+        low, high = _WHOLE_ATTRIBUTES[column]
+        expected = f"a whole number from {low} to {high}" if high else f"a whole number >= {low}"
+        digits = cells.str.fullmatch(r"\d{1,9}").to_numpy(dtype=bool)
+        bad = ~empty & ~digits
+        values = np.where(digits, pd.to_numeric(cells.where(digits, "0")), 0)
+        bad |= digits & ((values < low) | (values > (high if high else np.inf)))
+        if bad.any():
+            raise problem(int(np.flatnonzero(bad)[0]), expected)
+        return pd.array(_unknown_where(empty, values), dtype="Int64")
+    if column == "core20":
+        words = cells.str.lower()
+        true, false = words.isin(TRUE_WORDS - {""}).to_numpy(), words.isin(FALSE_WORDS - {""}).to_numpy()
+        bad = ~empty & ~true & ~false
+        if bad.any():
+            raise problem(int(np.flatnonzero(bad)[0]), "a flag (1/0, true/false, yes/no)")
+        return pd.array(_unknown_where(empty, true), dtype="boolean")
+    if column == "ruc11_code":
+        text = cells.str.upper()
+        bad = ~empty & ~text.isin(list(_RUC11_GROUP)).to_numpy()
+        if bad.any():
+            raise problem(int(np.flatnonzero(bad)[0]), "a 2011 Rural-Urban Classification code "
+                          f"({', '.join(_RUC11_GROUP)})")
+    elif column == "rural_urban":
+        text = cells.str.lower().str.split().str.join(" ")
+        bad = ~empty & ~text.isin(list(RURAL_URBAN_GROUPS)).to_numpy()
+        if bad.any():
+            raise problem(int(np.flatnonzero(bad)[0]), "one of " + ", ".join(f"'{g}'" for g in RURAL_URBAN_GROUPS))
+    else:
+        text = cells
+    return pd.array(_unknown_where(empty, text.to_numpy(dtype=object)), dtype="string")
+
+
+def _unknown_where(empty: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` as objects with ``None`` (unknown) where ``empty``."""
+    shown = np.asarray(values).astype(object)
+    shown[empty] = None
+    return shown
+
+
+def _check_attributes(table: pd.DataFrame, frame: pd.DataFrame, name: str) -> None:
+    """Quintiles, Core20 and rural-urban groups that contradict the decile or RUC code given
+    beside them (when both are known in a row) are refused."""
+    pairs = []
+    for index in ("imd", "wimd"):
+        if f"{index}_decile" in table and f"{index}_quintile" in table:
+            decile = table[f"{index}_decile"].astype("Float64")
+            pairs.append((f"{index}_quintile", table[f"{index}_quintile"].astype("Float64"),
+                          np.ceil(decile / 2), f"{index}_decile"))
+    if "imd_decile" in table and "core20" in table:
+        pairs.append(("core20", table["core20"].astype("Float64"),
+                      (table["imd_decile"] <= 2).astype("Float64"), "imd_decile"))
+    if "ruc11_code" in table and "rural_urban" in table:
+        pairs.append(("rural_urban", table["rural_urban"], table["ruc11_code"].map(_RUC11_GROUP), "ruc11_code"))
+    for column, given, implied, source in pairs:
+        known = np.flatnonzero((given.notna() & implied.notna()).to_numpy(dtype=bool))
+        differ = known[given.to_numpy(dtype=object)[known] != implied.to_numpy(dtype=object)[known]]
+        if len(differ):
+            i = int(differ[0])
+            want = implied.iloc[i]
+            shown = ("true" if want else "false") if column == "core20" else (
+                str(want) if column == "rural_urban" else str(int(want)))
+            raise InputError(
+                f"{name} row {_row(i)}, column '{column}': expected {shown} for {source} "
+                f"'{frame[source].iloc[i]}', got '{frame[column].iloc[i]}'"
+            )
 
 
 def read_sites(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
