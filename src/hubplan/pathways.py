@@ -40,8 +40,8 @@ def _nearest(minutes_by_site: np.ndarray, columns: np.ndarray) -> tuple[np.ndarr
     ``minutes_by_site`` is site-major, ``(n_sites, n_areas)``: a running minimum over the
     chosen sites' contiguous rows is several times faster than ``argmin`` across
     columns of the area-major matrix (8x in one run of benchmarks/bench_core.py on a
-    2-core machine). A strict ``<`` keeps
-    the first site on ties. Returns (site positions, minutes as float64).
+    2-core machine). A strict ``<`` keeps the first site on ties. Returns (site
+    positions, minutes as float64).
     """
     best = minutes_by_site[columns[0]].copy()
     arg = np.full(best.shape, columns[0], dtype=np.intp)
