@@ -1,14 +1,14 @@
-"""Wording shared by the benchmarks: speed ratios and objective agreement.
+"""Wording shared by the benchmarks: ratios against a peer or a reference, and objective agreement.
 
-One place decides whether hubplan is "faster" or "slower" than a peer, so no benchmark
-prints "0.6x faster" for something that is 1.7x slower.
+One place decides whether hubplan is "faster" or "slower" (errors "smaller" or "larger")
+than a peer, so no benchmark prints "0.6x faster" for something that is 1.7x slower.
 """
 
 from __future__ import annotations
 
 import math
 
-#: Two timings closer than this factor are reported as about the same.
+#: Two values (timings, errors) closer than this factor are reported as about the same.
 SAME_SPEED_FACTOR = 1.05
 
 
@@ -16,20 +16,30 @@ def _times(factor: float) -> str:
     return f"{factor:.1f}x" if factor < 9.95 else f"{factor:.0f}x"
 
 
-def speed_factor(hubplan_seconds: float, peer_seconds: float) -> str:
-    """``"3.2x faster"``, ``"1.7x slower"`` or ``"about as fast"``: hubplan against a peer.
+def factor_words(ours: float, reference: float, smaller: str, larger: str) -> str:
+    """``ours`` against ``reference`` as "N.Nx <smaller>", "N.Nx <larger>" or "about the same".
 
-    The factor is always the larger time over the smaller one, so it is never below 1.
+    The factor is always the larger value over the smaller one, so it is never below 1:
+    ``factor_words(1.7, 1.0, "faster", "slower")`` is ``"1.7x slower"``, not "0.6x faster".
     """
-    if not (hubplan_seconds > 0 and peer_seconds > 0) or math.isinf(hubplan_seconds + peer_seconds):
-        raise ValueError(f"timings must be positive and finite, got {hubplan_seconds!r} and {peer_seconds!r}")
-    if peer_seconds >= hubplan_seconds:
-        factor, word = peer_seconds / hubplan_seconds, "faster"
+    if not (ours > 0 and reference > 0) or math.isinf(ours + reference):
+        raise ValueError(f"values must be positive and finite, got {ours!r} and {reference!r}")
+    if reference >= ours:
+        factor, word = reference / ours, smaller
     else:
-        factor, word = hubplan_seconds / peer_seconds, "slower"
+        factor, word = ours / reference, larger
     if factor < SAME_SPEED_FACTOR:
-        return "about as fast"
+        return "about the same"
     return f"{_times(factor)} {word}"
+
+
+def speed_factor(hubplan_seconds: float, peer_seconds: float) -> str:
+    """``"3.2x faster"``, ``"1.7x slower"`` or ``"about as fast"``: hubplan's time against a peer's."""
+    try:
+        words = factor_words(hubplan_seconds, peer_seconds, "faster", "slower")
+    except ValueError:
+        raise ValueError(f"timings must be positive and finite, got {hubplan_seconds!r} and {peer_seconds!r}")
+    return "about as fast" if words == "about the same" else words
 
 
 def speed_ratio(hubplan_seconds: float, peer_seconds: float, peer: str) -> str:

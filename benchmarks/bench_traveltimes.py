@@ -8,12 +8,17 @@ a straight-line fit (minutes = a + b km + c sqrt(km), least squares on the other
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from hubplan.data import load_bundled
 from hubplan.traveltimes import ACCURACY_WITHIN_MINUTES, RoadTimeEstimator, straight_line_accuracy
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _compare import factor_words  # noqa: E402
 
 
 def main() -> None:
@@ -39,9 +44,10 @@ def main() -> None:
               f"{acc.mean_abs_error_minutes:>8.2f}")
     print(f"{'targets':<34}{3.0:>8.2f}{8.0:>8.2f}")
     ok = model.median_abs_error_minutes <= 3.0 and model.p90_abs_error_minutes <= 8.0
-    print(f"targets {'met' if ok else 'NOT met'}; the estimator's errors are "
-          f"{straight.median_abs_error_minutes / model.median_abs_error_minutes:.1f}x (median) and "
-          f"{straight.p90_abs_error_minutes / model.p90_abs_error_minutes:.1f}x (p90) smaller than the reference")
+    median = factor_words(model.median_abs_error_minutes, straight.median_abs_error_minutes, "smaller", "larger")
+    p90 = factor_words(model.p90_abs_error_minutes, straight.p90_abs_error_minutes, "smaller", "larger")
+    print(f"targets {'met' if ok else 'NOT met'}; against the reference, the estimator's median error is "
+          f"{median} and its p90 error {p90}")
     if model.site_to_site_median_abs_error_minutes is not None:
         print(f"site-to-site minutes (new site to every real site, within 90 min): median "
               f"{model.site_to_site_median_abs_error_minutes:.2f}, p90 {model.site_to_site_p90_abs_error_minutes:.2f}")

@@ -45,3 +45,11 @@ def test_objectives_agree_relative_to_the_larger_value():
     same, text = compare.objectives_agree(30.0, 30.01, 1e-4)
     assert not same and text.startswith("DIFFERENT objective")
     assert compare.objectives_agree(0.0, 0.0, 1e-4)[0]
+
+
+def test_errors_against_a_reference_are_worded_smaller_or_larger():
+    # estimator median 1.97 min against a reference's 4.60: 4.60 / 1.97 = 2.34
+    assert compare.factor_words(1.97, 4.60, "smaller", "larger") == "2.3x smaller"
+    # a worse estimator: 6.0 against 4.0 is 1.5x larger, never "0.7x smaller"
+    assert compare.factor_words(6.0, 4.0, "smaller", "larger") == "1.5x larger"
+    assert compare.factor_words(4.1, 4.0, "smaller", "larger") == "about the same"
