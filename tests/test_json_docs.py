@@ -1,0 +1,447 @@
+"""docs/json.md is true: every key of every ``--format json`` document is documented.
+
+The page lists the keys of each object in a table after a ``<!-- keys: NAME -->``
+comment (a ``?`` after a key: not always present; ``<T>`` a threshold, ``<capability>``
+a capability column) with its JSON type. Here each command runs through the installed
+``hubplan`` on the page's own example files (``<!-- file: PATH -->`` blocks) and on
+Wessex, stdout is parsed whole (``NaN`` or ``Infinity`` refused), and every object is
+checked against its table: a key the output has and the table does not, a key listed as
+always present that the output lacks, and a value of a type the table does not give all
+fail. Each documented key must also turn up in some run, so that a key the program no
+longer writes does not stay documented. The page's examples (the command in the
+``bash`` block after ``<!-- example: NAME -->`` and the ``json`` block after it) must
+still be the command's output, with arrays cut short and some keys left out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from hubplan.network import CAPABILITY_ALIASES
+
+HUBPLAN = Path(sys.executable).parent / "hubplan"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "json.md"
+
+#: Columns of a user's sites.csv that are not capabilities (docs/data-formats.md).
+SITE_FIXED_COLUMNS = {"site_code", "site_name", "latitude", "longitude", "country", "ambulance_service",
+                      "isdn", "icb", "sicbl"}
+#: Values that differ from run to run, not compared with the page's examples.
+VOLATILE_KEYS = {"seconds"}
+
+
+# ----------------------------------------------------------------------------- reading the page
+@dataclass(frozen=True)
+class Key:
+    """One row of a key table."""
+
+    name: str
+    optional: bool
+    types: tuple[str, ...]  # alternatives: "number", "array of strings", "null", ...
+    pattern: re.Pattern[str]
+
+
+def _blocks_after(text: str, marker: str) -> Iterator[tuple[str, int]]:
+    """(name, position just after the comment) for every ``<!-- marker: name -->``."""
+    for match in re.finditer(rf"<!-- {marker}: (\S+) -->", text):
+        yield match.group(1), match.end()
+
+
+def _fenced(text: str, start: int, language: str | None = None) -> str:
+    """The body of the first fenced block after ``start`` (of ``language`` if given)."""
+    fence = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
+    for match in fence.finditer(text, start):
+        if language is None or match.group(1) == language:
+            return match.group(2)
+    raise AssertionError(f"docs/json.md: no ```{language or ''} block after position {start}")
+
+
+def parse_tables(text: str, placeholders: dict[str, str]) -> dict[str, list[Key]]:
+    """Every ``<!-- keys: NAME -->`` table: its rows as :class:`Key`."""
+    tables: dict[str, list[Key]] = {}
+    for name, start in _blocks_after(text, "keys"):
+        assert name not in tables, f"docs/json.md: two tables named {name!r}"
+        lines = text[start:].lstrip("\n").splitlines()
+        rows = []
+        for line in lines:
+            if not line.startswith("|"):
+                break
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        assert len(rows) > 2 and rows[0][:2] == ["key", "type"], f"docs/json.md: table {name!r} is malformed"
+        keys = []
+        for cells in rows[2:]:
+            match = re.fullmatch(r"`([^`]+)`(\?)?", cells[0])
+            assert match, f"docs/json.md, table {name!r}: the key cell {cells[0]!r} is not `key` or `key`?"
+            key = match.group(1)
+            regex = "".join(
+                f"(?:{placeholders[part[1:-1]]})" if part.startswith("<") else re.escape(part)
+                for part in re.split(r"(<\w+>)", key) if part
+            )
+            types = tuple(t.strip() for t in cells[1].split(" or "))
+            for t in types:
+                assert re.fullmatch(r"number|integer|string|boolean|object|null|array( of (numbers|integers|"
+                                    r"strings|objects))?", t), f"docs/json.md, table {name!r}, key {key!r}: type {t!r}"
+            keys.append(Key(key, match.group(2) == "?", types, re.compile(regex)))
+        tables[name] = keys
+    return tables
+
+
+def parse_files(text: str) -> dict[str, str]:
+    """The example files: path -> content."""
+    return {path: _fenced(text, start) for path, start in _blocks_after(text, "file")}
+
+
+def parse_examples(text: str) -> dict[str, tuple[list[str], str]]:
+    """name -> (the command's arguments after ``hubplan``, the example JSON text)."""
+    examples = {}
+    for name, start in _blocks_after(text, "example"):
+        command = _fenced(text, start, "bash").strip()
+        assert "\n" not in command and command.startswith("hubplan "), f"example {name!r}: {command!r}"
+        section_end = text.find("\n## ", start)
+        json_start = text.find("```json\n", start)
+        assert 0 < json_start < (section_end if section_end > 0 else len(text)), f"example {name!r}: no json"
+        examples[name] = (shlex.split(command)[1:], _fenced(text, json_start, "json"))
+    return examples
+
+
+TEXT = DOC.read_text(encoding="utf-8")
+FILES = parse_files(TEXT)
+# the example network's capability columns and the bundled network's
+CAPABILITIES = sorted({c for c in FILES["net/sites.csv"].splitlines()[0].split(",") if c not in SITE_FIXED_COLUMNS}
+                      | set(CAPABILITY_ALIASES.values()))
+TABLES = parse_tables(TEXT, {"T": r"\d+(?:\.\d+)?", "capability": "|".join(map(re.escape, CAPABILITIES))})
+EXAMPLES = parse_examples(TEXT)
+
+# ----------------------------------------------------------------------------- running hubplan
+#: Runs besides the page's examples: (arguments, expected exit status).
+RUNS: dict[str, tuple[list[str], int]] = {
+    "evaluate_helicopter": (["evaluate", "--data", "net", "--hubs", "S1", "--pathway", "direct",
+                             "--helicopter", "60"], 0),
+    "evaluate_vascular": (["evaluate", "--data", "net", "--service", "vascular_arterial", "--hubs", "S1",
+                           "--pathway", "direct"], 0),
+    "evaluate_wessex": (["evaluate", "--region", "Wessex"], 0),
+    "sites_wessex": (["sites", "--region", "Wessex"], 0),
+    # no pair of hubs has 45 patients at each (catchments 30/70, 60/40, 10/90, ...): exit 1
+    "optimise_none_found": (["optimise", "--data", "net", "--k", "2", "--pathway", "direct", "--min-patients", "45",
+                             "--method", "heuristic"], 1),
+    "optimise_deadline": (["optimise", "--data", "net", "--k", "2", "--pathway", "direct", "--method", "heuristic",
+                           "--time-limit", "1e-9"], 0),
+    "sweep_infeasible": (["sweep", "--data", "net", "--k", "1..2", "--keep", "S1,S3", "--pathway", "direct"], 0),
+    "capacity_simulated": (["capacity", "--data", "net", "--hubs", "S1,S3", "--pathway", "direct", "--simulate",
+                            "--replications", "3"], 0),
+    "benchmark_ratio": (["benchmark", "ratio.csv", "--indicator", "ratio"], 0),
+}
+RATIO_CSV = "provider,observed,expected\nP1,10,12\nP2,30,25\nP3,5,9\nP4,60,55\n"
+
+#: Runs that need the road-time estimator fitted on the national matrix.
+SLOW_RUNS: dict[str, tuple[list[str], int]] = {
+    "evaluate_new_site": (["evaluate", "--region", "Wessex", "--add-sites", "new_site.csv", "--hubs", "NEW1",
+                           "--pathway", "direct"], 0),
+}
+NEW_SITE_CSV = "site_code,site_name,latitude,longitude,thrombectomy,ivt\nNEW1,New hospital,50.95,-1.30,1,1\n"
+
+
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"stdout has {name}, which is not JSON (docs/json.md: null, never NaN)")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page's example files, plus the inputs of the extra runs."""
+    root = tmp_path_factory.mktemp("json_docs")
+    for path, content in FILES.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(content, encoding="utf-8")
+    (root / "ratio.csv").write_text(RATIO_CSV, encoding="utf-8")
+    (root / "new_site.csv").write_text(NEW_SITE_CSV, encoding="utf-8")
+    return root
+
+
+class Runner:
+    """Runs a command once and keeps its parsed document."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.done: dict[str, Any] = {}
+
+    def __call__(self, name: str) -> Any:
+        if name not in self.done:
+            if name in EXAMPLES:
+                args, status = EXAMPLES[name][0], 0
+            else:
+                args, status = {**RUNS, **SLOW_RUNS}[name]
+            res = subprocess.run([str(HUBPLAN), *args, "--format", "json"], capture_output=True, text=True,
+                                 cwd=self.folder)
+            assert res.returncode == status, f"hubplan {' '.join(args)}: exit {res.returncode}\n{res.stderr}"
+            assert "Traceback" not in res.stderr, res.stderr
+            assert res.stdout.endswith("}\n") or res.stdout.endswith("]\n"), res.stdout[-200:]
+            self.done[name] = json.loads(res.stdout, parse_constant=_refuse_constant)
+        return self.done[name]
+
+
+@pytest.fixture(scope="module")
+def run(folder: Path) -> Runner:
+    return Runner(folder)
+
+
+# ----------------------------------------------------------------------------- what is checked where
+#: table -> (run, path) pairs; a path is keys separated by dots, ``[]`` = every element.
+CHECKS: dict[str, list[tuple[str, str]]] = {
+    "S": [("evaluate", "summary.time_to_first"), ("evaluate", "summary.time_to_hub"),
+          ("evaluate", "regions[].time_to_first"), ("evaluate", "regions[].time_to_hub"),
+          ("evaluate_wessex", "regions[].time_to_hub"), ("evaluate", "equity.groups[].time_to_first"),
+          ("evaluate_wessex", "equity.groups[].time_to_hub"), ("compare", "summary.time_to_hub_a"),
+          ("compare", "summary.time_to_hub_b"), ("optimise", "evaluation.summary.time_to_hub"),
+          ("appraise", "options[].summary.time_to_hub"),
+          ("appraise", "options[].compared_with_baseline.time_to_hub_b")],
+    "option": [("evaluate", "option"), ("evaluate_helicopter", "option"), ("optimise", "evaluation.option"),
+               ("compare", "options.A"), ("compare", "options.B"), ("appraise", "options[].option")],
+    "option.helicopter": [("evaluate_helicopter", "option.helicopter")],
+    "demand": [("evaluate", "summary.demand"), ("evaluate_vascular", "summary.demand"), ("sweep", "demand"),
+               ("capacity", "demand"), ("workforce", "demand"), ("appraise", "demand"),
+               ("appraise", "options[].summary.demand")],
+    "sites[]": [("sites", "[]"), ("sites_wessex", "[]")],
+    "regions[]": [("regions", "[]")],
+    "evaluate": [("evaluate", ""), ("evaluate_helicopter", ""), ("evaluate_vascular", ""),
+                 ("evaluate_wessex", ""), ("optimise", "evaluation"), ("optimise_deadline", "evaluation")],
+    "evaluate.capacity-unavailable": [("evaluate_vascular", "capacity")],
+    "summary": [("evaluate", "summary"), ("evaluate_helicopter", "summary"), ("evaluate_wessex", "summary"),
+                ("optimise", "evaluation.summary"), ("appraise", "options[].summary")],
+    "summary.patients_by_route": [("evaluate", "summary.patients_by_route"),
+                                  ("evaluate_helicopter", "summary.patients_by_route")],
+    "evaluate.sites[]": [("evaluate", "sites[]"), ("evaluate_wessex", "sites[]"), ("optimise", "evaluation.sites[]")],
+    "evaluate.regions[]": [("evaluate", "regions[]"), ("evaluate_wessex", "regions[]")],
+    "travel_times": [("evaluate", "travel_times"), ("evaluate_wessex", "travel_times")],
+    "travel_times.sources": [("evaluate", "travel_times.sources"), ("evaluate_wessex", "travel_times.sources")],
+    "travel_times.accuracy": [("evaluate_new_site", "travel_times.accuracy")],
+    "equity": [("evaluate", "equity"), ("evaluate_wessex", "equity"), ("evaluate_helicopter", "equity")],
+    "equity.groups[]": [("evaluate", "equity.groups[]"), ("evaluate_wessex", "equity.groups[]")],
+    "equity.gaps": [("evaluate", "equity.gaps"), ("evaluate_wessex", "equity.gaps")],
+    "compare": [("compare", "")],
+    "compare.options": [("compare", "options")],
+    "compare.summary": [("compare", "summary"), ("appraise", "options[].compared_with_baseline")],
+    "compare.regions[]": [("compare", "regions[]")],
+    "compare.equity": [("compare", "equity")],
+    "compare.equity.groups[]": [("compare", "equity.groups[]")],
+    "compare.equity.gaps": [("compare", "equity.gaps")],
+    "compare.equity.gaps.*": [("compare", "equity.gaps.*")],
+    "optimise": [("optimise", ""), ("optimise_none_found", ""), ("optimise_deadline", "")],
+    "solution": [("optimise", "solution"), ("optimise_none_found", "solution"), ("optimise_deadline", "solution"),
+                 ("appraise", "options[].solution")],
+    "solution.details": [("optimise", "solution.details"), ("optimise_none_found", "solution.details"),
+                         ("optimise_deadline", "solution.details"), ("appraise", "options[].solution.details")],
+    "sweep": [("sweep", ""), ("sweep_infeasible", "")],
+    "sweep.sweep[]": [("sweep", "sweep[]"), ("sweep_infeasible", "sweep[]"), ("appraise", "sweep[]")],
+    "sweep.pareto[]": [("sweep", "pareto[]")],
+    "capacity": [("capacity", ""), ("capacity_simulated", ""), ("evaluate", "capacity"),
+                 ("evaluate_wessex", "capacity")],
+    "capacity.sites[]": [("capacity", "sites[]"), ("evaluate", "capacity.sites[]"),
+                         ("evaluate_wessex", "capacity.sites[]")],
+    "capacity.network": [("capacity", "network"), ("evaluate_wessex", "capacity.network"), ("workforce", "network"),
+                         ("appraise", "options[].capacity")],
+    "capacity.regions[]": [("capacity", "regions[]"), ("evaluate_wessex", "capacity.regions[]"),
+                           ("workforce", "scenarios[].regions[]")],
+    "capacity.pipeline[]": [("capacity", "pipeline[]"), ("workforce", "pipeline[]")],
+    "capacity.parameters[]": [("capacity", "parameters[]"), ("evaluate_wessex", "capacity.parameters[]"),
+                              ("workforce", "parameters[]")],
+    "capacity.simulation[]": [("capacity_simulated", "simulation[]")],
+    "workforce": [("workforce", "")],
+    "workforce.sites[]": [("workforce", "sites[]")],
+    "workforce.scenarios[]": [("workforce", "scenarios[]")],
+    "workforce.scenarios[].sites[]": [("workforce", "scenarios[].sites[]")],
+    "benchmark": [("benchmark", ""), ("benchmark_ratio", "")],
+    "benchmark.counts": [("benchmark", "counts"), ("benchmark_ratio", "counts")],
+    "benchmark.counts.adjusted": [("benchmark", "counts.adjusted"), ("benchmark", "counts.unadjusted")],
+    "benchmark.providers[]": [("benchmark", "providers[]"), ("benchmark_ratio", "providers[]")],
+    "benchmark.regions": [("benchmark", "regions")],
+    "benchmark.regions.highest": [("benchmark", "regions.highest"), ("benchmark", "regions.lowest")],
+    "benchmark.regions.table[]": [("benchmark", "regions.table[]")],
+    "appraise": [("appraise", "")],
+    "appraise.options[]": [("appraise", "options[]")],
+    "appraise.options[].criteria": [("appraise", "options[].criteria")],
+    "appraise.criteria[]": [("appraise", "criteria[]")],
+    "appraise.criteria_left_out[]": [("appraise", "criteria_left_out[]")],
+    "appraise.sensitivity[]": [("appraise", "sensitivity[]")],
+    "appraise.rank_stability[]": [("appraise", "rank_stability[]")],
+}
+# `S.within` is every `within` of an S
+CHECKS["S.within"] = [(name, f"{path}.within") for name, path in CHECKS["S"]]
+
+def walk(value: Any, path: str, where: str) -> Iterator[tuple[str, Any]]:
+    """The objects at ``path`` in ``value`` (missing or null steps give nothing; ``*`` is
+    every value of an object)."""
+    if not path:
+        yield where, value
+        return
+    step, _, rest = path.partition(".")
+    if step == "*":
+        for key, item in value.items():
+            if item is not None:
+                yield from walk(item, rest, f"{where}.{key}")
+        return
+    many = step.endswith("[]")
+    key = step[:-2] if many else step
+    item = value.get(key) if key else value
+    if item is None:
+        return
+    if many:
+        for i, element in enumerate(item):
+            yield from walk(element, rest, f"{where}.{key}[{i}]")
+    else:
+        yield from walk(item, rest, f"{where}.{key}")
+
+
+def type_ok(value: Any, alternatives: tuple[str, ...]) -> bool:
+    def one(v: Any, t: str) -> bool:
+        if t.startswith("array of "):
+            element = t.removeprefix("array of ").removesuffix("s")
+            return isinstance(v, list) and all(one(e, element) for e in v)
+        return {
+            "null": v is None,
+            "number": isinstance(v, (int, float)) and not isinstance(v, bool),
+            "integer": isinstance(v, int) and not isinstance(v, bool),
+            "string": isinstance(v, str),
+            "boolean": isinstance(v, bool),
+            "object": isinstance(v, dict),
+            "array": isinstance(v, list),
+        }[t]
+
+    return any(one(value, t) for t in alternatives)
+
+
+def check_object(table: str, obj: Any, where: str, seen: set[str]) -> list[str]:
+    """What is wrong with ``obj`` against the table ``table`` (nothing: ``[]``)."""
+    if not isinstance(obj, dict):
+        return [f"{where}: expected an object for table {table!r}, got {type(obj).__name__}"]
+    keys = TABLES[table]
+    problems = []
+    for name, value in obj.items():
+        spec = next((k for k in keys if k.pattern.fullmatch(name)), None)
+        if spec is None:
+            problems.append(f"{where}: key {name!r} is not documented in docs/json.md (table {table!r})")
+            continue
+        seen.add(spec.name)
+        if not type_ok(value, spec.types):
+            problems.append(f"{where}.{name}: {json.dumps(value)[:80]} is not {' or '.join(spec.types)} "
+                            f"(docs/json.md, table {table!r})")
+    for spec in keys:
+        if not spec.optional and not any(spec.pattern.fullmatch(name) for name in obj):
+            problems.append(f"{where}: key {spec.name!r} is documented as always present (table {table!r}) "
+                            "but is missing")
+    return problems
+
+
+def _table_params() -> list[Any]:
+    params = []
+    for table in sorted(CHECKS):
+        slow = any(name in SLOW_RUNS for name, _ in CHECKS[table])
+        params.append(pytest.param(table, id=table, marks=[pytest.mark.slow] if slow else []))
+    return params
+
+
+# ----------------------------------------------------------------------------- tests
+def test_every_table_is_checked_and_every_check_has_a_table() -> None:
+    assert set(CHECKS) == set(TABLES)
+    runs = {name for pairs in CHECKS.values() for name, _ in pairs}
+    assert runs <= set(EXAMPLES) | set(RUNS) | set(SLOW_RUNS)
+    assert set(EXAMPLES) <= runs, "every example's output is checked against the tables"
+    assert set(RUNS) | set(SLOW_RUNS) <= runs, "every extra run is used"
+
+
+def test_the_page_has_an_example_for_every_command_with_json() -> None:
+    commands = {args[0] for args, _ in EXAMPLES.values()}
+    assert commands == {"sites", "regions", "evaluate", "compare", "optimise", "sweep", "capacity", "workforce",
+                        "benchmark", "appraise"}
+
+
+@pytest.mark.parametrize("table", _table_params())
+def test_output_keys_are_the_documented_keys(table: str, run: Runner) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    checked = 0
+    for name, path in CHECKS[table]:
+        for where, obj in walk(run(name), path, name):
+            checked += 1
+            problems += check_object(table, obj, where, seen)
+    assert checked, f"no object was checked against table {table!r}"
+    assert not problems, "\n".join(problems[:20])
+    documented = {k.name for k in TABLES[table]}
+    unseen = documented - seen
+    assert not unseen, f"table {table!r} documents keys that no run produced: {sorted(unseen)}"
+
+
+def test_thresholds_are_the_presets(run: Runner) -> None:
+    # thrombectomy's thresholds_minutes are [30, 45, 60] (presets.toml): the <T> of `within`
+    assert list(run("evaluate")["summary"]["time_to_hub"]["within"]) == ["30", "45", "60"]
+    assert [k for k in run("sweep")["sweep"][0] if k.startswith("within_")] == ["within_30", "within_45",
+                                                                                  "within_60"]
+
+
+def matches_example(example: Any, actual: Any, where: str) -> list[str]:
+    """Where the example differs from the output: objects may leave keys out, arrays may
+    stop early, numbers agree to 1e-9 (``seconds`` are not compared)."""
+    if isinstance(example, dict):
+        if not isinstance(actual, dict):
+            return [f"{where}: the output is not an object"]
+        problems = []
+        for key, value in example.items():
+            if key not in actual:
+                problems.append(f"{where}: the output has no key {key!r}")
+            elif key not in VOLATILE_KEYS:
+                problems += matches_example(value, actual[key], f"{where}.{key}")
+        return problems
+    if isinstance(example, list):
+        if not isinstance(actual, list) or len(example) > len(actual):
+            return [f"{where}: the output is not an array of at least {len(example)}"]
+        return [p for i, (e, a) in enumerate(zip(example, actual)) for p in matches_example(e, a, f"{where}[{i}]")]
+    if isinstance(example, float) or isinstance(actual, float):
+        ok = (isinstance(actual, (int, float)) and not isinstance(actual, bool)
+              and math.isclose(example, actual, rel_tol=1e-9, abs_tol=1e-12))
+        return [] if ok else [f"{where}: the example has {example!r}, the output {actual!r}"]
+    return [] if example == actual and type(example) is type(actual) else [
+        f"{where}: the example has {example!r}, the output {actual!r}"]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_the_examples_are_the_output(name: str, run: Runner) -> None:
+    example = json.loads(EXAMPLES[name][1])
+    problems = matches_example(example, run(name), name)
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize(("command", "file", "left_out"), [("evaluate", "evaluation.json", "capacity"),
+                                                          ("capacity", "capacity.json", "demand")])
+def test_out_files_hold_the_same_document(command: str, file: str, left_out: str, folder: Path,
+                                          tmp_path: Path) -> None:
+    # docs/json.md: evaluation.json is the document without `capacity`, capacity.json without `demand`
+    args = EXAMPLES[command][0]
+    res = subprocess.run([str(HUBPLAN), *args, "--format", "json", "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True, cwd=folder)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.startswith("wrote "), res.stderr  # on stderr, not in the document
+    printed = json.loads(res.stdout)
+    written = json.loads((tmp_path / "o" / file).read_text(encoding="utf-8"))
+    assert left_out in printed and left_out not in written
+    assert written == {k: v for k, v in printed.items() if k != left_out}
+
+
+def test_no_feasible_found_prints_the_solution_and_no_evaluation(run: Runner) -> None:
+    # exit status 1 is checked by the runner; the catchments of every pair are below 45 at
+    # one hub (S1+S3 30/70, S2+S4 60/40, S1+S2 10/90, S1+S4 30/70, S2+S3 30/70, S3+S4 60/40)
+    data = run("optimise_none_found")
+    solution = data["solution"]
+    assert data["evaluation"] is None and solution["status"] == "no_feasible_found"
+    assert solution["bound"] is None and solution["gap"] is None
+    small = [code for code, patients in solution["hub_patients"].items() if patients < 45]
+    assert small and solution["details"]["violations"] == [
+        f"{code} gets {solution['hub_patients'][code]:g} patients, fewer than 45" for code in small]
+
