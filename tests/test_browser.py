@@ -179,3 +179,34 @@ def test_click_a_hub_see_the_summary_save_restart_and_reload(tmp_path: Path, bro
         page.close()  # type: ignore[attr-defined]
     finally:
         colleague.stop()
+
+
+def test_demand_typed_in_the_planner(tmp_path: Path, browser: object) -> None:
+    import hubplan
+
+    server = Server(tmp_path / "demand.db")
+    try:
+        page = open_page(browser, server.url)
+        assert page.get_attribute("#demand", "placeholder") == "stroke_admissions"  # type: ignore[attr-defined]
+        choose(page, "service", "Vascular")
+        page.wait_for_function("() => document.querySelector('#demand').placeholder"  # type: ignore[attr-defined]
+                               " === 'population_60_plus * 0.0006235'")
+        choose(page, "area", "Hampshire and Isle of Wight Integrated")
+        page.wait_for_function("() => document.querySelector('#map .js-plotly-plot')"  # type: ignore[attr-defined]
+                               "._fullData.find(t => t.name === 'sites').x.length === 4")
+        click_site(page, "SO166YD")
+        page.wait_for_selector("#summary-patients")  # type: ignore[attr-defined]
+        assert "population_60_plus * 0.0006235 (PROXY" in page.inner_text("#summary")  # type: ignore[attr-defined]
+        births = float(hubplan.load_bundled().restrict(region="Hampshire and Isle of Wight").areas["births"].sum())
+        before = page.inner_text("#summary-patients")  # type: ignore[attr-defined]
+        page.fill("#demand", "births / 2")  # type: ignore[attr-defined]
+        page.press("#demand", "Enter")  # type: ignore[attr-defined]
+        assert text_changes(page, "#summary-patients", before) == f"{births / 2:,.0f}"
+        assert "births / 2 (source user override)" in page.inner_text("#summary")  # type: ignore[attr-defined]
+        page.fill("#demand", "births +")  # type: ignore[attr-defined]
+        page.press("#demand", "Enter")  # type: ignore[attr-defined]
+        page.wait_for_selector("#summary-problem")  # type: ignore[attr-defined]
+        assert "demand 'births +': syntax error at the end" in page.inner_text("#summary-problem")  # type: ignore[attr-defined]
+        page.close()  # type: ignore[attr-defined]
+    finally:
+        server.stop()

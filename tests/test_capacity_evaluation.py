@@ -222,9 +222,13 @@ def test_capacity_command_json(data, tmp_path):
 def test_capacity_command_table_and_bad_input(data):
     res = invoke("capacity", "--data", str(data), "--hubs", "H1,H2", "--pathway", "direct", "--los", "2")
     assert "operator_volume_below_minimum" in res.stdout
-    bad = run("capacity", "--data", str(data), "--hubs", "H1", "--service", "vascular_arterial")
+    bad = run("capacity", "--data", str(data), "--hubs", "H1", "--service", "vascular_arterial",
+              "--demand", "stroke_admissions")
     assert bad.returncode == 2
     assert "--los" in bad.stderr and "Traceback" not in bad.stderr
+    no_population = run("capacity", "--data", str(data), "--hubs", "H1", "--service", "vascular_arterial")
+    assert no_population.returncode == 2  # the preset's demand needs population_60_plus, which the file lacks
+    assert "unknown name 'population_60_plus'" in no_population.stderr and "Traceback" not in no_population.stderr
 
 
 def test_workforce_command_json(data):

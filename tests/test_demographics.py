@@ -305,7 +305,8 @@ def test_appraise_with_births_as_demand(tmp_path, raw, bundled) -> None:
 
 @pytest.mark.parametrize(("network", "column", "message"), [
     ("", "population", "demand column 'population' is unknown (empty) for 1,909 of 34,752 areas"),
-    ('country = "England"', "imd_decile", "demand column 'imd_decile' is an area attribute, not a demand column"),
+    ('country = "England"', "imd_decile", "[service]: demand 'imd_decile': 'imd_decile' is an area attribute, "
+                               "not a demand column"),
 ])
 def test_appraise_refuses_unknown_or_attribute_demand(tmp_path, network, column, message) -> None:
     res = subprocess.run([HUBPLAN, "appraise", str(_scenario(tmp_path, network, column)), "--format", "json"],

@@ -326,8 +326,9 @@ def test_evaluate_json_bundled_wessex(wessex) -> None:
     data = run_json("evaluate", "--service", "vascular_arterial", "--region", "Wessex", "--hubs", "SO166YD",
                     "--pathway", "direct")
     minutes = wessex.area_site_minutes[:, wessex.site_codes.index("SO166YD")].astype(float)
-    weight = wessex.areas["stroke_admissions"].to_numpy(dtype=float)  # the proxy scales it: same means
+    weight = wessex.areas["population_60_plus"].to_numpy(dtype=float)  # the proxy scales it: same means
     assert np.isfinite(minutes).all()
+    assert data["summary"]["patients"] == pytest.approx(0.0006235 * weight.sum(), rel=1e-12)
     s = data["summary"]["time_to_hub"]
     assert s["mean"] == pytest.approx(float((minutes * weight).sum() / weight.sum()), rel=1e-9)
     assert s["within"]["60"] == pytest.approx(float(weight[minutes <= 60 + 1e-4].sum() / weight.sum()), rel=1e-9)

@@ -18,7 +18,7 @@ def test_presets_with_sources():
     vasc = Service.preset("vascular-arterial")
     assert vasc.rota_minimum_consultants == 6
     assert vasc.length_of_stay_days is None  # no UK source found: the user must supply it
-    assert vasc.sources["demand_scale"].confidence == "derived"
+    assert vasc.sources["demand"].confidence == "derived" and vasc.demand_definition.is_proxy
     assert set(Service.preset_names()) >= {"thrombectomy", "hyperacute_stroke", "vascular_arterial"}
 
 

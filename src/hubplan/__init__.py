@@ -15,6 +15,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from hubplan.data import load_bundled, load_csv_network
+from hubplan.demand import Demand
 from hubplan.errors import HubplanError, InfeasibleError, InputError, SolverError
 from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
 from hubplan.network import Network
@@ -23,6 +24,7 @@ from hubplan.services import Service
 
 __all__ = [
     "Comparison",
+    "Demand",
     "Evaluation",
     "Helicopter",
     "HubplanError",

@@ -2,8 +2,10 @@
 
 An appraisal puts every option side by side on the same measures (*criteria*): access
 (mean and 90th percentile minutes, shares within thresholds), equity by region (the
-worst region's mean, the spread between regions), who gets a longer journey than under
-the baseline option, ambulance transfers, beds, workforce and standards flags.
+worst region's mean, the spread between regions) and by deprivation (the Core20 group's
+change, the gap between the most and least deprived fifths; docs/equity.md), who gets a
+longer journey than under the baseline option, ambulance transfers, beds, workforce and
+standards flags.
 
 Scoring is a weighted sum of min-max normalised criteria (the simple additive weighting
 of multi-criteria decision analysis): for criterion ``j`` with values ``x_oj`` over the
@@ -92,6 +94,12 @@ CRITERIA: dict[str, CriterionInfo] = {
         "worst region's mean minutes to hub", "min", "min"),
     "region_spread_time_to_hub_mean_minutes": CriterionInfo(
         "gap between regions' mean minutes to hub (worst - best)", "min", "min"),
+    "core20_change_time_to_hub_mean_minutes": CriterionInfo(
+        "change in the Core20 (most deprived 20%) mean minutes to hub against the baseline", "min", "min"),
+    "imd_gap_time_to_hub_mean_minutes": CriterionInfo(
+        "gap between the most and least deprived fifths' mean minutes to hub (IMD, either way)", "min", "min"),
+    "wimd_gap_time_to_hub_mean_minutes": CriterionInfo(
+        "gap between the most and least deprived fifths' mean minutes to hub (WIMD, either way)", "min", "min"),
     "patients_longer_per_year": CriterionInfo(
         "patients a year with a longer journey to hub than the baseline", "patients/year", "min"),
     "patients_longer_by_more_than_15_per_year": CriterionInfo(
@@ -109,6 +117,13 @@ CRITERIA: dict[str, CriterionInfo] = {
     "hubs_meeting_standards_share": CriterionInfo("share of hubs with no standards flag", "fraction", "max"),
 }
 
+#: Criteria from the equity breakdown (docs/equity.md): the grouping each needs, and in words.
+EQUITY_CRITERIA: dict[str, tuple[str, str]] = {
+    "core20_change_time_to_hub_mean_minutes": ("core20", "Core20 values (a core20 or imd_decile column)"),
+    "imd_gap_time_to_hub_mean_minutes": ("imd_quintile", "IMD values (an imd_quintile or imd_decile column)"),
+    "wimd_gap_time_to_hub_mean_minutes": ("wimd_quintile", "WIMD values (a wimd_quintile or wimd_decile column)"),
+}
+
 _WITHIN = re.compile(r"^(time_to_hub|time_to_first)_within_(\d+(?:\.\d+)?)$")
 
 #: Criteria and weights used when a scenario gives none (see docs/appraisal.md).
@@ -116,6 +131,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "time_to_hub_mean_minutes": 3.0,
     "time_to_hub_within_60": 2.0,
     "worst_region_time_to_hub_mean_minutes": 1.0,
+    "core20_change_time_to_hub_mean_minutes": 1.0,
     "patients_longer_per_year": 1.0,
     "transfers_per_year": 1.0,
     "consultants_needed": 1.0,
@@ -548,6 +564,7 @@ class Appraisal:
         result: dict[str, Any] = {
             "title": self.title,
             "service": self.service.name,
+            "demand": self.service.demand_definition.to_json(),
             "network": self.network.source,
             "baseline": self.baseline,
             "region_type": self.region_type,
@@ -602,6 +619,7 @@ def option_values(
     means = regions["time_to_hub_mean"].to_numpy(dtype=float)
     values["worst_region_time_to_hub_mean_minutes"] = float(means.max()) if len(means) else math.nan
     values["region_spread_time_to_hub_mean_minutes"] = float(means.max() - means.min()) if len(means) else math.nan
+    values.update(equity_values(evaluation, comparison))
     if comparison is None:  # the baseline itself
         values["patients_longer_per_year"] = 0.0
         values["patients_longer_by_more_than_15_per_year"] = 0.0
@@ -633,6 +651,59 @@ def option_values(
         values["standards_flags"] = float(flags.sum())
         values["hubs_meeting_standards_share"] = float((flags == 0).mean()) if len(flags) else nan
     return values
+
+
+def equity_values(evaluation: Evaluation, comparison: Comparison | None) -> dict[str, float]:
+    """The equity criteria of one option (NaN where the network lacks the grouping).
+
+    ``imd_gap`` / ``wimd_gap``: the size of the gap (either way) between quintile 1's and
+    quintile 5's mean minutes to hub; ``core20_change``: the Core20 group's mean change in
+    minutes to hub against the baseline (0 for the baseline itself).
+    """
+    equity = evaluation.equity_json()
+    gaps = equity["gaps"]
+
+    def size(key: str) -> float:
+        return math.nan if gaps[key] is None else abs(float(gaps[key]))
+
+    values = {
+        "imd_gap_time_to_hub_mean_minutes": size("imd_q1_minus_q5_time_to_hub_mean_minutes"),
+        "wimd_gap_time_to_hub_mean_minutes": size("wimd_q1_minus_q5_time_to_hub_mean_minutes"),
+        "core20_change_time_to_hub_mean_minutes": math.nan,
+    }
+    core20 = [g for g in equity["groups"] if g["grouping"] == "core20" and g["group"] == "core20"]
+    if core20 and core20[0]["patients"] > 0:
+        if comparison is None:
+            values["core20_change_time_to_hub_mean_minutes"] = 0.0
+        else:
+            rows = [g for g in comparison.equity_json()["groups"]
+                    if g["grouping"] == "core20" and g["group"] == "core20"]
+            values["core20_change_time_to_hub_mean_minutes"] = float(rows[0]["mean_change_minutes"])
+    return values
+
+
+def _equity_criteria_off(
+    criteria: Sequence[Criterion], values: pd.DataFrame, evaluation: Evaluation
+) -> tuple[tuple[Criterion, ...], list[str]]:
+    """Equity criteria that no option has a value for, set to weight 0, and why."""
+    from hubplan.equity import GROUPINGS
+
+    equity = evaluation.equity_json()
+    present = {g["grouping"] for g in equity["groups"]}
+    kept, notes = [], []
+    for c in criteria:
+        if c.name in EQUITY_CRITERIA and c.weight > 0 and values[c.name].isna().all():
+            grouping, needs = EQUITY_CRITERIA[c.name]
+            title = next(spec.title for spec in GROUPINGS if spec.name == grouping)
+            if grouping in present:
+                said = [n for n in equity["notes"] if n.startswith(f"{title}: no gap")]
+                reason = said[0] if said else f"{title}: no patients a year in the Core20 group"
+            else:
+                reason = f"this network's areas have no {needs}; see docs/equity.md"
+            notes.append(f"criterion {c.name} (weight {c.weight:g}) set to weight 0: {reason}")
+            c = Criterion(c.name, 0.0, c.direction)
+        kept.append(c)
+    return tuple(kept), notes
 
 
 def appraise(
@@ -722,10 +793,11 @@ def appraise(
                 f"criterion {c.name!r} is not available: the service's thresholds are "
                 f"{', '.join(f'{t:g}' for t in service.thresholds_minutes)} minutes"
             )
+    chosen, equity_notes = _equity_criteria_off(chosen, values, base)
     scores = score_options(values, chosen)
     sensitivity = weight_sensitivity(scores)
     stability = rank_stability(scores, draws=draws, rng=np.random.default_rng(seed), concentration=concentration)
-    all_notes = list(notes)
+    all_notes = list(notes) + equity_notes
     for name, reason in scores.left_out:
         if reason != "weight 0":
             all_notes.append(f"criterion {name} not scored: {reason}")

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hubplan.equity import GAPS, area_groupings, equity_breakdown, equity_frame
 from hubplan.errors import InputError
+from hubplan.jsonable import to_jsonable
 from hubplan.network import MINUTES_SOURCES, Network
 from hubplan.options import Option, Pathway
 from hubplan.pathways import (
@@ -169,6 +171,24 @@ class Evaluation:
             for i, name in enumerate(names)
         ]
 
+    @cached_property
+    def _equity(self) -> dict[str, Any]:
+        return equity_breakdown(self.network.areas, self.routes.time_to_first, self.routes.time_to_hub,
+                                self.patients_per_year, self.service.thresholds_minutes)
+
+    def equity_json(self) -> dict[str, Any]:
+        """Access by deprivation and rurality (docs/equity.md), JSON-ready (``null``, not NaN):
+        ``{"groups": [...], "gaps": {...}, "notes": [...]}`` (see
+        :func:`hubplan.equity.equity_breakdown`)."""
+        return self._equity
+
+    def equity(self) -> pd.DataFrame:
+        """Access by deprivation and rurality, one row per group of each grouping present
+        (IMD quintile, Core20 or not, WIMD quintile, rural-urban): ``grouping, group, label,
+        areas, patients, time_to_first_mean, ..., time_to_hub_within_<T>``. Empty (no rows)
+        when the network's areas have no such columns; :meth:`equity_json` says why."""
+        return equity_frame(self._equity["groups"])
+
     def to_json(self, by: str = "icb") -> dict[str, Any]:
         """The ``hubplan evaluate --format json`` object (the contract in docs/json.md)."""
         option = self.option.describe()
@@ -182,6 +202,7 @@ class Evaluation:
             "travel_times": self.travel_times_json(),
             "sites": sites.to_dict(orient="records"),
             "regions": self.regions_json(by),
+            "equity": self.equity_json(),
         }
 
 
@@ -225,7 +246,7 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
     """
     hubs = network.site_positions(option.hubs, "hub")
     spokes = network.site_positions(option.spokes, "spoke")
-    demand = network.demand(service.demand_column, service.demand_scale)
+    demand = service.demand_values(network)
     delay = float(
         service.transfer_delay_minutes
         if option.transfer_delay_minutes is None
@@ -286,6 +307,7 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
         "hub_patients": float(demand.sum() * service.hub_share),
         "transfers_per_year": transferred * float(service.hub_share),
         "patients_by_route": {str(n): float(c) for n, c in zip(ROUTE_NAMES, route_counts)},
+        "demand": service.demand_definition.to_json(),
     }
     return Evaluation(
         network=network,
@@ -349,6 +371,46 @@ class Comparison:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    @cached_property
+    def _equity_rows(self) -> list[dict[str, Any]]:
+        a, b = self.a, self.b
+        groupings, _ = area_groupings(a.network.areas)
+        w = a.patients_per_year
+        change = b.routes.time_to_hub - a.routes.time_to_hub
+        rows = []
+        for g in groupings:
+            for i, (key, label) in enumerate(zip(g.spec.groups, g.spec.labels)):
+                mask = g.codes == i
+                row: dict[str, Any] = {"grouping": g.name, "group": key, "label": label}
+                row.update(_change_summary(change[mask], w[mask]))
+                row["mean_time_to_hub_a"] = _mean(a.routes.time_to_hub[mask], w[mask])
+                row["mean_time_to_hub_b"] = _mean(b.routes.time_to_hub[mask], w[mask])
+                rows.append(row)
+        return rows
+
+    @cached_property
+    def _equity(self) -> dict[str, Any]:
+        a, b = self.a, self.b
+        gaps_a, gaps_b = a.equity_json()["gaps"], b.equity_json()["gaps"]
+        gaps = {
+            key: {"a": gaps_a[key], "b": gaps_b[key],
+                  "change": None if gaps_a[key] is None or gaps_b[key] is None else gaps_b[key] - gaps_a[key]}
+            for key in GAPS
+        }
+        return to_jsonable({"groups": self._equity_rows, "gaps": gaps, "notes": a.equity_json()["notes"]})
+
+    def equity(self) -> pd.DataFrame:
+        """Who gains and who loses in each equity group (docs/equity.md): per group, the
+        columns of :meth:`regions` (patients with a longer / shorter journey to hub, mean
+        change in minutes, ...) and the group's mean minutes to hub under a and b."""
+        rows = self._equity_rows
+        return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["grouping", "group", "label"])
+
+    def equity_json(self) -> dict[str, Any]:
+        """:meth:`equity` as JSON: ``{"groups": [...], "gaps": {key: {"a", "b", "change"}},
+        "notes": [...]}`` (``null``, not NaN)."""
+        return self._equity
+
     def to_json(self, by: str = "icb") -> dict[str, Any]:
         regions = self.regions(by).to_dict(orient="records")
         return {
@@ -356,6 +418,7 @@ class Comparison:
             "b": self.b.option.name,
             "summary": self.summary,
             "regions": regions,
+            "equity": self.equity_json(),
         }
 
 

@@ -793,6 +793,10 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> "Appra
     except InputError as exc:
         raise _Where(file_name, "[network]").error(str(exc)) from None
     service = build_service(scenario.service)
+    try:  # the demand's columns exist, are known and give patients >= 0 in every area
+        service.demand_values(network)
+    except InputError as exc:
+        raise _Where(file_name, "[service]").error(str(exc)) from None
     options: list[Option] = []
     solutions: dict[str, Any] = {}
     for spec in scenario.options:
@@ -851,12 +855,12 @@ def estimated_minutes_notes(evaluations: Sequence["Evaluation"]) -> list[str]:
 def scenario_notes(service: "Service") -> list[str]:
     """What a reader must know about the service's demand (e.g. a labelled proxy)."""
     notes = []
-    src = service.sources.get("demand_scale")
-    if "PROXY" in (service.demand_label or "").upper() or (src is not None and "PROXY" in src.note.upper()):
+    demand = service.demand_definition
+    if demand.is_proxy:
+        note = demand.note[len("PROXY: "):] if demand.note.upper().startswith("PROXY: ") else demand.note
         notes.append(
-            f"Demand is a labelled PROXY, not real activity: {service.demand_label or service.demand_column}"
-            + (f" ({src.note})" if src is not None and src.note else "")
-            + ". Supply real demand for decisions."
+            f"Demand is a labelled PROXY, not real activity: {demand.label or 'patients a year'} = "
+            f"{demand.expression}" + (f" ({note})" if note else "") + ". Supply real demand for decisions."
         )
     return notes
 

@@ -26,6 +26,7 @@ from hubplan.cli.core import (
     COUNTRY_OPTION,
     DATA_OPTION,
     DELAY_OPTION,
+    DEMAND_OPTION,
     FORMAT_OPTION,
     HELI_OPTION,
     HUBS_OPTION,
@@ -113,7 +114,7 @@ def _evaluated(
     drop_sites: Optional[str] = None,
 ) -> tuple[Any, Any]:
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
-    svc = build_service(service, **overrides)
+    svc = build_service(service, network=network, **overrides)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
     return svc, evaluate(network, svc, option)
@@ -253,6 +254,7 @@ def capacity_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    demand: Optional[str] = DEMAND_OPTION,
     los: Optional[float] = LOS_OPTION,
     occupancy: Optional[float] = OCCUPANCY_OPTION,
     refusal: float = REFUSAL_OPTION,
@@ -284,7 +286,7 @@ def capacity_command(
         dict(length_of_stay_days=los, occupancy_target=occupancy, workforce_available=workforce,
              rota_minimum_consultants=rota_minimum, operator_min_procedures_per_year=operator_minimum,
              workforce_today=workforce_today, trainees_per_year=trainees_per_year,
-             training_years=training_years),
+             training_years=training_years, demand=demand),
         hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
         helicopter=helicopter, data=data, country=country, region=region,
         add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
@@ -295,6 +297,7 @@ def capacity_command(
         procedures_per_consultant=procedures_per_consultant, attrition_per_year=attrition,
     )
     payload = result.to_json()
+    payload["demand"] = svc.demand_definition.to_json()
     simulation = None
     if simulate:
         from hubplan.simulation import simulate_sites
@@ -319,6 +322,7 @@ def capacity_command(
         print_json(payload)
         return
     print_capacity(result, refusal=refusal, all_sites=all_sites)
+    out.print(f"demand = {svc.demand_definition.describe()}")
     if simulation is not None and len(simulation):
         agree = int(simulation["agrees"].sum())
         out.print(f"simulation: the analytic occupancy and refusal lie inside the 95% intervals at "
@@ -341,6 +345,7 @@ def workforce_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    demand: Optional[str] = DEMAND_OPTION,
     workforce: Optional[list[float]] = WORKFORCE_OPTION,
     rota_minimum: Optional[int] = ROTA_OPTION,
     operator_minimum: Optional[float] = OPERATOR_MIN_OPTION,
@@ -362,7 +367,7 @@ def workforce_command(
         service,
         dict(rota_minimum_consultants=rota_minimum, operator_min_procedures_per_year=operator_minimum,
              workforce_today=workforce_today, trainees_per_year=trainees_per_year,
-             training_years=training_years),
+             training_years=training_years, demand=demand),
         hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
         helicopter=helicopter, data=data, country=country, region=region,
         add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
@@ -402,6 +407,7 @@ def workforce_command(
         "pipeline": None if first.pipeline is None else first.pipeline.table.to_dict(orient="records"),
         "parameters": list(first.parameters),
         "notes": list(first.notes),
+        "demand": svc.demand_definition.to_json(),
     }
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
@@ -444,6 +450,7 @@ def workforce_command(
         totals.add_row(_num(r.network.consultants_available), _num(r.network.consultants_needed),
                        _num(r.network.shortfall, 1), str(below))
     print_table(totals)
+    out.print(f"demand = {svc.demand_definition.describe()}")
     for r in results:
         if r.network.consultants_available is None or not r.network.shortfall:
             continue

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import Layout, print_table, stacked, transposed
+from hubplan.cli.equity import print_equity, print_equity_changes, write_equity
 from hubplan.errors import InputError
 from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
 from hubplan.network import Network
@@ -64,6 +65,11 @@ BY_OPTION = typer.Option("icb", "--by", help="Region type for the per-region tab
 FORMAT_OPTION = typer.Option("table", "--format", "-f", help="table or json (json prints one JSON document to stdout, described in docs/json.md; logs go to stderr).")
 OUT_OPTION = typer.Option(None, "--out", "-o", help="Write CSV tables, JSON and PNG pictures to this folder.",
                           callback=check_out_dir)
+DEMAND_OPTION = typer.Option(
+    None, "--demand", help="Patients a year per area as an expression of area columns, e.g. "
+    "'births' or 'population_60_plus * 0.0009' (names, numbers, + - * / and parentheses; "
+    "docs/demand.md). Default: the service's.",
+)
 
 
 ADD_SITES_OPTION = typer.Option(
@@ -201,8 +207,21 @@ def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[st
     return codes
 
 
-def build_service(name: str, **overrides: Any) -> Service:
-    return Service.preset(name, **{k: v for k, v in overrides.items() if v is not None})
+def build_service(name: str, *, demand: Optional[str] = None, network: Optional[Network] = None,
+                  **overrides: Any) -> Service:
+    """The preset with the command line's overrides; with ``network``, its demand is checked
+    there (a bad ``--demand`` is named as the option)."""
+    def named(exc: InputError) -> InputError:
+        text = str(exc)
+        return InputError("--" + text if demand is not None and text.startswith("demand ") else text)
+
+    try:
+        service = Service.preset(name, demand=demand, **{k: v for k, v in overrides.items() if v is not None})
+        if network is not None:
+            service.demand_values(network)
+    except InputError as exc:
+        raise named(exc) from None
+    return service
 
 
 def build_option(
@@ -282,8 +301,9 @@ def _pct(x: float) -> str:
 def summary_table(evaluations: list[Evaluation], title: str = "Options") -> Table:
     """Side-by-side summary: minutes to hub and to first site, shares within thresholds."""
     thresholds = [str(int(t)) if float(t).is_integer() else str(t) for t in evaluations[0].service.thresholds_minutes]
-    table = Table(title=title, title_justify="left", caption="minutes, weighted by patients; "
-                  "full figures in the CSV/JSON files", caption_justify="left")
+    demand = evaluations[0].service.demand_definition
+    table = Table(title=title, title_justify="left", caption=f"minutes, weighted by patients a year; demand = "
+                  f"{demand.describe()}; full figures in the CSV/JSON files", caption_justify="left")
     table.add_column("option", overflow="fold")
     table.add_column("hubs", justify="right", no_wrap=True)
     table.add_column("first\nmean", justify="right", no_wrap=True)
@@ -491,6 +511,7 @@ def evaluate_command(
     helicopter: Optional[float] = HELI_OPTION,
     los: Optional[float] = typer.Option(None, "--los", help="Length of stay in days for the beds figures (default: the service's, where sourced).",
                                         callback=limited("length_of_stay_days")),
+    demand: Optional[str] = DEMAND_OPTION,
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
@@ -504,7 +525,7 @@ def evaluate_command(
     """What one option does to every area, site and region (with beds and workforce)."""
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
-    svc = build_service(service, length_of_stay_days=los)
+    svc = build_service(service, length_of_stay_days=los, demand=demand, network=network)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
     ev = evaluate(network, svc, option)
@@ -514,6 +535,7 @@ def evaluate_command(
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
         written = write_evaluation(ev, folder, "evaluation", by)
+        written += write_equity(ev.equity(), folder)
         written.append(plot_access_curves([ev], folder / "evaluation_access.png", option.name))
         err.print(f"wrote {', '.join(str(p) for p in written)}")
     if fmt == "json":
@@ -536,6 +558,7 @@ def evaluate_command(
     for row in worst.itertuples(index=False):
         view.add_row(row.region, f"{row.patients:,.0f}", _m(row.time_to_hub_mean), _m(row.time_to_hub_p90))
     print_table(view)
+    print_equity(ev)
 
 
 @app.command("compare")
@@ -552,6 +575,7 @@ def compare_command(
     b_bypass: Optional[float] = typer.Option(None, "--b-bypass", help="Option B bypass minutes (default: A's).",
                                              callback=limited("bypass_minutes")),
     transfer_delay: Optional[float] = DELAY_OPTION,
+    demand: Optional[str] = DEMAND_OPTION,
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
@@ -565,7 +589,7 @@ def compare_command(
     """Compare option B with option A: who gets a longer or shorter journey, by region."""
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
-    svc = build_service(service)
+    svc = build_service(service, demand=demand, network=network)
     opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
                          transfer_delay=transfer_delay)
     opt_a = dataclasses.replace(opt_a, name=f"A: {opt_a.name}")
@@ -580,10 +604,12 @@ def compare_command(
     comparison = compare(evaluate(network, svc, opt_a), evaluate(network, svc, opt_b))
     result = comparison.to_json(by)
     result["options"] = {"A": opt_a.describe(), "B": opt_b.describe()}
+    result["demand"] = svc.demand_definition.to_json()
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
         comparison.areas.to_csv(folder / "comparison_areas.csv", float_format="%.3f")
         comparison.regions(by).to_csv(folder / "comparison_regions.csv", index=False, float_format="%.4f")
+        write_equity(comparison.equity(), folder)
         write_json(folder / "comparison.json", result)
         plot_access_curves([comparison.a, comparison.b], folder / "comparison_access.png", "A vs B")
         err.print(f"wrote comparison files to {folder}")
@@ -592,6 +618,7 @@ def compare_command(
         return
     print_summary([comparison.a, comparison.b], title="Options")
     print_comparisons([comparison])
+    print_equity_changes(comparison)
 
 
 def version_text() -> str:
@@ -622,8 +649,8 @@ def info(
     out.print(version_text(), highlight=False, markup=False)
     if notes:
         network = load_network(None, None, None)
-        out.print("\nbundled network area columns (demand: usable as a service's demand_column; "
-                  "empty = unknown):", highlight=False)
+        out.print("\nbundled network area columns (demand: usable in --demand, e.g. --demand "
+                  "'population_60_plus * 0.0009'; empty = unknown):", highlight=False)
         out.print(area_columns_table(network), highlight=False)
         out.print(f"\nbundled network: {network.n_areas:,} areas, {network.n_sites} sites; "
                   f"{len(network.notes)} notes from loading:", highlight=False)

@@ -21,6 +21,7 @@ from hubplan.cli.core import (
     COUNTRY_OPTION,
     DATA_OPTION,
     DELAY_OPTION,
+    DEMAND_OPTION,
     FORMAT_OPTION,
     OUT_OPTION,
     PATHWAY_OPTION,
@@ -243,6 +244,7 @@ def optimise_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    demand: Optional[str] = DEMAND_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
@@ -253,7 +255,7 @@ def optimise_command(
 
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
-    svc = build_service(service)
+    svc = build_service(service, demand=demand, network=network)
     problem = build_problem(
         network, svc, k=k, objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
         transfer_delay=transfer_delay, bypass=bypass, keep=keep, exclude=exclude, candidates=candidates,
@@ -366,6 +368,7 @@ def sweep_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    demand: Optional[str] = DEMAND_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
@@ -378,7 +381,7 @@ def sweep_command(
     grid = parse_grid(pareto_grid) if pareto_grid is not None else None
     pareto_ks = parse_ks(pareto_k, "--pareto-k") if pareto_k else None
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
-    svc = build_service(service)
+    svc = build_service(service, demand=demand, network=network)
     problem = build_problem(
         network, svc, k=ks[-1], objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
         transfer_delay=transfer_delay, bypass=None, keep=keep, exclude=exclude, candidates=candidates,
@@ -393,7 +396,7 @@ def sweep_command(
             pks = pareto_ks or [x for x in (24, 30) if x <= problem.n_candidates]
             front = pareto(problem, grid, ks=pks, time_limit=time_limit, seed=seed, progress=progress)
     result: dict[str, Any] = {"problem": problem.description, "objective": problem.objective.value,
-                              "sweep": table.to_dict(orient="records")}
+                              "demand": svc.demand_definition.to_json(), "sweep": table.to_dict(orient="records")}
     if front is not None:
         result["pareto"] = front.to_dict(orient="records")
     if out_dir is not None:

@@ -497,7 +497,7 @@ class SiteSelectionProblem:
             raise InputError("no candidate sites left after exclusions")
         cand_codes = tuple(site_codes[i] for i in cand_pos)
 
-        demand_all = network.demand(service.demand_column, service.demand_scale)
+        demand_all = service.demand_values(network)
         served = np.flatnonzero(demand_all > 0)
         minutes = network.area_site_minutes[served].astype(np.float64)
         delay = float(
@@ -544,8 +544,7 @@ class SiteSelectionProblem:
         if obj is Objective.COVERAGE and threshold_minutes is None:
             threshold_minutes = 45.0 if 45.0 in service.thresholds_minutes else service.thresholds_minutes[0]
         how = (
-            f"{len(served):,} areas with patients of {network.n_areas:,} ({service.demand_column}"
-            f"{'' if service.demand_scale == 1 else f' x {service.demand_scale:g}'}), "
+            f"{len(served):,} areas with patients of {network.n_areas:,} (demand {service.demand_definition.describe()}), "
             f"{len(cand_codes)} candidate sites, pathway {path.value}"
         )
         if first_sites:

@@ -56,6 +56,15 @@ class CapacitySection:
 
 
 @dataclass(frozen=True)
+class EquitySection:
+    """One option's access by deprivation and rurality: plain sentences and the table."""
+
+    option: str
+    sentences: list[str]
+    table: Table
+
+
+@dataclass(frozen=True)
 class ReportContent:
     """Everything the report says, in order."""
 
@@ -84,6 +93,8 @@ class ReportContent:
     notes: list[str]
     method: list[str]
     sweep_text: str
+    deprivation_text: list[str] = field(default_factory=list)
+    deprivation: list[EquitySection] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- format
@@ -119,7 +130,8 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     base = a.evaluation(a.baseline)
     t_head = _headline_threshold(a)
     patients = base.summary["patients"]
-    demand_label = service.demand_label or f"{service.demand_column} (patients a year)"
+    demand = service.demand_definition
+    demand_label = f"{demand.label or 'patients a year'}: {demand.describe()}"
     warnings = [n for n in a.notes if "PROXY" in n.upper() or n.startswith("ESTIMATED")]
     other_notes = [n for n in a.notes if n not in warnings]
 
@@ -227,6 +239,12 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     row(f"worst {_region_word(a)}: mean minutes to hub", [minutes(x) for x in v["worst_region_time_to_hub_mean_minutes"]])
     row(f"gap between {_region_word(a, plural=True)} (worst - best mean)",
         [minutes(x) for x in v["region_spread_time_to_hub_mean_minutes"]])
+    imd_gaps = [ev.equity_json()["gaps"]["imd_q1_minus_q5_time_to_hub_mean_minutes"] for ev in evs]
+    if any(g is not None for g in imd_gaps):
+        row("most minus least deprived fifth (IMD): mean minutes to hub", [_signed(g) for g in imd_gaps])
+    if v["core20_change_time_to_hub_mean_minutes"].notna().any():
+        row(f"Core20: change in mean minutes to hub against '{a.baseline}'",
+            [_signed(x) for x in v["core20_change_time_to_hub_mean_minutes"]])
     row(f"patients a year with a longer journey than '{a.baseline}'", [count(x) for x in v["patients_longer_per_year"]])
     row("... of whom more than 15 min longer", [count(x) for x in v["patients_longer_by_more_than_15_per_year"]])
     row("patients a year with a shorter journey", [count(x) for x in v["patients_shorter_per_year"]])
@@ -341,6 +359,8 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         ["option", "patients longer", "by (mean min)", "longer by >15 min", "patients shorter", "by (mean min)",
          "unchanged"], change_rows,
         notes=[f"Against '{a.baseline}', time to hub, patients a year."])
+
+    deprivation_text, deprivation = _deprivation(a)
 
     # ------------------------------------------------------------------ capacity
     capacity_sections = []
@@ -459,8 +479,91 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         regions_text=regions_text, change_table=change_table, capacity=capacity_sections,
         capacity_totals=capacity_totals, benchmark_text=benchmark_text, benchmark_table=benchmark_table,
         assumptions_table=assumptions_table, provenance=provenance, notes=other_notes, method=method,
-        sweep_text=sweep_text,
+        sweep_text=sweep_text, deprivation_text=deprivation_text, deprivation=deprivation,
     )
+
+
+def _signed(x: Any) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return "-"
+    return "0.0" if abs(float(x)) < 0.05 else f"{float(x):+.1f}"
+
+
+def _gap_sentence(who: str, one: dict[str, Any], two: dict[str, Any], whom: str) -> str | None:
+    """'<who> travel N minutes longer/less to a hub on average than <whom> (x against y minutes).'"""
+    x, y = one["time_to_hub"]["mean"], two["time_to_hub"]["mean"]
+    if x is None or y is None:
+        return None
+    diff = x - y
+    if abs(diff) < 0.05:
+        return f"{who} travel about as long to a hub on average as {whom} ({x:.1f} and {y:.1f} minutes)."
+    return (f"{who} travel {abs(diff):.1f} minutes {'longer' if diff > 0 else 'less'} to a hub on average than "
+            f"{whom} ({x:.1f} against {y:.1f} minutes).")
+
+
+def _deprivation(a: "Appraisal") -> tuple[list[str], list[EquitySection]]:
+    """The section on deprivation and rurality: its introduction and one part per option
+    (nothing when the network's areas carry no deprivation or rurality columns)."""
+    base = a.evaluation(a.baseline)
+    if not base.equity_json()["groups"]:
+        return [], []
+    present = {g["grouping"] for g in base.equity_json()["groups"]}
+    text = [
+        "Mean minutes for patients grouped by how deprived the neighbourhood they live in is and by how rural it "
+        "is. Deprivation is the Index of Multiple Deprivation (IMD 2019) in England and the Welsh Index (WIMD "
+        "2019) in Wales, each in fifths of neighbourhoods from the most (1) to the least (5) deprived; Core20 is "
+        "the most deprived 20% of English neighbourhoods (IMD deciles 1 and 2), NHS England's Core20PLUS5 group. "
+        "Rurality is the ONS 2011 Rural-Urban Classification in three groups.",
+    ]
+    if "imd_quintile" in present and "wimd_quintile" in present:
+        text.append("IMD and WIMD rank neighbourhoods within England and within Wales with different indicators: "
+                    "they are shown separately and never compared with each other.")
+    text += [f"Note: {n}" for n in base.equity_json()["notes"] if ": not shown: " not in n]  # absent: no table
+    thresholds = [_threshold_key(t) for t in a.service.thresholds_minutes]
+    sections = []
+    for ev in a.evaluations:
+        equity = ev.equity_json()
+        groups = {(g["grouping"], g["group"]): g for g in equity["groups"]}
+        comparison = a.comparisons.get(ev.option.name)
+        changes = ({(g["grouping"], g["group"]): g for g in comparison.equity_json()["groups"]}
+                   if comparison is not None else {})
+        sentences = []
+        for grouping, index in (("imd_quintile", "IMD"), ("wimd_quintile", "WIMD")):
+            one, five = groups.get((grouping, "1")), groups.get((grouping, "5"))
+            if one is not None and five is not None:
+                said = _gap_sentence(f"The most deprived fifth of patients ({index})", one, five,
+                                     "the least deprived fifth")
+                if said:
+                    sentences.append(said)
+        urban, village = groups.get(("rural_urban", "urban")), groups.get(("rural_urban", "rural village and dispersed"))
+        if urban is not None and village is not None:
+            said = _gap_sentence("Patients in rural villages and dispersed areas", village, urban,
+                                 "patients in urban areas")
+            if said:
+                sentences.append(said)
+        core = changes.get(("core20", "core20"))
+        if core is not None and core["patients"] > 0 and core["mean_change_minutes"] is not None:
+            change = core["mean_change_minutes"]
+            how = (f"{abs(change):.1f} minutes {'longer' if change > 0 else 'shorter'}" if abs(change) >= 0.05
+                   else "about the same")
+            sentences.append(
+                f"Against '{a.baseline}', the Core20 group's average journey to a hub is {how}: of its "
+                f"{count(core['patients'])} patients a year, {count(core['patients_longer'])} would take longer "
+                f"and {count(core['patients_shorter'])} less time.")
+        header = ["group", "patients a year", "mean minutes to first hospital", "mean minutes to hub",
+                  *[f"within {t} min of hub" for t in thresholds]]
+        if comparison is not None:
+            header.append(f"change in mean minutes to hub against '{a.baseline}'")
+        rows = []
+        for g in equity["groups"]:
+            hub = g["time_to_hub"]
+            cells = [g["label"], count(g["patients"]), minutes(g["time_to_first"]["mean"]), minutes(hub["mean"]),
+                     *[pct(hub["within"][t]) for t in thresholds]]
+            if comparison is not None:
+                cells.append(_signed(changes[(g["grouping"], g["group"])]["mean_change_minutes"]))
+            rows.append(cells)
+        sections.append(EquitySection(ev.option.name, sentences, Table(header, rows)))
+    return text, sections
 
 
 def _patients(x: float, short: bool = False) -> str:

@@ -100,6 +100,10 @@ def section_list(content: ReportContent, figures: "ReportFigures") -> list[tuple
         ("changes", "Who gains and who loses"),
         ("journeys", "How long patients travel"),
         ("equity", "Equity between regions"),
+    ]
+    if content.deprivation:
+        sections.append(("deprivation", "Equity: deprivation and rurality"))
+    sections += [
         ("capacity", "Beds, workforce and standards"),
     ]
     if figures.tradeoff_plotly is not None:
@@ -178,6 +182,13 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
 
     add(f'<section id="equity"><h2>{escape(heading["equity"])}</h2><p>{escape(content.regions_text)}</p>')
     add(table_html(content.regions_table) + "</section>")
+
+    if "deprivation" in heading:
+        add(f'<section id="deprivation"><h2>{escape(heading["deprivation"])}</h2>')
+        add(_paragraphs(content.deprivation_text))
+        for part in content.deprivation:
+            add(f"<h3>{escape(part.option)}</h3>" + _paragraphs(part.sentences) + table_html(part.table))
+        add("</section>")
 
     add(f'<section id="capacity"><h2>{escape(heading["capacity"])}</h2>')
     add(table_html(content.capacity_totals))

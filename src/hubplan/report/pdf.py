@@ -188,6 +188,15 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     add(_p(content.regions_text, styles["body"]))
     story += _table(content.regions_table, styles, width, first_width=width * 0.3)
 
+    if "deprivation" in heading:
+        add(PageBreak())
+        h2("deprivation")
+        for line in content.deprivation_text:
+            add(_p(line, styles["body"]))
+        for part in content.deprivation:
+            add(KeepTogether([_p(part.option, styles["h3"]), *[_p(line, styles["body"]) for line in part.sentences]]))
+            story += _table(part.table, styles, width, first_width=width * 0.26)
+
     add(PageBreak())
     h2("capacity")
     story += _table(content.capacity_totals, styles, width, first_width=width * 0.3)

@@ -83,6 +83,11 @@ def build_layout() -> html.Div:
         _label("Pathway", dcc.RadioItems(id="pathway", inline=True, options=[
             {"label": " direct to hub", "value": "direct"},
             {"label": " treat and transfer", "value": "treat_and_transfer"}], value="treat_and_transfer")),
+        _label("Demand (patients a year)", dcc.Input(
+            id="demand", type="text", debounce=True, value="", maxLength=300,
+            placeholder=Service.preset("thrombectomy").demand_definition.expression),
+               "an expression of area columns, e.g. births or population_60_plus * 0.0009 (names, numbers, "
+               "+ - * / and parentheses; docs/demand.md); empty = the service's demand"),
         html.Div(className="row", children=[
             _label("Bypass (min)", dcc.Input(id="bypass", type="number", min=0, max=240, step=1, value=0,
                                              debounce=True), "ambulance goes straight to the hub when it is at "
@@ -213,22 +218,36 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         Output("plan", "data"), Output("service", "value"), Output("area", "value"),
         Output("pathway", "value"), Output("bypass", "value"), Output("delay", "value"),
         Output("start-plan", "data"), Output("plan-message", "children"), Output("site-picker", "options"),
+        Output("demand", "value"),
         Input("service", "value"), Input("area", "value"), Input("pathway", "value"),
-        Input("bypass", "value"), Input("delay", "value"), Input("map", "clickData"),
+        Input("bypass", "value"), Input("delay", "value"), Input("demand", "value"), Input("map", "clickData"),
         Input("make-hub", "n_clicks"), Input("make-spoke", "n_clicks"), Input("make-closed", "n_clicks"),
         Input("reset-today", "n_clicks"), Input("clear-all", "n_clicks"), Input("load", "n_clicks"),
         Input("opt-result", "data"),
         State("plan", "data"), State("click-mode", "value"), State("site-picker", "value"),
         State("scenario-list", "value"),
     )
-    def update_plan(service: str, area: str, pathway: str, bypass: Any, delay: Any, click: Any,
-                    _hub: Any, _spoke: Any, _closed: Any, _today: Any, _clear: Any, _load: Any,
-                    optimised: Any, page: Any, click_mode: str, picked: Any, scenario_name: Any) -> tuple:
+    def update_plan(service: str, area: str, pathway: str, bypass: Any, delay: Any, demand: Any, *rest: Any) -> tuple:
+        result = _update_plan(service, area, pathway, bypass, delay, demand, *rest)
+        page = result[0]
+        return result + ((page.get("demand") or "") if isinstance(page, dict) else no_update,)
+
+    @app.callback(Output("demand", "placeholder"), Input("service", "value"))
+    def demand_placeholder(service: Any) -> str:  # the service's own demand, shown when the field is empty
+        try:
+            return Service.preset(str(service or "thrombectomy")).demand_definition.expression
+        except HubplanError:
+            return ""
+
+    def _update_plan(service: str, area: str, pathway: str, bypass: Any, delay: Any, demand: Any, click: Any,
+                     _hub: Any, _spoke: Any, _closed: Any, _today: Any, _clear: Any, _load: Any,
+                     optimised: Any, page: Any, click_mode: str, picked: Any, scenario_name: Any) -> tuple:
         trigger = ctx.triggered_id
         keep = no_update
         try:
             if page is None or trigger in ("service", "area"):
-                page = today_plan(service or "thrombectomy", area or ALL_AREAS)
+                carried = page.get("demand") if page is not None and trigger == "area" else None
+                page = {**today_plan(service or "thrombectomy", area or ALL_AREAS), "demand": carried}
                 return (page, keep, keep, page["pathway"], page["bypass_minutes"], page["transfer_delay_minutes"],
                         page, _welcome(page), _site_options(page))
             if trigger == "load":
@@ -246,6 +265,8 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
                 page = {**page, "bypass_minutes": max(0.0, float(bypass or 0)), "name": None}
             elif trigger == "delay":
                 page = {**page, "transfer_delay_minutes": max(0.0, float(delay or 0)), "name": None}
+            elif trigger == "demand":
+                page = {**page, "demand": str(demand or "").strip() or None, "name": None}
             elif trigger == "map":
                 code = _clicked_site(click)
                 if code is None:
@@ -262,7 +283,7 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
                 page = with_role(page, picked, new)
                 return (page,) + (keep,) * 6 + (f"{_site_name(page, picked)} is now {_role_words(new)}.", keep)
             elif trigger == "reset-today":
-                page = today_plan(page["service"], page["area"])
+                page = {**today_plan(page["service"], page["area"]), "demand": page.get("demand")}
                 return (page, keep, keep, page["pathway"], page["bypass_minutes"], page["transfer_delay_minutes"],
                         keep, "Back to today's sites.", keep)
             elif trigger == "clear-all":
@@ -326,6 +347,7 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
             html.P(f"{ev.service.title or ev.service.name} — {area_label(key)} — "
                    f"{network.n_areas:,} areas, {network.n_sites} sites", className="subtitle"),
             panels.summary_cards(ev),
+            panels.equity_table(ev),
             html.P(problem, className="warning") if problem else None,
             _demand_note(ev),
         ])
@@ -506,10 +528,8 @@ def _welcome(page: dict[str, Any]) -> str:
 
 
 def _demand_note(ev: Any) -> Any:
-    label = ev.service.demand_label
-    notes = []
-    if label and "proxy" in label.lower():
-        notes.append(f"Demand: {label}.")
+    demand = ev.service.demand_definition
+    notes = [f"Demand: {demand.label + ' = ' if demand.label else ''}{demand.describe()}."]
     if not ev.summary["patients"]:
         notes.append("No patients in this region for this service (the bundled stroke admissions for Wales are "
                      "zero): times are shown, statistics are empty.")
@@ -528,16 +548,18 @@ def _comparison(page: dict[str, Any], baseline: Any, start: Any, ev: Any, store:
             if not start or not start.get("hubs"):
                 return panels.comparison_block(None, "where you started", None, ev,
                                                "You started with no hubs: nothing to compare with.")
-            other = to_plan(start)
+            other = to_plan({**start, "demand": page.get("demand")})
             label = "where you started"
         elif isinstance(baseline, str) and baseline.startswith("scenario:"):
             scenario = store.load(baseline.removeprefix("scenario:"))
             other_page = from_parameters(dict(scenario.parameters))
             label = f"saved scenario '{scenario.name}'"
-            if other_page["area"] != page["area"] or other_page["service"] != page["service"]:
+            if (other_page["area"] != page["area"] or other_page["service"] != page["service"]
+                    or other_page.get("demand") != page.get("demand")):
                 return panels.comparison_block(
                     None, label, scenario.summary, ev,
-                    "Saved for another service or region: figures side by side as saved; no area-by-area change.")
+                    "Saved for another service, region or demand: figures side by side as saved; no area-by-area "
+                    "change.")
             other = to_plan(other_page)
         else:
             today = today_plan(page["service"], page["area"])
@@ -545,7 +567,7 @@ def _comparison(page: dict[str, Any], baseline: Any, start: Any, ev: Any, store:
                 return panels.comparison_block(None, "today's sites", None, ev,
                                                "This service has no hubs today in the bundled data: pick "
                                                "'where I started' or a saved scenario to compare with.")
-            other = to_plan(today)
+            other = to_plan({**today, "demand": page.get("demand")})
             label = "today's sites"
         comparison = compare_plans(other, to_plan(page))
         return panels.comparison_block(comparison, label, comparison.a.summary, ev)
@@ -556,13 +578,14 @@ def _comparison(page: dict[str, Any], baseline: Any, start: Any, ev: Any, store:
 def _baseline_plan(page: dict[str, Any], baseline: Any, start: Any, store: ScenarioStore) -> tuple[Plan, str] | None:
     """The plan of the "Compare with" choice when it is on this service and region."""
     if baseline == "start":
-        other, label = start, "Where I started"
+        other, label = start and {**start, "demand": page.get("demand")}, "Where I started"
     elif isinstance(baseline, str) and baseline.startswith("scenario:"):
         scenario = store.load(baseline.removeprefix("scenario:"))
         other, label = from_parameters(dict(scenario.parameters)), f"Saved: {scenario.name}"
     else:
-        other, label = today_plan(page["service"], page["area"]), "Today's sites"
-    if not other or not other.get("hubs") or other["area"] != page["area"] or other["service"] != page["service"]:
+        other, label = {**today_plan(page["service"], page["area"]), "demand": page.get("demand")}, "Today's sites"
+    if (not other or not other.get("hubs") or other["area"] != page["area"] or other["service"] != page["service"]
+            or other.get("demand") != page.get("demand")):
         return None
     return to_plan({**other, "name": None}), label
 

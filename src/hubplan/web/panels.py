@@ -38,7 +38,7 @@ def summary_cards(ev: Evaluation) -> html.Div:
     within = hub["within"]
     thresholds = list(within)
     cards = [
-        _card("patients a year", count(s["patients"]), "summary-patients", ev.service.demand_label[:40]),
+        _card("patients a year", count(s["patients"]), "summary-patients", (ev.service.demand_definition.label or ev.service.demand_definition.expression)[:40]),
         _card("mean minutes to hub", minutes(hub["mean"]), "summary-mean-hub",
               f"first hospital {minutes(first['mean'])}"),
         _card("90% reach the hub within", f"{minutes(hub['p90'])} min", "summary-p90-hub",
@@ -175,3 +175,26 @@ def _data_table(records: list[dict[str, Any]], columns: list[tuple[str, str]]) -
             {"if": {"column_id": "flags"}, "color": "#a33", "fontSize": "11px"},
         ],
     )
+
+
+def equity_table(ev: Evaluation) -> html.Div | None:
+    """Mean minutes to hub and the share within the last threshold by deprivation and
+    rurality (docs/equity.md); ``None`` when the network has no such columns. Built from
+    :meth:`Evaluation.equity_json` (one grouped pass per grouping, no loop over areas)."""
+    equity = ev.equity_json()
+    groups = [g for g in equity["groups"] if g["patients"] > 0]
+    if not groups:
+        return None
+    last = list(groups[0]["time_to_hub"]["within"])[-1]
+    rows = [html.Tr([html.Th("group"), html.Th("patients"), html.Th("mean min to hub"),
+                     html.Th(f"within {last} min")])]
+    for g in groups:
+        hub = g["time_to_hub"]
+        rows.append(html.Tr([html.Td(g["label"]), html.Td(count(g["patients"]), className="num"),
+                             html.Td(minutes(hub["mean"]), className="num"),
+                             html.Td(share(hub["within"][last]), className="num")]))
+    gap = equity["gaps"]["imd_q1_minus_q5_time_to_hub_mean_minutes"]
+    note = (f"Most minus least deprived fifth (IMD): {gap:+.1f} min to hub on average." if gap is not None
+            else "Groups with no patients are left out.")
+    return html.Div([html.H3("Equity: deprivation and rurality"),
+                     html.Table(rows, className="equity", id="equity-table"), html.P(note, className="note")])

@@ -91,7 +91,7 @@ def today_plan(service_name: str, area: str) -> dict[str, Any]:
     return {
         "service": service.name, "area": area, "hubs": hubs, "spokes": spokes,
         "pathway": service.pathway, "bypass_minutes": float(service.bypass_minutes),
-        "transfer_delay_minutes": float(service.transfer_delay_minutes), "name": None,
+        "transfer_delay_minutes": float(service.transfer_delay_minutes), "name": None, "demand": None,
     }
 
 
@@ -100,8 +100,10 @@ def to_plan(page: dict[str, Any], name: str | None = None) -> Plan:
     country, region = area_location(page.get("area"))
     pathway = page.get("pathway") or "direct"
     spokes = tuple(page.get("spokes") or ()) if pathway == "treat_and_transfer" else None
+    demand = page.get("demand")
     return Plan(
-        service=page.get("service") or "thrombectomy", country=country, region=region,
+        service=page.get("service") or "thrombectomy", service_parameters={"demand": demand} if demand else {},
+        country=country, region=region,
         hubs=tuple(page.get("hubs") or ()), spokes=spokes, pathway=pathway,
         bypass_minutes=_number(page.get("bypass_minutes")),
         transfer_delay_minutes=_number(page.get("transfer_delay_minutes")),
@@ -133,6 +135,7 @@ def from_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
         "transfer_delay_minutes": _or_default(parameters.get("transfer_delay_minutes"),
                                               service.transfer_delay_minutes),
         "name": parameters.get("name"),
+        "demand": (parameters.get("service_parameters") or {}).get("demand") or None,
     }
 
 

@@ -232,6 +232,11 @@ def parse_plan(body: Any, where: str = "", allowed_extra: Sequence[str] = ()) ->
                 f"{where}service_parameters.{key}: unknown parameter; expected one of "
                 f"{', '.join(SOURCED_PARAMETERS)}"
             )
+        if key == "demand":  # an expression of area columns (docs/demand.md)
+            if value is not None and not isinstance(value, str):
+                raise RequestError(f"{where}service_parameters.demand: expected text (an expression such as "
+                                   f"\"births * 0.5\"), got {_json_type(value)}")
+            continue
         ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
             key == "thresholds_minutes" and isinstance(value, list)
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
@@ -261,6 +266,8 @@ def build_service(plan: Plan) -> Service:
         return Service.preset(plan.service, **overrides)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, InputError):
+            if str(exc).startswith("demand ") and overrides.get("demand") is not None:
+                raise InputError(f"service_parameters.{exc}") from None
             raise
         raise InputError(f"service_parameters: {exc}") from None
 
