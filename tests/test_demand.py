@@ -285,8 +285,10 @@ def test_cli_evaluate_with_demand(folder):
     assert summary["patients"] == pytest.approx(sum(BY_HAND), rel=1e-12)
     mean = (1.75 * 10 + 3.5 * 20 + 0.5 * 40) / 5.75
     assert summary["time_to_hub"]["mean"] == pytest.approx(mean, rel=1e-6)
-    assert summary["demand"] == {"expression": EXPR, "columns": ["births", "population_60_plus"], "label": "",
-                                 "source": "user override", "citation": "", "confidence": "", "is_proxy": False,
+    own_file = "the network's areas file (no source recorded)"  # a user's areas.csv says nothing of its columns
+    assert summary["demand"] == {"expression": EXPR, "columns": ["births", "population_60_plus"],
+                                 "column_sources": {"births": own_file, "population_60_plus": own_file},
+                                 "label": "", "source": "user override", "citation": "", "confidence": "", "is_proxy": False,
                                  "note": ""}
     table = hubplan(folder, "evaluate", "--data", "net", "--hubs", "H1", "--pathway", "direct", "--demand", EXPR)
     assert table.returncode == 0, table.stderr

@@ -1,13 +1,21 @@
-"""Every Python example in docs/*.md runs as written (bundled data: slow)."""
+"""Every Python example in docs/*.md runs as written (bundled data: slow).
+
+A block of plain code runs as a script; a block written as an interactive session
+(``>>>`` lines with their output) is run with :mod:`doctest`, so the output shown must be
+the output printed. Both run in a fresh folder where ``examples/`` is the repository's, as
+the docs' paths assume a checkout's top folder.
+"""
 
 from __future__ import annotations
 
+import doctest
 import re
 from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 BLOCKS = [
     pytest.param(path, i, block, id=f"{path.name}-{i}")
     for path in sorted(DOCS.glob("*.md"))
@@ -18,5 +26,14 @@ BLOCKS = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("path", "index", "block"), BLOCKS)
 def test_docs_python_example_runs(path, index, block, tmp_path, monkeypatch):
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
     monkeypatch.chdir(tmp_path)
-    exec(compile(block, f"{path.name} example {index}", "exec"), {"__name__": "__docs__"})
+    name = f"{path.name} example {index}"
+    if block.lstrip().startswith(">>>"):
+        test = doctest.DocTestParser().get_doctest(block, {"__name__": "__docs__"}, name, str(path), 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        runner.run(test)
+        assert runner.failures == 0, f"{name}: {runner.failures} of {runner.tries} lines print something else"
+        assert runner.tries > 0
+    else:
+        exec(compile(block, name, "exec"), {"__name__": "__docs__"})

@@ -564,7 +564,7 @@ class Appraisal:
         result: dict[str, Any] = {
             "title": self.title,
             "service": self.service.name,
-            "demand": self.service.demand_definition.to_json(),
+            "demand": self.service.demand_definition.to_json(self.network),
             "network": self.network.source,
             "baseline": self.baseline,
             "region_type": self.region_type,

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 #: Longest demand expression accepted, in characters.
 MAX_EXPRESSION_CHARACTERS = 1000
 
+#: The source of a column the network does not document (a user's areas file).
+UNSOURCED_COLUMN = "the network's areas file (no source recorded)"
+
 GRAMMAR = "a demand uses area column names, numbers, + - * / and parentheses"
 
 _Value = Union[float, np.ndarray]
@@ -162,21 +165,35 @@ class Demand:
                 names.append(node.id)
         return tuple(names)
 
-    def describe(self) -> str:
+    def describe(self, network: "Network | None" = None) -> str:
         """One line for table notes and reports, e.g.
-        ``population_60_plus * 0.0006235 (PROXY; source ...; confidence derived)``."""
+        ``population_60_plus * 0.0006235 (PROXY; source ...; confidence derived)``; with
+        ``network``, followed by where each column's values come from
+        (:meth:`column_sources`)."""
         bits = ["PROXY"] if self.is_proxy else []
         if self.source:
             bits.append(f"source {self.source}")
         if self.confidence:
             bits.append(f"confidence {self.confidence}")
-        return self.expression + (f" ({'; '.join(bits)})" if bits else "")
+        text = self.expression + (f" ({'; '.join(bits)})" if bits else "")
+        if network is not None:
+            text += "; " + "; ".join(f"{c} from {s}" for c, s in self.column_sources(network).items())
+        return text
 
-    def to_json(self) -> dict[str, Any]:
-        """The ``demand`` object of the JSON outputs (``docs/demand.md``)."""
+    def column_sources(self, network: "Network") -> dict[str, str]:
+        """Where the values of each column the expression uses come from: the network's
+        ``areas.attrs["column_sources"]`` (the bundled data say, per column), else the
+        areas file the network was read from."""
+        known = network.areas.attrs.get("column_sources", {}) or {}
+        return {c: str(known.get(c) or UNSOURCED_COLUMN) for c in self.columns}
+
+    def to_json(self, network: "Network | None" = None) -> dict[str, Any]:
+        """The ``demand`` object of the JSON outputs (``docs/demand.md``); ``column_sources``
+        is ``{}`` without ``network``."""
         return {
             "expression": self.expression,
             "columns": list(self.columns),
+            "column_sources": {} if network is None else self.column_sources(network),
             "label": self.label,
             "source": self.source,
             "citation": self.citation,

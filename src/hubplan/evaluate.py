@@ -307,7 +307,7 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
         "hub_patients": float(demand.sum() * service.hub_share),
         "transfers_per_year": transferred * float(service.hub_share),
         "patients_by_route": {str(n): float(c) for n, c in zip(ROUTE_NAMES, route_counts)},
-        "demand": service.demand_definition.to_json(),
+        "demand": service.demand_definition.to_json(network),
     }
     return Evaluation(
         network=network,

@@ -297,7 +297,7 @@ def capacity_command(
         procedures_per_consultant=procedures_per_consultant, attrition_per_year=attrition,
     )
     payload = result.to_json()
-    payload["demand"] = svc.demand_definition.to_json()
+    payload["demand"] = svc.demand_definition.to_json(ev.network)
     simulation = None
     if simulate:
         from hubplan.simulation import simulate_sites
@@ -322,7 +322,7 @@ def capacity_command(
         print_json(payload)
         return
     print_capacity(result, refusal=refusal, all_sites=all_sites)
-    out.print(f"demand = {svc.demand_definition.describe()}")
+    out.print(f"demand = {svc.demand_definition.describe(ev.network)}")
     if simulation is not None and len(simulation):
         agree = int(simulation["agrees"].sum())
         out.print(f"simulation: the analytic occupancy and refusal lie inside the 95% intervals at "
@@ -407,7 +407,7 @@ def workforce_command(
         "pipeline": None if first.pipeline is None else first.pipeline.table.to_dict(orient="records"),
         "parameters": list(first.parameters),
         "notes": list(first.notes),
-        "demand": svc.demand_definition.to_json(),
+        "demand": svc.demand_definition.to_json(ev.network),
     }
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
@@ -450,7 +450,7 @@ def workforce_command(
         totals.add_row(_num(r.network.consultants_available), _num(r.network.consultants_needed),
                        _num(r.network.shortfall, 1), str(below))
     print_table(totals)
-    out.print(f"demand = {svc.demand_definition.describe()}")
+    out.print(f"demand = {svc.demand_definition.describe(ev.network)}")
     for r in results:
         if r.network.consultants_available is None or not r.network.shortfall:
             continue

@@ -303,7 +303,7 @@ def summary_table(evaluations: list[Evaluation], title: str = "Options") -> Tabl
     thresholds = [str(int(t)) if float(t).is_integer() else str(t) for t in evaluations[0].service.thresholds_minutes]
     demand = evaluations[0].service.demand_definition
     table = Table(title=title, title_justify="left", caption=f"minutes, weighted by patients a year; demand = "
-                  f"{demand.describe()}; full figures in the CSV/JSON files", caption_justify="left")
+                  f"{demand.describe(evaluations[0].network)}; full figures in the CSV/JSON files", caption_justify="left")
     table.add_column("option", overflow="fold")
     table.add_column("hubs", justify="right", no_wrap=True)
     table.add_column("first\nmean", justify="right", no_wrap=True)
@@ -604,7 +604,7 @@ def compare_command(
     comparison = compare(evaluate(network, svc, opt_a), evaluate(network, svc, opt_b))
     result = comparison.to_json(by)
     result["options"] = {"A": opt_a.describe(), "B": opt_b.describe()}
-    result["demand"] = svc.demand_definition.to_json()
+    result["demand"] = svc.demand_definition.to_json(network)
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
         comparison.areas.to_csv(folder / "comparison_areas.csv", float_format="%.3f")

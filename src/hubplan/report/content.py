@@ -131,7 +131,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     t_head = _headline_threshold(a)
     patients = base.summary["patients"]
     demand = service.demand_definition
-    demand_label = f"{demand.label or 'patients a year'}: {demand.describe()}"
+    demand_label = f"{demand.label or 'patients a year'}: {demand.describe(network)}"
     warnings = [n for n in a.notes if "PROXY" in n.upper() or n.startswith("ESTIMATED")]
     other_notes = [n for n in a.notes if n not in warnings]
 

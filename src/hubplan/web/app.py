@@ -529,7 +529,7 @@ def _welcome(page: dict[str, Any]) -> str:
 
 def _demand_note(ev: Any) -> Any:
     demand = ev.service.demand_definition
-    notes = [f"Demand: {demand.label + ' = ' if demand.label else ''}{demand.describe()}."]
+    notes = [f"Demand: {demand.label + ' = ' if demand.label else ''}{demand.describe(ev.network)}."]
     if not ev.summary["patients"]:
         notes.append("No patients in this region for this service (the bundled stroke admissions for Wales are "
                      "zero): times are shown, statistics are empty.")
