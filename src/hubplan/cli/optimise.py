@@ -351,10 +351,12 @@ def sweep_command(
     pathway: Optional[str] = PATHWAY_OPTION,
     spokes: Optional[str] = SPOKES_OPTION,
     transfer_delay: Optional[float] = DELAY_OPTION,
-    method: str = typer.Option("heuristic", "--method", help="heuristic (fast) or exact (proven, slower)."),
-    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for each exact solve (as in "
-                                     "optimise: the whole solve of one k or one --pareto point).",
-                                     callback=limited("time_limit_seconds")),
+    method: str = typer.Option("exact", "--method", help="exact (each k warm-started by the heuristic, "
+                               "with its proven bound and gap) or heuristic (fast, no bound)."),
+    time_limit: Optional[float] = typer.Option(
+        None, "--time-limit", help="Seconds for solving every k together, each k getting an equal share "
+        "of the time left (default 600), and for each --pareto point (default 60).",
+        callback=limited("time_limit_seconds")),
     seed: int = SEED_OPTION,
     pareto_grid: Optional[str] = typer.Option(
         None, "--pareto", help="Also trace mean time against the smallest hub: minimum patients per hub "
@@ -389,14 +391,15 @@ def sweep_command(
         workforce=None, per_hub=None,
     )
     with Progress(f"Sweeping k = {ks[0]}..{ks[-1]} ({problem.objective.value}, {method}) ...") as progress:
-        table = sweep(problem, ks, method=method, network=network, service=svc, time_limit=time_limit,
-                      seed=seed, progress=progress)
+        table = sweep(problem, ks, method=method, network=network, service=svc,
+                      time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress)
         front = None
         if grid is not None:
             pks = pareto_ks or [x for x in (24, 30) if x <= problem.n_candidates]
-            front = pareto(problem, grid, ks=pks, time_limit=time_limit, seed=seed, progress=progress)
+            front = pareto(problem, grid, ks=pks, time_limit=60.0 if time_limit is None else time_limit,
+                           seed=seed, progress=progress)
     result: dict[str, Any] = {"problem": problem.description, "objective": problem.objective.value,
-                              "demand": svc.demand_definition.to_json(), "sweep": table.to_dict(orient="records")}
+                              "demand": svc.demand_definition.to_json(network), "sweep": table.to_dict(orient="records")}
     if front is not None:
         result["pareto"] = front.to_dict(orient="records")
     if out_dir is not None:
@@ -415,7 +418,8 @@ def sweep_command(
         print_json(result)
         return
     view = Table(title=f"Sweep: {problem.description}", title_justify="left")
-    cols = ["k", "objective", "mean", "p90"] + [c.replace("within_", "≤") for c in table.columns if c.startswith("within_")]
+    cols = ["k", "objective", "bound", "gap", "mean", "p90"]
+    cols += [c.replace("within_", "≤") for c in table.columns if c.startswith("within_")]
     cols += ["smallest\nhub", "largest\nhub", "status"]
     for c in cols:
         view.add_column(c, justify="right", no_wrap=True)
@@ -424,7 +428,10 @@ def sweep_command(
             view.add_row(str(row["k"]), *["-"] * (len(cols) - 2), "infeasible")
             continue
         shares = [f"{100 * row[c]:.1f}%" for c in table.columns if c.startswith("within_")]
-        view.add_row(str(row["k"]), f"{row['objective']:.4g}", f"{row['mean_minutes']:.1f}", f"{row['p90_minutes']:.1f}",
+        bound = f"{row['bound']:.4g}" if math.isfinite(row["bound"]) else "-"
+        gap = f"{100 * row['gap']:.3g}%" if math.isfinite(row["gap"]) else "-"
+        view.add_row(str(row["k"]), f"{row['objective']:.4g}", bound, gap, f"{row['mean_minutes']:.1f}",
+                     f"{row['p90_minutes']:.1f}",
                      *shares, f"{row['smallest_hub_patients']:,.0f}", f"{row['largest_hub_patients']:,.0f}",
                      str(row["status"]))
     print_table(view)

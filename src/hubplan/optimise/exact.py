@@ -71,6 +71,13 @@ METHOD_NAME = "exact (HiGHS, prefix-set radius formulation)"
 #: Share of the time limit the warm-start heuristic may use; HiGHS gets the rest.
 HEURISTIC_SHARE = 0.5
 
+ENUMERATION_NAME = "exact (every set of hubs evaluated)"
+#: Enumerate every set when clients x sets is at most this (see :func:`_enumerate`).
+ENUMERATION_LIMIT = 2e8
+#: ... and at least this many candidates are free to choose: with fewer the model is
+#: tiny and proves optimality in milliseconds anyway.
+ENUMERATION_MIN_FREE = 20
+
 
 @dataclass
 class _Model:
@@ -415,6 +422,14 @@ def solve_exact(
                              say=say, t0=t0)
     inst = reduce_problem(problem)
     say(f"{inst.n_clients:,} distinct clients (of {problem.n_clients:,}), {inst.n_candidates} candidates")
+    enumerated = _enumerate(problem, inst, deadline)
+    if enumerated is not None:
+        mask, n_sets = enumerated
+        value = _to_units(problem, _model_value(problem, inst, mask), inst.total_demand)
+        say(f"every one of the {n_sets:,} sets of hubs evaluated: {value:.4f}")
+        return _solution(problem, np.flatnonzero(mask), value, value, 0.0, "optimal", time.perf_counter() - t0,
+                         seed, {"sets_enumerated": n_sets, "distinct_clients": inst.n_clients},
+                         method=ENUMERATION_NAME)
     heur = warm_start if warm_start is not None else local_search(inst, restarts=restarts, seed=seed,
                                                                   deadline=_heuristic_deadline(deadline))
     say(f"heuristic: {_format_heuristic(problem, inst, heur)} in {heur.seconds:.1f} s"
@@ -534,8 +549,70 @@ def _heuristic_deadline(deadline: float) -> float:
     return now + HEURISTIC_SHARE * max(deadline - now, 0.0)
 
 
+def _enumerate(problem: SiteSelectionProblem, inst: Instance, deadline: float) -> tuple[np.ndarray, int] | None:
+    """The best set by evaluating every one, when at most two hubs are free to choose.
+
+    For p-median and coverage without volume limits, when clients x sets is at most
+    :data:`ENUMERATION_LIMIT` and at least :data:`ENUMERATION_MIN_FREE` candidates are
+    free: nationally k = 1 and 2 (113 and 6,328 sets), where the
+    prefix-set chains are longest and the model largest. Each free candidate ``j`` adds
+    its column to the kept sites' nearest minutes, and for two free hubs each later
+    column is added to that, one candidate at a time. Returns the open mask and the
+    number of sets, or ``None`` (not applicable, or the deadline passed first).
+    """
+    if problem.objective is Objective.P_CENTRE or inst.has_volumes or inst.n_clients == 0:
+        return None
+    free = np.flatnonzero(~inst.keep)
+    n_free = inst.k - int(inst.keep.sum())
+    if n_free < 0 or n_free > 2 or len(free) < ENUMERATION_MIN_FREE:
+        return None
+    n_sets = math.comb(len(free), n_free)
+    if n_sets * inst.n_clients > ENUMERATION_LIMIT:
+        return None
+    w = inst.demand
+    cost = inst.cost
+    kept = np.flatnonzero(inst.keep)
+    base = cost[:, kept].min(axis=1) if len(kept) else np.full(inst.n_clients, np.inf)
+
+    def loss(minutes: np.ndarray) -> np.ndarray:
+        """Per column of ``minutes``: the minimised value; inf if some client has no hub."""
+        if problem.objective is Objective.COVERAGE:
+            assert inst.threshold_minutes is not None
+            value = w @ (minutes > inst.threshold_minutes + TIE_TOLERANCE_MINUTES)
+        else:
+            value = w @ np.where(np.isfinite(minutes), minutes, 0.0)
+        return np.where(np.isfinite(minutes).all(axis=0), value, np.inf)
+
+    best_value = math.inf
+    best: tuple[int, ...] | None = None
+    if n_free == 0:
+        best_value, best = float(loss(base[:, None])[0]), ()
+    for a, j in enumerate(free if n_free > 0 else ()):
+        if time.perf_counter() >= deadline:
+            return None
+        with_j = np.minimum(base, cost[:, j])
+        if n_free == 1:
+            values = loss(with_j[:, None])
+            partners: np.ndarray = np.empty(0, dtype=np.intp)
+        else:
+            partners = free[a + 1:]
+            if not len(partners):
+                continue
+            values = loss(np.minimum(with_j[:, None], cost[:, partners]))
+        i = int(np.argmin(values))
+        if values[i] < best_value:
+            best_value = float(values[i])
+            best = (int(j),) if n_free == 1 else (int(j), int(partners[i]))
+    if best is None or not math.isfinite(best_value):
+        return None  # no set serves every client: leave the proof of that to the model
+    mask = inst.keep.copy()
+    mask[list(best)] = True
+    return mask, n_sets
+
+
 def _solution(problem: SiteSelectionProblem, sites_idx: np.ndarray, objective: float, bound: float,
-              gap: float, status: str, seconds: float, seed: int | None, details: dict) -> Solution:
+              gap: float, status: str, seconds: float, seed: int | None, details: dict,
+              method: str = METHOD_NAME) -> Solution:
     volumes = problem.hub_patients(sites_idx)
     return Solution(
         sites=tuple(problem.candidate_codes[j] for j in sites_idx),
@@ -543,7 +620,7 @@ def _solution(problem: SiteSelectionProblem, sites_idx: np.ndarray, objective: f
         bound=bound,
         gap=gap,
         status=status,
-        method=METHOD_NAME,
+        method=method,
         seconds=seconds,
         seed=seed,
         objective_name=problem.objective.value,

@@ -1,8 +1,9 @@
 """Sweeps over the number of hubs and the Pareto set of time against hub volume.
 
 :func:`sweep` answers "what do we lose going from 30 hubs to 24?": one row per ``k``
-with the chosen sites, the objective and (given the network and service) the
-evaluation summary of that option. :func:`pareto` answers "how much longer do patients
+with the chosen sites, the objective, the proven bound and gap (how far from the
+best possible that row can be) and (given the network and service) the evaluation
+summary of that option. :func:`pareto` answers "how much longer do patients
 travel if every hub must see at least V patients?", the question Allen et al. (2019)
 explored with a genetic algorithm, by solving exactly over a grid of minimum volumes
 and keeping the non-dominated points.
@@ -18,10 +19,14 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from hubplan.errors import InfeasibleError
+from hubplan.errors import InfeasibleError, InputError
+from hubplan.optimise._instance import reduce_problem
 from hubplan.optimise.api import solve, solve_heuristic
-from hubplan.optimise.problem import SiteSelectionProblem
+from hubplan.optimise.exact import HEURISTIC_SHARE, _heuristic_deadline, solve_exact
+from hubplan.optimise.heuristic import local_search
+from hubplan.optimise.problem import Objective, SiteSelectionProblem
 from hubplan.optimise.solution import Solution
+from hubplan.validation import check_number
 
 if TYPE_CHECKING:
     from hubplan.network import Network
@@ -69,45 +74,105 @@ def sweep(
     problem: SiteSelectionProblem,
     ks: Iterable[int],
     *,
-    method: str = "heuristic",
+    method: str = "exact",
     network: "Network | None" = None,
     service: "Service | None" = None,
-    time_limit: float = 60.0,
+    time_limit: float = 600.0,
     seed: int | None = 0,
+    threads: int | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """Solve ``problem`` for each ``k`` and tabulate the results.
+    """Solve ``problem`` for each ``k`` and tabulate the results, each with its proven bound.
 
-    With ``method="heuristic"`` each ``k`` starts from the answer for the previous
-    ``k`` plus one greedy addition, then vertex substitution. ``time_limit`` applies to
-    each exact solve. Infeasible ``k`` (e.g. fewer than the kept sites) give a row with
-    status ``infeasible`` and the reason.
+    First the heuristic, ``k`` upwards: each ``k`` starts from the answer for the
+    previous ``k`` plus one greedy addition, then vertex substitution. With
+    ``method="exact"`` (the default) each of those sets then warm-starts the exact
+    method, ``k`` downwards, which proves it optimal or improves it and reports the
+    proven ``bound`` and ``gap``; with ``method="heuristic"`` the heuristic's sets are
+    the answers (status ``feasible``, no bound).
+
+    ``time_limit`` is the seconds for solving every ``k`` together (heuristic and exact
+    method; not the evaluations). In each pass each ``k`` may use an equal share of the
+    time left (the heuristic at most :data:`~hubplan.optimise.exact.HEURISTIC_SHARE` of
+    it), so time a fast ``k`` leaves goes to the next ones: large ``k`` are usually
+    proven quickly, small ``k`` (long chains of prefix sets) take longest. A ``k`` whose
+    share runs out keeps its best set found with status ``time_limit`` and the gap
+    proven by then (``nan`` if none). Infeasible ``k`` (e.g. fewer than the kept sites)
+    give a row with status ``infeasible`` and the reason.
 
     Returns
     -------
     DataFrame
         One row per ``k``: ``k, sites`` (codes joined by ``;``), ``objective, bound, gap,
-        status, method, seconds``, then ``mean_minutes, median_minutes, p90_minutes,
-        max_minutes, within_<T>`` shares, ``smallest_hub_patients`` and
-        ``largest_hub_patients`` (from ``evaluate`` when ``network`` and ``service`` are
-        given, else from the cost matrix).
+        status, method, seconds`` (solving this ``k``: heuristic and exact method), then
+        ``mean_minutes, median_minutes, p90_minutes, max_minutes, within_<T>`` shares,
+        ``smallest_hub_patients`` and ``largest_hub_patients`` (from ``evaluate`` when
+        ``network`` and ``service`` are given, else from the cost matrix).
+
+    Examples
+    --------
+    >>> from hubplan.testing import tiny_network
+    >>> from hubplan import Service
+    >>> problem = SiteSelectionProblem.from_network(tiny_network(), Service(name="demo"), k=1, pathway="direct")
+    >>> sweep(problem, [1, 2])[["k", "status", "gap"]].to_dict(orient="records")
+    [{'k': 1, 'status': 'optimal', 'gap': 0.0}, {'k': 2, 'status': 'optimal', 'gap': 0.0}]
     """
-    rows = []
-    previous: tuple[str, ...] | None = None
+    key = method.strip().lower()
+    if key not in ("exact", "heuristic"):
+        raise InputError(f"unknown method {method!r}: expected 'exact' or 'heuristic'")
+    end = time.perf_counter() + check_number(time_limit, "time_limit_seconds", "time_limit")
+    seed = check_number(seed, "seed", "seed")
     say = progress or (lambda message: None)
-    for k in sorted(set(int(k) for k in ks)):
+    todo = sorted(set(int(k) for k in ks))
+    found: dict[int, Solution] = {}
+    seconds: dict[int, float] = {}
+    infeasible: dict[int, str] = {}
+    # the heuristic chain, k upwards: each k starts from the previous k's hubs; with the
+    # exact method to follow it may use HEURISTIC_SHARE of its share of the time
+    share = 1.0 if key == "heuristic" else HEURISTIC_SHARE
+    previous: tuple[str, ...] | None = None
+    for i, k in enumerate(todo):
+        t0 = time.perf_counter()
+        deadline = t0 + share * max(end - t0, 0.0) / (len(todo) - i)
         p = problem.with_k(k)
+        start = previous if previous is not None and len(previous) <= k else None
         try:
-            if method == "heuristic":
-                start = previous if previous is not None and len(previous) <= k else None
-                solution = solve_heuristic(p, seed=seed, start=start)
-            else:
-                solution = solve(p, method=method, time_limit=time_limit, seed=seed)
+            solution = solve_heuristic(p, seed=seed, start=start, deadline=deadline)
         except InfeasibleError as exc:
-            rows.append({"k": k, "sites": "", "status": "infeasible", "reason": str(exc)})
+            infeasible[k] = str(exc)
             say(f"k = {k}: infeasible ({exc})")
             continue
-        previous = solution.sites
+        found[k], seconds[k] = solution, time.perf_counter() - t0
+        if solution.found_feasible:
+            previous = solution.sites
+        if key == "heuristic":
+            say(f"k = {k}: {problem.objective.value} {solution.objective:.4g} ({solution.status}, "
+                f"{seconds[k]:.2f} s)")
+    if key == "exact":
+        # the exact method, k downwards: a large k is usually quick to prove, so the time
+        # it leaves goes to the small k, whose models are larger
+        solvable = sorted(found, reverse=True)
+        for i, k in enumerate(solvable):
+            t0 = time.perf_counter()
+            deadline = t0 + max(end - t0, 0.0) / (len(solvable) - i)
+            try:
+                solution = _solve_warm(problem.with_k(k), found[k], seed=seed, threads=threads, deadline=deadline)
+            except InfeasibleError as exc:  # proven by the exact method (volume limits)
+                del found[k]
+                infeasible[k] = str(exc)
+                say(f"k = {k}: infeasible ({exc})")
+                continue
+            found[k] = solution
+            seconds[k] += time.perf_counter() - t0
+            gap = f", gap {100 * solution.gap:.3g}%" if math.isfinite(solution.gap) else ", no bound"
+            say(f"k = {k}: {problem.objective.value} {solution.objective:.4g} ({solution.status}{gap}, "
+                f"{seconds[k]:.2f} s)")
+    rows = []
+    for k in todo:
+        if k in infeasible:
+            rows.append({"k": k, "sites": "", "status": "infeasible", "reason": infeasible[k]})
+            continue
+        solution = found[k]
         row: dict[str, object] = {
             "k": k,
             "sites": ";".join(solution.sites),
@@ -116,12 +181,24 @@ def sweep(
             "gap": solution.gap,
             "status": solution.status,
             "method": solution.method,
-            "seconds": solution.seconds,
+            "seconds": seconds[k],
         }
-        row.update(_summary_columns(p, solution, network, service))
+        row.update(_summary_columns(problem.with_k(k), solution, network, service))
         rows.append(row)
-        say(f"k = {k}: {problem.objective.value} {solution.objective:.4g} ({solution.status}, {solution.seconds:.2f} s)")
     return pd.DataFrame(rows)
+
+
+def _solve_warm(problem: SiteSelectionProblem, heuristic: Solution, *, seed: int | None,
+                threads: int | None, deadline: float) -> Solution:
+    """The exact method warm-started from the heuristic's hubs for this k."""
+    if problem.objective is Objective.P_CENTRE:  # its bisection runs its own heuristic
+        return solve_exact(problem, seed=seed, threads=threads, deadline=deadline)
+    inst = reduce_problem(problem)
+    mask = np.zeros(problem.n_candidates, dtype=bool)
+    mask[problem.positions(list(heuristic.sites))] = True
+    # k hubs already: no greedy step; the swaps confirm the set is a local optimum
+    warm = local_search(inst, start=mask, seed=seed, deadline=_heuristic_deadline(deadline))
+    return solve_exact(problem, seed=seed, warm_start=warm, threads=threads, deadline=deadline)
 
 
 def pareto(
