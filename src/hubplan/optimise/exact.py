@@ -73,7 +73,7 @@ HEURISTIC_SHARE = 0.5
 
 ENUMERATION_NAME = "exact (every set of hubs evaluated)"
 #: Enumerate every set when clients x sets is at most this (see :func:`_enumerate`).
-ENUMERATION_LIMIT = 2e8
+ENUMERATION_LIMIT = 1e9
 #: ... and at least this many candidates are free to choose: with fewer the model is
 #: tiny and proves optimality in milliseconds anyway.
 ENUMERATION_MIN_FREE = 20
@@ -574,13 +574,17 @@ def _enumerate(problem: SiteSelectionProblem, inst: Instance, deadline: float) -
     kept = np.flatnonzero(inst.keep)
     base = cost[:, kept].min(axis=1) if len(kept) else np.full(inst.n_clients, np.inf)
 
+    unreachable = inst.has_unreachable
+
     def loss(minutes: np.ndarray) -> np.ndarray:
         """Per column of ``minutes``: the minimised value; inf if some client has no hub."""
         if problem.objective is Objective.COVERAGE:
             assert inst.threshold_minutes is not None
             value = w @ (minutes > inst.threshold_minutes + TIE_TOLERANCE_MINUTES)
-        else:
+        elif unreachable:
             value = w @ np.where(np.isfinite(minutes), minutes, 0.0)
+        else:
+            return w @ minutes
         return np.where(np.isfinite(minutes).all(axis=0), value, np.inf)
 
     best_value = math.inf
