@@ -139,6 +139,8 @@ RUNS: dict[str, tuple[list[str], int]] = {
     "capacity_simulated": (["capacity", "--data", "net", "--hubs", "S1,S3", "--pathway", "direct", "--simulate",
                             "--replications", "3"], 0),
     "benchmark_ratio": (["benchmark", "ratio.csv", "--indicator", "ratio"], 0),
+    "spc_ratio": (["spc", "activity.csv", "--value", "transfers", "--denominator", "admissions", "--per", "100",
+                   "--group", "site", "--rebase", "2024-01"], 0),
 }
 RATIO_CSV = "provider,observed,expected\nP1,10,12\nP2,30,25\nP3,5,9\nP4,60,55\n"
 
@@ -265,6 +267,13 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "benchmark.regions": [("benchmark", "regions")],
     "benchmark.regions.highest": [("benchmark", "regions.highest"), ("benchmark", "regions.lowest")],
     "benchmark.regions.table[]": [("benchmark", "regions.table[]")],
+    "spc": [("spc", ""), ("spc_ratio", "")],
+    "spc.charts[]": [("spc", "charts[]"), ("spc_ratio", "charts[]")],
+    "spc.charts[].segments[]": [("spc", "charts[].segments[]"), ("spc_ratio", "charts[].segments[]")],
+    "spc.charts[].counts": [("spc", "charts[].counts"), ("spc_ratio", "charts[].counts")],
+    "spc.charts[].variation_counts": [("spc", "charts[].variation_counts"), ("spc_ratio", "charts[].variation_counts")],
+    "spc.charts[].latest": [("spc", "charts[].latest"), ("spc_ratio", "charts[].latest")],
+    "spc.charts[].points[]": [("spc", "charts[].points[]"), ("spc_ratio", "charts[].points[]")],
     "appraise": [("appraise", "")],
     "appraise.options[]": [("appraise", "options[]")],
     "appraise.options[].criteria": [("appraise", "options[].criteria")],
@@ -360,7 +369,7 @@ def test_every_table_is_checked_and_every_check_has_a_table() -> None:
 def test_the_page_has_an_example_for_every_command_with_json() -> None:
     commands = {args[0] for args, _ in EXAMPLES.values()}
     assert commands == {"sites", "regions", "evaluate", "compare", "optimise", "sweep", "capacity", "workforce",
-                        "benchmark", "appraise"}
+                        "benchmark", "appraise", "spc"}
 
 
 @pytest.mark.parametrize("table", _table_params())

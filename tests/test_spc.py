@@ -256,7 +256,7 @@ def test_cli_ratio_sum_and_unsorted_periods(tmp_path: Path) -> None:
      "column 'g' = 'B' (rows 14-22): 9 points"),
     ("period,value\n" + series_csv(COMMON), ["--target", "5"], "--target: an assurance needs --improvement"),
     ("period,value\n" + series_csv(COMMON), ["--improvement", "better"], "--improvement 'better'"),
-    ("period,value\n" + series_csv(COMMON), ["--baseline", "6"], "--baseline: 6 points"),
+    ("period,value\n" + series_csv(COMMON), ["--baseline", "6"], "--baseline: 6 is not a whole number of points from 12"),
     ("period,value\n" + series_csv(COMMON), ["--rebase", "soon"], "--rebase 'soon'"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path: Path, content: str, args: list[str], words: str) -> None:
@@ -302,3 +302,61 @@ def test_england_type_1_attendances_against_numpy(tmp_path: Path) -> None:
     # worked out with numpy alone: type 1 limits 1,107,727 to 1,465,340 hold every month (February
     # 2017, the lowest, had 1,127,909); "other" (limits 572,472 to 757,874) leaves them three times
     assert beyond_by_type == {"1": [], "2": [], "other": ["2017-02-01", "2018-05-01", "2018-07-01"]}
+
+
+def brute_force_rules(x: np.ndarray) -> dict[str, list[bool]]:
+    """The four rules by sliding windows over the whole series (no stretches, no shortcuts)."""
+    mean, mr_bar = x.mean(), np.abs(np.diff(x)).mean()
+    upper, lower = mean + 2.66 * mr_bar, mean - 2.66 * mr_bar
+    upper_2, lower_2 = mean + 2 / 3 * 2.66 * mr_bar, mean - 2 / 3 * 2.66 * mr_bar
+    n = len(x)
+    run, trend, two = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    for i in range(n - 6):
+        window = np.sign(x[i:i + 7] - mean)
+        if abs(window.sum()) == 7:
+            run[i:i + 7] = True
+    for i in range(n - 5):
+        steps = np.diff(x[i:i + 6])
+        if (steps > 0).all() or (steps < 0).all():
+            trend[i:i + 6] = True
+    for i in range(n - 2):
+        for beyond in (x[i:i + 3] > upper_2, x[i:i + 3] < lower_2):
+            if beyond.sum() >= 2:
+                two[i:i + 3] |= beyond
+    return {"beyond_limits": ((x > upper) | (x < lower)).tolist(), "run": run.tolist(), "trend": trend.tolist(),
+            "two_of_three": two.tolist()}
+
+
+#: docs/spc.md, England's type-1 4-hour breach rate: the months each rule flags.
+DOCS_FINDINGS = {
+    "beyond_limits": ["2017-01", "2017-12", "2018-01", "2018-02", "2018-03", "2019-01", "2019-02"],
+    "trend": ["2016-08", "2016-09", "2016-10", "2016-11", "2016-12", "2017-01",
+              "2017-10", "2017-11", "2017-12", "2018-01", "2018-02", "2018-03"],
+}
+
+
+@needs_ae
+def test_england_breach_rate_as_in_the_docs(tmp_path: Path) -> None:
+    # the command of docs/spc.md
+    res = run(str(AE), "--value", "breaches", "--denominator", "attendances", "--per", "100", "--group", "type",
+              "--sum", "--improvement", "down", "--target", "5", "--format", "json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    frame = pd.read_csv(AE, dtype={"type": str})
+    for chart in doc["charts"]:
+        monthly = frame[frame["type"] == chart["group"]].groupby("period")[["breaches", "attendances"]].sum()
+        x = (monthly["breaches"] / monthly["attendances"] * 100).sort_index().to_numpy()
+        mean, mr_bar = x.mean(), np.abs(np.diff(x)).mean()
+        segment = chart["segments"][0]
+        assert segment["mean"] == pytest.approx(mean, rel=1e-12)
+        assert segment["upper_limit"] == pytest.approx(mean + 2.66 * mr_bar, rel=1e-12)
+        expected = brute_force_rules(x)
+        for rule, flags in expected.items():
+            assert [rule in p["rules"] for p in chart["points"]] == flags, (chart["group"], rule)
+        # the 4-hour standard (95% within 4 hours: at most 5% breaches) against the limits
+        assert chart["assurance"] == ("consistently_failing" if mean - 2.66 * mr_bar > 5 else "hit_and_miss"
+                                      if mean + 2.66 * mr_bar >= 5 else "consistently_passing")
+    type_1 = next(c for c in doc["charts"] if c["group"] == "1")
+    for rule, found in DOCS_FINDINGS.items():
+        assert [p["period"][:7] for p in type_1["points"] if rule in p["rules"]] == found
+    assert type_1["assurance"] == "consistently_failing"

@@ -691,7 +691,7 @@ def _title(result: SpcResult, chart: SpcChart, title: str | None) -> str:
     what = title or (result.columns.value if not result.columns.denominator
                      else f"{result.columns.value} / {result.columns.denominator}"
                      + (f" x {result.per:g}" if result.per != 1 else ""))
-    return what + ("" if chart.group is None else f": {chart.group}")
+    return what + ("" if chart.group is None else f" ({', '.join(result.columns.group_columns)} = {chart.group})")
 
 
 def _caption(chart: SpcChart) -> str:
@@ -739,7 +739,7 @@ def write_png(result: SpcResult, chart: SpcChart, path: str | Path, *, title: st
             axes.scatter(x[mask], points["value"][mask], s=30, color=colour, edgecolor="white", linewidth=0.5,
                          zorder=3, label=f"{variation.replace('_', ' ')}: {int(mask.sum())}")
     axes.set_title(_title(result, chart, title))
-    axes.set_ylabel(_title(result, chart, title).split(":")[0])
+    axes.set_ylabel(title or _title(result, chart, None).split(" (")[0])
     axes.grid(alpha=0.25)
     axes.legend(fontsize=8, loc="best")
     figure.text(0.01, 0.01, _caption(chart), fontsize=7, color="#555555")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 from rich.markup import escape
@@ -13,9 +13,27 @@ from rich.table import Table
 from hubplan.cli._app import app, check_out_dir, err, limited, prepare_out_dir, print_json
 from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
+from hubplan.validation import Limit, check_number
 
 if TYPE_CHECKING:
     from hubplan.spc import SpcChart, SpcResult
+
+
+#: What the numeric options may be (checked as the command line is read).
+_LIMITS = {
+    "--target": Limit(),
+    "--baseline": Limit("points", minimum=12, maximum=100_000, whole=True),
+    "--run-points": Limit("points", minimum=3, maximum=15, whole=True),
+    "--trend-points": Limit("points", minimum=3, maximum=15, whole=True),
+}
+
+
+def _checked(ctx: Any, param: Any, value: Any) -> Any:
+    """A typer ``callback=``: ``--baseline: 6 is not a whole number of points from 12 to 100,000``."""
+    if value is None or getattr(ctx, "resilient_parsing", False):
+        return value
+    name = max((o for o in param.opts if o.startswith("--")), key=len)
+    return check_number(value, _LIMITS[name], name)
 
 
 @app.command("spc")
@@ -40,16 +58,20 @@ def spc_command(
     ),
     improvement: str = typer.Option("none", "--improvement", help="Which direction is better: up, down or none."),
     target: Optional[float] = typer.Option(
-        None, "--target", help="Target in the value's units: the assurance (needs --improvement up or down)."
+        None, "--target", help="Target in the value's units: the assurance (needs --improvement up or down).",
+        callback=_checked,
     ),
     baseline: Optional[int] = typer.Option(
-        None, "--baseline", help="Fix the mean and limits from the first N points of each segment (N >= 12)."
+        None, "--baseline", help="Fix the mean and limits from the first N points of each segment (N >= 12).",
+        callback=_checked,
     ),
     rebase: Optional[List[str]] = typer.Option(
         None, "--rebase", help="Recalculate the limits from this period on (repeat it, or separate periods by commas)."
     ),
-    run_points: int = typer.Option(7, "--run-points", help="Points on one side of the mean that make a run."),
-    trend_points: int = typer.Option(6, "--trend-points", help="Increasing or decreasing points that make a trend."),
+    run_points: int = typer.Option(7, "--run-points", help="Points on one side of the mean that make a run.",
+                                callback=_checked),
+    trend_points: int = typer.Option(6, "--trend-points", help="Increasing or decreasing points that make a trend.",
+                                  callback=_checked),
     title: Optional[str] = typer.Option(None, "--title", help="Chart title (default: the value column)."),
     output_format: str = typer.Option("table", "--format", "-f", help="table or json (the JSON contract on stdout)."),
     out_dir: Optional[Path] = typer.Option(
@@ -107,7 +129,7 @@ def summary_line(chart: SpcChart) -> str:
     variation = ", ".join(f"{v.replace('_', ' ')} {n}" for v, n in chart.variation_counts.items() if n)
     line = f"{'; '.join(parts)}; special-cause points {chart.special_cause_points} ({counts}); {variation}"
     if chart.assurance is not None:
-        line += f"; target {_number(chart.settings.target or 0)}: {chart.assurance.value.replace('_', ' ')}"
+        line += f"; target {chart.settings.target:g}: {chart.assurance.value.replace('_', ' ')}"
     return line
 
 
