@@ -360,3 +360,44 @@ def test_england_breach_rate_as_in_the_docs(tmp_path: Path) -> None:
     for rule, found in DOCS_FINDINGS.items():
         assert [p["period"][:7] for p in type_1["points"] if rule in p["rules"]] == found
     assert type_1["assurance"] == "consistently_failing"
+
+
+@needs_ae
+def test_one_trust_breach_rate_as_in_the_docs(tmp_path: Path) -> None:
+    # every trust with 12 months or more (types added up), as docs/spc.md: the short ones are named
+    res = run(str(AE), "--value", "breaches", "--denominator", "attendances", "--per", "100", "--group", "org_code",
+              "--sum", "--skip-short", "--improvement", "down", "--format", "json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    frame = pd.read_csv(AE)
+    months_per_trust = frame.groupby("org_code")["period"].nunique()
+    assert sorted(c["group"] for c in doc["charts"]) == sorted(months_per_trust.index[months_per_trust >= 12])
+    short = (months_per_trust < 12).sum()
+    assert any(f"left out {short} groups with fewer than 12 periods" in n for n in doc["notes"])
+    rrk = next(c for c in doc["charts"] if c["group"] == "RRK")
+    monthly = frame[frame["org_code"] == "RRK"].groupby("period")[["breaches", "attendances"]].sum().sort_index()
+    x = (monthly["breaches"] / monthly["attendances"] * 100).to_numpy()
+    assert rrk["segments"][0]["lower_limit"] == pytest.approx(x.mean() - 2.66 * np.abs(np.diff(x)).mean())
+    for rule, flags in brute_force_rules(x).items():
+        assert [rule in p["rules"] for p in rrk["points"]] == flags, rule
+    # docs/spc.md: December 2017 below the lower limit, January to March 2019 above the upper one,
+    # a rising trend from June 2018 to January 2019
+    beyond = [(p["period"][:7], p["variation"]) for p in rrk["points"] if "beyond_limits" in p["rules"]]
+    assert beyond == [("2017-12", "improvement"), ("2019-01", "concern"), ("2019-02", "concern"),
+                      ("2019-03", "concern")]
+    assert [p["period"][:7] for p in rrk["points"] if "trend" in p["rules"]] == [
+        "2018-06", "2018-07", "2018-08", "2018-09", "2018-10", "2018-11", "2018-12", "2019-01"]
+
+
+def test_cli_skip_short_names_what_it_left_out(tmp_path: Path) -> None:
+    write_csv(tmp_path, "g.csv", "period,value,g\n" + series_csv(COMMON, group="A") + series_csv(COMMON[:9], group="B"))
+    res = run("g.csv", "--group", "g", "--skip-short", "--format", "json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert [c["group"] for c in doc["charts"]] == ["A"]
+    assert doc["notes"] == ["g.csv: left out 1 group with fewer than 12 periods (--skip-short): 'B' (9)"]
+    assert "left out 1 group" in res.stderr
+    write_csv(tmp_path, "s.csv", "period,value,g\n" + series_csv(COMMON[:9], group="B"))
+    res = run("s.csv", "--group", "g", "--skip-short", cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.strip().splitlines() == [
+        "error: s.csv: every group has fewer than 12 periods; an XmR chart needs at least 12"]

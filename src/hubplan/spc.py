@@ -389,12 +389,15 @@ def spc_chart(
     *,
     group: str | None = None,
     where: str = "values",
+    extra_columns: dict[str, np.ndarray] | None = None,
     **options: Any,
 ) -> SpcChart:
     """The XmR chart of ``values`` over ``periods`` (in order, each period once).
 
     ``settings`` or keyword ``options`` (the fields of :class:`SpcSettings`, e.g.
-    ``improvement="down"``); ``where`` names the series in messages (the file and group).
+    ``improvement="down"``); ``where`` names the series in messages (the file and group);
+    ``extra_columns`` (one value per point, e.g. a rate's numerator and denominator) are
+    added to :attr:`SpcChart.points` after ``value``.
 
     Raises
     ------
@@ -442,6 +445,8 @@ def spc_chart(
                 "variation": _variation(direction, settings.improvement).value,
             })
     points = pd.DataFrame(rows, columns=POINT_COLUMNS)
+    for position, (name, column) in enumerate((extra_columns or {}).items()):
+        points.insert(2 + position, name, np.asarray(column))
     level = None if settings.target is None else assurance(segments[-1].limits, settings.target, settings.improvement)
     return SpcChart(group, points, tuple(segments), settings, level)
 
@@ -657,24 +662,39 @@ class SpcResult:
         }
 
 
-def spc(data: SpcInput, settings: SpcSettings | None = None) -> SpcResult:
-    """One XmR chart per group of ``data`` (see :func:`read_spc_csv`)."""
+def spc(data: SpcInput, settings: SpcSettings | None = None, *, skip_short: bool = False) -> SpcResult:
+    """One XmR chart per group of ``data`` (see :func:`read_spc_csv`).
+
+    A group with fewer than ``settings.min_points`` periods is an error, or with
+    ``skip_short`` left out and named in the result's ``notes`` (at least one chart must
+    remain).
+    """
     settings = settings or SpcSettings()
     frame = data.frame
     charts = []
+    short: list[tuple[str, int]] = []
     group_words = ", ".join(f"'{g}'" for g in data.columns.group_columns)
     for group, part in frame.groupby(frame["group"].fillna(""), sort=True):
         label = None if not data.columns.group_columns else str(group)
+        if skip_short and label is not None and len(part) < settings.min_points:
+            short.append((label, len(part)))
+            continue
         rows = [row for rows in part["rows"] for row in rows]
         where = data.source + (f" column {group_words} = '{label}'" if label is not None else "")
         where += f" (rows {min(rows)}-{max(rows)})" if len(rows) > 1 else f" (row {rows[0]})"
-        chart = spc_chart(list(part["period"]), part["value"].to_numpy(), settings, group=label, where=where)
-        extra = part[[c for c in ("numerator", "denominator") if c in part.columns]].reset_index(drop=True)
-        points = chart.points
-        for position, column in enumerate(extra.columns):
-            points.insert(2 + position, column, extra[column].to_numpy())
-        charts.append(chart)
-    return SpcResult(tuple(charts), settings, data.source, data.columns, data.per, data.notes)
+        extra = {c: part[c].to_numpy() for c in ("numerator", "denominator") if c in part.columns}
+        charts.append(spc_chart(list(part["period"]), part["value"].to_numpy(), settings, group=label,
+                                where=where, extra_columns=extra))
+    notes = list(data.notes)
+    if short:
+        named = ", ".join(f"'{g}' ({n})" for g, n in short[:10]) + (f" and {len(short) - 10} more"
+                                                                     if len(short) > 10 else "")
+        notes.append(f"{data.source}: left out {len(short)} group{'s' if len(short) > 1 else ''} with fewer than "
+                     f"{settings.min_points} periods (--skip-short): {named}")
+    if not charts:
+        raise InputError(f"{data.source}: every group has fewer than {settings.min_points} periods; an XmR chart "
+                         f"needs at least {settings.min_points}")
+    return SpcResult(tuple(charts), settings, data.source, data.columns, data.per, tuple(notes))
 
 
 # ----------------------------------------------------------------------------- writing charts and tables

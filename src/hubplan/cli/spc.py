@@ -56,6 +56,9 @@ def spc_command(
         False, "--sum", help="Add up the rows of the same group and period (e.g. every trust's rows into "
         "England's); without it a repeated period is an error."
     ),
+    skip_short: bool = typer.Option(
+        False, "--skip-short", help="Leave out groups with fewer than 12 periods (named in a note) instead of stopping."
+    ),
     improvement: str = typer.Option("none", "--improvement", help="Which direction is better: up, down or none."),
     target: Optional[float] = typer.Option(
         None, "--target", help="Target in the value's units: the assurance (needs --improvement up or down).",
@@ -97,7 +100,7 @@ def spc_command(
                            run_points=run_points, trend_points=trend_points)
     columns = SpcColumns(period=period_col, value=value_col, group=group_col, denominator=denominator_col)
     data = read_spc_csv(file, columns, sum_rows=sum_rows, per=per)
-    result = spc(data, settings)
+    result = spc(data, settings, skip_short=skip_short)
     for note in result.notes:
         err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if out_dir is not None:
