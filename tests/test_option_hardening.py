@@ -46,7 +46,7 @@ TRAVEL = ("area_code,site_code,minutes\nA1,H1,20\nA1,S1,10\nA1,S2,40\nA2,H1,15\n
           "A3,H1,50\nA3,S1,45\nA3,S2,5\n")
 SITE_TIMES = ("from_site,to_site,minutes\nH1,S1,12\nS1,H1,12\nH1,S2,40\nS2,H1,40\nS1,S2,35\nS2,S1,35\n")
 COMMANDS = ("sites", "regions", "evaluate", "compare", "optimise", "sweep", "capacity", "workforce",
-            "benchmark", "appraise", "serve", "demo", "info")
+            "benchmark", "appraise", "serve", "demo", "info", "spc")
 
 
 @pytest.fixture(scope="module")
@@ -333,7 +333,7 @@ def test_help_has_no_placeholder_noise(monkeypatch, capsys, command):
     usage = next(line for line in text.splitlines() if "Usage:" in line)
     assert "<bool>" not in text  # flags take no value
     assert "--help" in text
-    argument = {"appraise": "SCENARIO", "benchmark": "FILE"}.get(command)
+    argument = {"appraise": "SCENARIO", "benchmark": "FILE", "spc": "FILE"}.get(command)
     if argument is not None:  # named in capitals ({...} is typer's mark of a required argument)
         assert argument in usage and argument.lower() not in usage
 
