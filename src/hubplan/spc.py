@@ -39,7 +39,6 @@ good side never reached (``consistently_failing``), and between them ``hit_and_m
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import math
@@ -53,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hubplan.data.files import decode, read_bytes
+from hubplan.data.files import read_csv_records
 from hubplan.errors import InputError
 from hubplan.jsonable import to_jsonable
 
@@ -515,20 +514,7 @@ def read_spc_csv(
     source = str(path)
     if not (per > 0 and math.isfinite(per)):
         raise InputError(f"--per: {per}; expected a number > 0")
-    text = decode(read_bytes(path, source), source, csv_file=True)
-    reader = csv.reader(text.splitlines())
-    header: list[str] | None = None
-    records: list[tuple[int, list[str]]] = []
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        if header is None:
-            header = [cell.strip() for cell in record]
-            continue
-        if len(record) != len(header):
-            raise InputError(f"{source} row {reader.line_num}: expected {len(header)} fields like the header, "
-                             f"found {len(record)}")
-        records.append((reader.line_num, record))
+    header, records = read_csv_records(path, source)
     expected = ", ".join([columns.period, columns.value, *([columns.denominator] if columns.denominator else []),
                           *columns.group_columns])
     if header is None:

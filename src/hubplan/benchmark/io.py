@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import pandas as pd
 from hubplan.benchmark.analysis import BenchmarkResult, region_columns
 from hubplan.benchmark.indicators import Indicator
 from hubplan.benchmark.inputs import DENOMINATOR, NUMERATOR, PROVIDER, REGION, expected_form, validate_providers
-from hubplan.data.files import decode, read_bytes
+from hubplan.data.files import read_csv_records
 from hubplan.errors import InputError
 
 
@@ -66,24 +65,9 @@ def read_providers_csv(
     path = Path(path)
     source = str(path)
     # missing, a folder, unreadable, too large or not UTF-8: InputError naming the file
-    text = decode(read_bytes(path, source), source, csv_file=True)
-    reader = csv.reader(text.splitlines())
-    header: list[str] | None = None
-    records: list[list[str]] = []
-    rows: list[int] = []
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        if header is None:
-            header = [cell.strip() for cell in record]
-            continue
-        if len(record) != len(header):
-            raise InputError(
-                f"{source} row {reader.line_num}: expected {len(header)} fields like the header, "
-                f"found {len(record)}"
-            )
-        records.append(record)
-        rows.append(reader.line_num)
+    header, numbered = read_csv_records(path, source)
+    rows = [row for row, _ in numbered]
+    records = [record for _, record in numbered]
     if header is None:
         raise InputError(f"{source}: the file is empty; expected a header row with {expected_form(indicator)}")
     picked = _pick_columns(header, columns, indicator, source)

@@ -152,3 +152,30 @@ def read_text(path: Path, label: str | None = None, *, row_word: str = "line") -
     """The UTF-8 text of an input file (byte-order mark dropped), every problem one message."""
     label = str(path) if label is None else label
     return decode(read_bytes(path, label), label, row_word=row_word)
+
+
+def read_csv_records(path: Path, source: str) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """The header (stripped cells; ``None`` for an empty file) and every other non-blank
+    record of a CSV file with its row as a spreadsheet numbers it (the header is row 1).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read (see :func:`read_bytes` / :func:`decode`), or a record has
+        more or fewer fields than the header (naming the file and row).
+    """
+    text = decode(read_bytes(path, source), source, csv_file=True)
+    reader = csv.reader(text.splitlines())
+    header: list[str] | None = None
+    records: list[tuple[int, list[str]]] = []
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        if header is None:
+            header = [cell.strip() for cell in record]
+            continue
+        if len(record) != len(header):
+            raise InputError(f"{source} row {reader.line_num}: expected {len(header)} fields like the header, "
+                             f"found {len(record)}")
+        records.append((reader.line_num, record))
+    return header, records
