@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["hubplan.jsonable", "hubplan.evaluate", "hubplan.services", "hubplan.stats"]
+MODULES = ["hubplan.jsonable", "hubplan.evaluate", "hubplan.services", "hubplan.stats", "hubplan.formatting"]
 
 
 @pytest.mark.parametrize("name", MODULES)

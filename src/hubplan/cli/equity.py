@@ -7,7 +7,6 @@ so that they fit the terminal, and written as ``equity.csv`` with ``--out``.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from rich.table import Table
 from hubplan.cli._app import err, out
 from hubplan.cli._layout import Layout, print_table, stacked
 from hubplan.evaluate import Comparison, Evaluation
+from hubplan.formatting import shown_number
 
 #: Words for each headline gap (the first group minus the second).
 GAP_WORDS = {
@@ -26,19 +26,19 @@ GAP_WORDS = {
 
 
 def _m(x: Any) -> str:
-    return "-" if x is None or not math.isfinite(float(x)) else f"{float(x):.1f}"
+    return shown_number(x, ".1f")
 
 
 def _signed(x: Any) -> str:
-    return "-" if x is None or not math.isfinite(float(x)) else f"{float(x):+.1f}"
+    return shown_number(x, "+.1f")
 
 
 def _pct(x: Any) -> str:
-    return "-" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.1f}%"
+    return shown_number(x, ".1f", scale=100, suffix="%")
 
 
 def _count(x: Any) -> str:
-    return "-" if x is None or not math.isfinite(float(x)) else f"{float(x):,.0f}"
+    return shown_number(x, ",.0f")
 
 
 def equity_table(ev: Evaluation, first: bool = True) -> Table:

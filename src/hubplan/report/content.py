@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hubplan.formatting import shown_number
+
 if TYPE_CHECKING:
     from hubplan.appraise import Appraisal
 
@@ -99,11 +101,11 @@ class ReportContent:
 
 # ----------------------------------------------------------------------------- format
 def minutes(x: Any) -> str:
-    return "-" if x is None or not math.isfinite(float(x)) else f"{float(x):.1f}"
+    return shown_number(x, ".1f")
 
 
 def pct(x: Any) -> str:
-    return "-" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.1f}%"
+    return shown_number(x, ".1f", scale=100, suffix="%")
 
 
 def count(x: Any) -> str:

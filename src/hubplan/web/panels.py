@@ -9,18 +9,19 @@ from typing import Any, Mapping
 from dash import dash_table, html
 
 from hubplan.evaluate import Comparison, Evaluation
+from hubplan.formatting import shown_number
 
 
 def minutes(value: Any) -> str:
-    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):.1f}"
+    return shown_number(value, ".1f", missing="–")
 
 
 def share(value: Any) -> str:
-    return "–" if value is None or not math.isfinite(float(value)) else f"{100 * float(value):.1f}%"
+    return shown_number(value, ".1f", scale=100, suffix="%", missing="–")
 
 
 def count(value: Any) -> str:
-    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):,.0f}"
+    return shown_number(value, ",.0f", missing="–")
 
 
 def _card(label: str, value: str, element_id: str, note: str = "") -> html.Div:
