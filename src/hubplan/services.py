@@ -54,23 +54,7 @@ SOURCED_PARAMETERS: tuple[str, ...] = (
 
 #: Numeric parameters checked against :data:`hubplan.validation.LIMITS` (``None`` allowed
 #: where no source gave a value; ``demand_scale`` to ``occupancy_target`` always have one).
-NUMERIC_PARAMETERS: tuple[str, ...] = (
-    "demand_scale",
-    "hub_share",
-    "transfer_delay_minutes",
-    "bypass_minutes",
-    "min_patients_per_hub",
-    "max_patients_per_hub",
-    "min_procedures_per_hub",
-    "length_of_stay_days",
-    "occupancy_target",
-    "rota_minimum_consultants",
-    "operator_min_procedures_per_year",
-    "workforce_available",
-    "workforce_today",
-    "trainees_per_year",
-    "training_years",
-)
+NUMERIC_PARAMETERS: tuple[str, ...] = tuple(p for p in SOURCED_PARAMETERS if p not in ("demand", "thresholds_minutes"))
 _ALWAYS_GIVEN = ("demand_scale", "hub_share", "transfer_delay_minutes", "bypass_minutes", "occupancy_target")
 
 

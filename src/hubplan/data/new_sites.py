@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from hubplan.data.user import FALSE_WORDS, MAX_MINUTES, REGION_TYPES, TRUE_WORDS, _codes, _read, _require, _row
+from hubplan.data.user import MAX_MINUTES, REGION_TYPES, _codes, _read, _require, _row, capability_flags
 from hubplan.errors import InputError
 from hubplan.network import MINUTES_SOURCES, Network
 from hubplan.traveltimes import MIN_KNOWN_SITES, MODEL_VERSION, EstimateAccuracy, RoadTimeEstimator, haversine_km
@@ -114,18 +114,6 @@ def _location(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray, s
     to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
     lon, lat = to_wgs84.transform(values[0], values[1])
     return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64), "British National Grid"
-
-
-def _flags(frame: pd.DataFrame, name: str, column: str) -> np.ndarray:
-    words = frame[column].str.lower()
-    ok = words.isin(TRUE_WORDS | FALSE_WORDS).to_numpy()
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        raise InputError(
-            f"{name} row {_row(i)}, column '{column}': expected a capability flag "
-            f"(1/0, true/false, yes/no), got '{frame[column].iloc[i]}'"
-        )
-    return words.isin(TRUE_WORDS).to_numpy()
 
 
 # --------------------------------------------------------------------------- placing
@@ -297,7 +285,7 @@ def add_sites(
             )
     lat, lon, _ = _location(cells, name)
     capability_cols = [c for c in cells.columns if c not in NEW_SITE_FIXED]
-    flags = {col: _flags(cells, name, col) for col in capability_cols}
+    flags = {col: capability_flags(cells, name, col) for col in capability_cols}
     new = pd.DataFrame(
         {"site_name": cells["site_name"].replace("", None).fillna(pd.Series(codes)).to_numpy(dtype=object)
          if "site_name" in cells else codes,

@@ -359,16 +359,22 @@ def read_sites(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     table = _base_table(frame, name, "site")
     capabilities = [c for c in frame.columns if c not in SITE_FIXED]
     for col in capabilities:
-        words = frame[col].str.lower()
-        ok = words.isin(TRUE_WORDS | FALSE_WORDS).to_numpy()
-        if not ok.all():
-            i = int(np.flatnonzero(~ok)[0])
-            raise InputError(
-                f"{name} row {_row(i)}, column '{col}': expected a capability flag "
-                f"(1/0, true/false, yes/no), got '{frame[col].iloc[i]}'"
-            )
-        table[col] = words.isin(TRUE_WORDS).to_numpy()
+        table[col] = capability_flags(frame, name, col)
     return table, tuple(capabilities)
+
+
+def capability_flags(frame: pd.DataFrame, name: str, column: str) -> np.ndarray:
+    """A capability column of text cells (``1/0``, ``true/false``, ``yes/no``) as booleans;
+    any other cell is an :class:`InputError` naming file ``name``, its row and the column."""
+    words = frame[column].str.lower()
+    ok = words.isin(TRUE_WORDS | FALSE_WORDS).to_numpy()
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InputError(
+            f"{name} row {_row(i)}, column '{column}': expected a capability flag "
+            f"(1/0, true/false, yes/no), got '{frame[column].iloc[i]}'"
+        )
+    return words.isin(TRUE_WORDS).to_numpy()
 
 
 def _indexer(codes: pd.Index, column: pd.Series) -> np.ndarray:
