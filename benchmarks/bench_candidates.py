@@ -110,9 +110,9 @@ def national_candidates_problem(progress: Any = None) -> tuple[Any, pd.DataFrame
     """The national p-median (k = 24) over the 1,000 candidates, the new sites and the codes
     of today's thrombectomy centres; the new sites' minutes are cached (module docstring)."""
     import hubplan
-    from hubplan.data.bundled import cache_dir
+    from hubplan.geography.bundled import cache_dir
     from hubplan.optimise import SiteSelectionProblem
-    from hubplan.traveltimes import MODEL_VERSION
+    from hubplan.geography.traveltimes import MODEL_VERSION
 
     say = progress or (lambda message: None)
     bundled = hubplan.load_bundled()

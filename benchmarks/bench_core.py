@@ -38,7 +38,7 @@ def _best(fn, repeat: int = 20) -> tuple[float, float]:
 
 def main() -> None:
     from hubplan import Option, Service, evaluate
-    from hubplan.data import bundled
+    from hubplan.geography import bundled
 
     with tempfile.TemporaryDirectory() as cache:
         os.environ["HUBPLAN_CACHE_DIR"] = cache
@@ -71,7 +71,7 @@ def main() -> None:
     # peer: stroke-maps find_nearest_unit on the same matrix and centres
     from stroke_maps.catchment import find_nearest_unit
 
-    from hubplan.pathways import route_direct
+    from hubplan.services.pathways import route_direct
 
     frame = pd.DataFrame(england.area_site_minutes, index=england.areas.index, columns=england.site_codes)
     positions = england.site_positions(hubs, "hub")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hubplan.data import load_bundled
-from hubplan.traveltimes import ACCURACY_WITHIN_MINUTES, RoadTimeEstimator, straight_line_accuracy
+from hubplan.geography import load_bundled
+from hubplan.geography.traveltimes import ACCURACY_WITHIN_MINUTES, RoadTimeEstimator, straight_line_accuracy
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _compare import factor_words  # noqa: E402

@@ -41,7 +41,7 @@ def _bodies(n: int) -> list[dict]:
 def main() -> None:
     from waitress import create_server
 
-    from hubplan.store import ScenarioStore
+    from hubplan.planning.store import ScenarioStore
     from hubplan.web.app import create_app
     from hubplan.web.plans import bundled_network
 

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def bundled():
-    from hubplan.data import load_bundled
+    from hubplan.geography import load_bundled
 
     return load_bundled()
 

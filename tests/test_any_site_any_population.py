@@ -4,7 +4,7 @@ the installed ``hubplan`` on the bundled network (slow: the bundled data and the
 Two community hospitals in rural Shropshire that the bundled road-time matrix does not have
 (Ludlow and Bridgnorth) are the hubs; demand is the bundled expected births. Every figure
 checked is recomputed here from the raw bundled demographics file
-(``src/hubplan/data/demographics/lsoa_demographics.csv.gz``) and the per-area minutes the
+(``src/hubplan/geography/demographics/lsoa_demographics.csv.gz``) and the per-area minutes the
 command writes: patients per area are that file's births, IMD quintiles come from its
 deciles (quintile = ceil(decile / 2), Core20 = deciles 1-2) and the rural-urban groups
 from the ONS RUC11 codes (A1-C2 urban, D1-D2 town and fringe, E1-F2 village and dispersed).
@@ -53,7 +53,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def raw():
-    with gzip.open(ROOT / "src/hubplan/data/demographics/lsoa_demographics.csv.gz", "rt", encoding="utf-8") as f:
+    with gzip.open(ROOT / "src/hubplan/geography/demographics/lsoa_demographics.csv.gz", "rt", encoding="utf-8") as f:
         return {row["lsoa_code"]: row for row in csv.DictReader(f)}
 
 

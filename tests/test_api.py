@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import hubplan
 from hubplan.cli import app as cli_app
-from hubplan.store import ScenarioStore
+from hubplan.planning.store import ScenarioStore
 from hubplan.web.app import create_app
 
 HAMPSHIRE = "Hampshire and Isle of Wight"

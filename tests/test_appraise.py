@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hubplan import InputError, Option, Service
-from hubplan.appraise import (
+from hubplan.planning.appraise import (
     Criterion,
     appraise,
     criterion_info,

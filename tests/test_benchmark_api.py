@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from hubplan.benchmark import FunnelSettings, benchmark, exact_limit, validate_providers
-from hubplan.benchmark.indicators import Indicator
+from hubplan.monitoring.benchmark import FunnelSettings, benchmark, exact_limit, validate_providers
+from hubplan.monitoring.benchmark.indicators import Indicator
 from hubplan.errors import InputError
 
 CONTRACT_KEYS = {"indicator", "target", "overdispersion", "phi", "tau2", "providers"}

@@ -3,7 +3,7 @@ says it prints) agrees with the paper's formulas worked directly from the CSV he
 
 The reference below is written from Spiegelhalter (2005) and the page's "Overdispersion"
 section, with scipy's binomial and normal distributions; it shares no code with
-``hubplan.benchmark``.
+``hubplan.monitoring.benchmark``.
 """
 
 from __future__ import annotations

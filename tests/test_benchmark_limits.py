@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hubplan.benchmark.indicators import Indicator, Scale, null_standard_error, z_scores
-from hubplan.benchmark.limits import LimitMethod, exact_limit, funnel_limits, z_for_level
+from hubplan.monitoring.benchmark.indicators import Indicator, Scale, null_standard_error, z_scores
+from hubplan.monitoring.benchmark.limits import LimitMethod, exact_limit, funnel_limits, z_for_level
 
 Z95 = 1.959963984540054  # standard normal 0.975 quantile
 Z998 = 3.090232306167813  # standard normal 0.999 quantile

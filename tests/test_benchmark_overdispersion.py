@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubplan.benchmark import benchmark
-from hubplan.benchmark.overdispersion import Overdispersion, estimate_dispersion, tau_squared, winsorise
+from hubplan.monitoring.benchmark import benchmark
+from hubplan.monitoring.benchmark.overdispersion import Overdispersion, estimate_dispersion, tau_squared, winsorise
 
 Z95 = 1.959963984540054
 

@@ -49,7 +49,7 @@ class Server:
     def __init__(self, db: Path) -> None:
         from waitress import create_server
 
-        from hubplan.store import ScenarioStore
+        from hubplan.planning.store import ScenarioStore
         from hubplan.web.app import create_app
 
         self.store = ScenarioStore(db)

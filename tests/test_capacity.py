@@ -6,6 +6,7 @@ occupancy arithmetic by hand."""
 from __future__ import annotations
 
 import doctest
+import importlib
 import math
 from fractions import Fraction
 
@@ -249,8 +250,9 @@ def test_procedures_and_sessions_by_hand():
         procedures_per_year(100.0, 1.5)
 
 
-def test_docstring_examples_run():
-    result = doctest.testmod(capacity, optionflags=doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", ["beds", "parameters", "table"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"hubplan.capacity.{module}"), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
 

@@ -404,7 +404,7 @@ HAMPSHIRE = "Hampshire and Isle of Wight"
 
 @pytest.fixture(scope="module")
 def client():
-    from hubplan.store import ScenarioStore
+    from hubplan.planning.store import ScenarioStore
     from hubplan.web.app import create_app
 
     app = create_app(ScenarioStore("sqlite://"))
@@ -446,7 +446,7 @@ def test_planner_page_plans_keep_the_demand():
 @pytest.mark.slow
 def test_vascular_demand_in_england_is_the_derivation(england):
     """rate = (2,926 + 1,456 AAA repairs, HES 2016-17, + 3,482 CEAs, NVR 2017) / England's people 60+."""
-    with gzip.open(ROOT / "src/hubplan/data/demographics/lsoa_demographics.csv.gz", "rt", encoding="utf-8") as f:
+    with gzip.open(ROOT / "src/hubplan/geography/demographics/lsoa_demographics.csv.gz", "rt", encoding="utf-8") as f:
         raw = {row["lsoa_code"]: float(row["population_60_plus"]) for row in csv.DictReader(f)
                if row["lsoa_code"].startswith("E")}
     over_60 = sum(raw[code] for code in england.area_codes)  # the LSOAs of the network (no Isles of Scilly)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubplan.data.bundled import DEMAND_COLUMNS, demographics_path
+from hubplan.geography.bundled import DEMAND_COLUMNS, demographics_path
 from hubplan.errors import InputError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -319,7 +319,7 @@ def test_appraise_refuses_unknown_or_attribute_demand(tmp_path, network, column,
 
 @pytest.mark.slow
 def test_cache_keeps_columns_dtypes_and_sources(tmp_path, monkeypatch) -> None:
-    from hubplan.data.bundled import data_dir, load_bundled, parse_bundled
+    from hubplan.geography.bundled import data_dir, load_bundled, parse_bundled
 
     monkeypatch.setenv("HUBPLAN_CACHE_DIR", str(tmp_path))
     cold = load_bundled()

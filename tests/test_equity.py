@@ -31,9 +31,9 @@ import pandas as pd
 import pytest
 
 from hubplan import Option, Service, compare, evaluate
-from hubplan.appraise import Criterion, appraise
+from hubplan.planning.appraise import Criterion, appraise
 from hubplan.errors import InputError
-from hubplan.network import Network
+from hubplan.geography.network import Network
 from hubplan.testing import make_network, tiny_network
 
 HUBPLAN = Path(sys.executable).parent / "hubplan"

@@ -27,8 +27,8 @@ import pandas as pd
 import pytest
 
 from hubplan import InputError, Option, Service, evaluate, load_csv_network
-from hubplan.benchmark import read_providers_csv
-from hubplan.scenario import load_scenario
+from hubplan.monitoring.benchmark import read_providers_csv
+from hubplan.planning.scenario import load_scenario
 
 HUBPLAN = Path(sys.executable).parent / "hubplan"
 

@@ -317,7 +317,7 @@ def test_appraise_json_scores_by_hand(files: Files) -> None:
 # ----------------------------------------------------------------------------- bundled data
 @pytest.fixture(scope="module")
 def wessex():
-    from hubplan.data import load_bundled
+    from hubplan.geography import load_bundled
 
     return load_bundled().restrict(region="Wessex")
 

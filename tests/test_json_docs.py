@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from hubplan.network import CAPABILITY_ALIASES
+from hubplan.geography.network import CAPABILITY_ALIASES
 
 HUBPLAN = Path(sys.executable).parent / "hubplan"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "json.md"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hubplan import Option, Service, compare, evaluate
-from hubplan.data.bundled import data_dir, load_bundled, parse_bundled
+from hubplan.geography.bundled import data_dir, load_bundled, parse_bundled
 
 pytestmark = pytest.mark.slow
 

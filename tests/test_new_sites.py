@@ -1,4 +1,4 @@
-"""New sites given by location: ``Network.add_sites`` / ``drop_sites`` (hubplan.data.new_sites).
+"""New sites given by location: ``Network.add_sites`` / ``drop_sites`` (hubplan.geography.new_sites).
 
 A grid world with exactly known minutes (roads north-south and east-west at 60 km/h plus
 a fixed access time) stands in for a road network; the bundled network is used in the
@@ -16,7 +16,7 @@ import pytest
 import hubplan
 from hubplan.errors import InputError
 from hubplan.testing import make_network
-from hubplan.traveltimes import haversine_km
+from hubplan.geography.traveltimes import haversine_km
 
 ACCESS = 4.0
 KM_LAT = 111.2
@@ -225,8 +225,8 @@ def test_bundled_sites_get_regions_from_the_lsoa_they_lie_in(bundled, monkeypatc
 @pytest.mark.slow
 def test_bng_conversion_matches_the_published_lsoa_centroids(bundled):
     """ONS publishes each LSOA centroid both as BNG_E/BNG_N and as LAT/LONG (LSOA.geojson)."""
-    from hubplan.data.bundled import data_dir
-    from hubplan.data.new_sites import _location
+    from hubplan.geography.bundled import data_dir
+    from hubplan.geography.new_sites import _location
 
     with open(data_dir() / "LSOA.geojson", encoding="utf-8") as fh:
         features = json.load(fh)["features"][::3000]

@@ -35,7 +35,7 @@ from hubplan.optimise import SiteSelectionProblem, Solution, solve
 from hubplan.optimise._instance import reduce_problem
 from hubplan.optimise.exact import solve_exact
 from hubplan.optimise.heuristic import local_search
-from hubplan.scenario import parse_scenario
+from hubplan.planning.scenario import parse_scenario
 from hubplan.validation import LIMITS, Limit, check_number
 
 HUBPLAN = Path(sys.executable).parent / "hubplan"
@@ -160,7 +160,7 @@ def test_a_kept_site_must_be_a_candidate(net):
 
 
 def test_a_kept_site_must_be_a_candidate_from_python(net):
-    from hubplan.data import load_csv_network
+    from hubplan.geography import load_csv_network
 
     network = load_csv_network(net)
     with pytest.raises(InputError, match="keep site H1 is not one of the candidates"):

@@ -2,7 +2,7 @@
 
 Every expected value is worked out here from the bundled network's minutes and demand with
 numpy (nearest hub, nearest spoke, bypass, transfer to the spoke's nearest hub), without
-calling ``hubplan.evaluate``, and compared with the README to the rounding it shows.
+calling ``hubplan.access.evaluate``, and compared with the README to the rounding it shows.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hubplan import Option, Service
-from hubplan.appraise import appraise
+from hubplan.planning.appraise import appraise
 from hubplan.report import build_figures, render_report_html, write_report
 from hubplan.report.content import build_content
 from hubplan.report.geometry import Boundaries, area_shapes

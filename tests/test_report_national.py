@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hubplan.report import write_report
-from hubplan.scenario import load_scenario, run_scenario
+from hubplan.planning.scenario import load_scenario, run_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubplan import InputError
-from hubplan.scenario import SCHEMA_VERSION, load_scenario, parse_scenario, run_scenario
+from hubplan.planning.scenario import SCHEMA_VERSION, load_scenario, parse_scenario, run_scenario
 
 AREAS = """area_code,area_name,latitude,longitude,country,icb,stroke_admissions
 A1,North 1,51.00,-1.00,England,North,10

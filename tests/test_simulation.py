@@ -1,4 +1,4 @@
-"""The discrete-event simulation (hubplan.simulation) agrees with Erlang's loss formula,
+"""The discrete-event simulation (hubplan.capacity.simulation) agrees with Erlang's loss formula,
 for exponential and lognormal stays (insensitivity). Fixed seeds; a few seconds."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from hubplan.capacity import bed_table, erlang_b
 from hubplan.errors import InputError
-from hubplan.simulation import simulate_beds, simulate_sites
+from hubplan.capacity.simulation import simulate_beds, simulate_sites
 
 # a = 3,650 admissions x 1 day / 365 = 10 Erlangs on 15 beds: B = 0.0365 (tables)
 TEN_ERLANGS = dict(patients_per_year=3650.0, length_of_stay_days=1.0, beds=15)

@@ -1,4 +1,4 @@
-"""XmR charts (hubplan.spc, ``hubplan spc``): limits worked out by hand and series
+"""XmR charts (hubplan.monitoring.spc, ``hubplan spc``): limits worked out by hand and series
 built so that each special-cause rule fires exactly once; the installed command on small
 files and on the real monthly A&E attendances (checked against numpy directly)."""
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubplan.spc import SpcSettings, spc_chart, special_causes, xmr_limits
+from hubplan.monitoring.spc import SpcSettings, spc_chart, special_causes, xmr_limits
 from hubplan.errors import InputError
 
 HUBPLAN = str(Path(sys.executable).parent / "hubplan")

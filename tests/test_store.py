@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubplan.errors import InputError
-from hubplan.store import ScenarioExistsError, ScenarioNotFoundError, ScenarioStore, database_url
+from hubplan.planning.store import ScenarioExistsError, ScenarioNotFoundError, ScenarioStore, database_url
 
 PARAMETERS = {"service": "vascular_arterial", "region": "Hampshire and Isle of Wight", "hubs": ["SO166YD"]}
 
@@ -147,7 +147,7 @@ def test_same_name_saved_at_once_gives_one_scenario(tmp_path: Path) -> None:
 
 WORKER = """
 import sys
-from hubplan.store import ScenarioStore
+from hubplan.planning.store import ScenarioStore
 path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 store = ScenarioStore(path)
 for i in range(count):

@@ -1,4 +1,4 @@
-"""Road minutes to new sites, estimated from a road-time matrix (``hubplan.traveltimes``).
+"""Road minutes to new sites, estimated from a road-time matrix (``hubplan.geography.traveltimes``).
 
 A synthetic world whose true times are known exactly (a grid of roads: minutes follow
 the Manhattan distance at 60 km/h, plus a fixed access time), and the bundled matrix
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hubplan.traveltimes import (
+from hubplan.geography.traveltimes import (
     ACCURACY_WITHIN_MINUTES,
     RoadTimeEstimator,
     haversine_km,

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from hubplan.cli import app as cli_app
 from hubplan.errors import InputError
-from hubplan.store import ScenarioStore
+from hubplan.planning.store import ScenarioStore
 from hubplan.web import planner
 from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure
 from hubplan.web.geo import osgb_to_lonlat

@@ -1,4 +1,4 @@
-"""Rota, operator-volume, network and training-pipeline arithmetic (hubplan.workforce),
+"""Rota, operator-volume, network and training-pipeline arithmetic (hubplan.capacity.workforce),
 each case worked out by hand in the test."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import doctest
 import pandas as pd
 import pytest
 
-import hubplan.workforce as workforce
+import hubplan.capacity.workforce as workforce
 from hubplan.errors import InputError
 from hubplan.services import Service
-from hubplan.workforce import (
+from hubplan.capacity.workforce import (
     STANDARD_FLAGS,
     allocate_workforce,
     consultants_needed,

@@ -17,8 +17,8 @@ reads
 * ``births_by_lsoa/predicted_demand_by_lsoa.csv``: expected births a year per English LSOA
   (Allen et al., MichaelAllen1966/1901_birth_centre_location), keyed by LSOA *name*;
 
-and writes ``src/hubplan/data/demographics/lsoa_demographics.csv.gz`` (one row per England
-and Wales LSOA, 2011 codes) and ``src/hubplan/data/demographics/SOURCE.md``. An empty cell
+and writes ``src/hubplan/geography/demographics/lsoa_demographics.csv.gz`` (one row per England
+and Wales LSOA, 2011 codes) and ``src/hubplan/geography/demographics/SOURCE.md``. An empty cell
 means *unknown* (e.g. population in Wales), never zero. Any file that is not as expected
 stops the build with one line naming the file, row (header = row 1) and column; the output
 is written to a temporary file and moved into place only when everything has been checked.
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-OUT_DIR = REPO / "src" / "hubplan" / "data" / "demographics"
+OUT_DIR = REPO / "src" / "hubplan" / "geography" / "demographics"
 OUT_NAME = "lsoa_demographics.csv.gz"
 
 IMD_FILE = "lsoa_demographics/iod2019_file1_imd_lsoa.csv.gz"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hubplan.benchmark import ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
+from hubplan.monitoring.benchmark import ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
 
 HERE = Path(__file__).resolve().parent
 

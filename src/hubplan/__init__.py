@@ -14,12 +14,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from hubplan.data import load_bundled, load_csv_network
-from hubplan.demand import Demand
+from hubplan.geography import load_bundled, load_csv_network
+from hubplan.geography.demand import Demand
 from hubplan.errors import HubplanError, InfeasibleError, InputError, SolverError
-from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
-from hubplan.network import Network
-from hubplan.options import Helicopter, Option, Pathway
+from hubplan.access.evaluate import Comparison, Evaluation, compare, evaluate
+from hubplan.geography.network import Network
+from hubplan.services.options import Helicopter, Option, Pathway
 from hubplan.services import Service
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hubplan.network import Network
+from hubplan.geography.network import Network
 
 
 def make_network(

@@ -1,7 +1,7 @@
 """What each number a user gives may be, and one check of it, for every way it is given.
 
 A length of stay, a time limit or a number of draws reaches hubplan as a command-line
-option, a scenario-file key, a :class:`~hubplan.services.Service` parameter or an API
+option, a scenario-file key, a :class:`~hubplan.services.service.Service` parameter or an API
 argument. :data:`LIMITS` says once what each may be (a number of minutes ``>= 0``, a
 fraction in ``(0, 1]``, a whole number of hubs from 1 to 10,000 ...) and every entry point
 checks against it, so a value is refused with the same words wherever it comes from:
@@ -107,7 +107,7 @@ MINUTES_AT_LEAST_0 = Limit("minutes", minimum=0.0)
 MINUTES_ABOVE_0 = Limit("minutes", minimum=0.0, above=True)
 
 #: What each numeric parameter may be, by the name used in the API, scenario files and
-#: :class:`~hubplan.services.Service` (command-line options map onto these names).
+#: :class:`~hubplan.services.service.Service` (command-line options map onto these names).
 LIMITS: Mapping[str, Limit] = {
     # --- options and pathways (minutes)
     "bypass_minutes": MINUTES_AT_LEAST_0,

@@ -38,6 +38,9 @@ class Layout:
     note: Optional[str] = None
 
 
+#: Note shown when a table drops its site-name column to fit the terminal.
+NAMES_HIDDEN = "site names hidden at this width; widen the terminal or use --format json"
+
 def _padding(table: Table, index: int) -> int:
     _, right, _, left = table.padding
     if not table.pad_edge:

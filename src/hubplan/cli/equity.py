@@ -14,7 +14,7 @@ from rich.table import Table
 
 from hubplan.cli._app import err, out
 from hubplan.cli._layout import Layout, print_table, stacked
-from hubplan.evaluate import Comparison, Evaluation
+from hubplan.access.evaluate import Comparison, Evaluation
 from hubplan.formatting import shown_number
 
 #: Words for each headline gap (the first group minus the second).

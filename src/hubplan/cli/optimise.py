@@ -38,8 +38,8 @@ from hubplan.cli.core import (
     write_evaluation,
 )
 from hubplan.errors import InputError
-from hubplan.network import Network
-from hubplan.options import Pathway
+from hubplan.geography.network import Network
+from hubplan.services.options import Pathway
 from hubplan.services import Service
 from hubplan.validation import LIMITS, check_number
 
@@ -250,7 +250,7 @@ def optimise_command(
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
     """Choose the best k hub sites (exact with a proven gap, or heuristic) and evaluate them."""
-    from hubplan.evaluate import evaluate
+    from hubplan.access.evaluate import evaluate
     from hubplan.optimise import solve
 
     fmt = check_format(fmt)

@@ -32,7 +32,7 @@ def serve(
                                 callback=limited("threads")),
 ) -> None:
     """Start the interactive planner (open the address it prints in a browser)."""
-    from hubplan.store import database_url
+    from hubplan.planning.store import database_url
     from hubplan.web.app import make_server_app
 
     url = database_url(db)

@@ -16,7 +16,7 @@ from hubplan.errors import InputError
 from hubplan.validation import Limit, check_number
 
 if TYPE_CHECKING:
-    from hubplan.spc import SpcChart, SpcResult
+    from hubplan.monitoring.spc import SpcChart, SpcResult
 
 
 #: What the numeric options may be (checked as the command line is read).
@@ -89,7 +89,7 @@ def spc_command(
     (docs/spc.md).
     """
     # imported here, not at the top, like every command's science: only the command run pays for it
-    from hubplan.spc import SpcColumns, SpcSettings, read_spc_csv, spc, write_outputs
+    from hubplan.monitoring.spc import SpcColumns, SpcSettings, read_spc_csv, spc, write_outputs
 
     if output_format not in ("table", "json"):
         raise InputError(f"--format '{output_format}': expected table or json")

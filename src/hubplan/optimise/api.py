@@ -16,8 +16,8 @@ from hubplan.optimise.solution import Solution
 from hubplan.validation import check_number
 
 if TYPE_CHECKING:
-    from hubplan.evaluate import Evaluation
-    from hubplan.network import Network
+    from hubplan.access.evaluate import Evaluation
+    from hubplan.geography.network import Network
     from hubplan.services import Service
 
 HEURISTIC_NAME = "heuristic (greedy + vertex substitution)"
@@ -133,7 +133,7 @@ def optimise(
     >>> solution.sites, round(evaluation.summary["time_to_hub"]["mean"], 2)
     (('H1',), 20.0)
     """
-    from hubplan.evaluate import evaluate
+    from hubplan.access.evaluate import evaluate
 
     problem = SiteSelectionProblem.from_network(network, service, k=k, objective=objective, **problem_options)
     solution = solve(problem, method=method, time_limit=time_limit, seed=seed, progress=progress)

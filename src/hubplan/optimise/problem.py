@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from hubplan.errors import InfeasibleError, InputError
-from hubplan.options import Option, Pathway, resolve_spokes
+from hubplan.services.options import Option, Pathway, resolve_spokes
 from hubplan.validation import LIMITS, check_number
 
 if TYPE_CHECKING:
-    from hubplan.network import Network
+    from hubplan.geography.network import Network
     from hubplan.services import Service
 
 #: Minutes are floats: first-site ties are compared with this tolerance (as in pathways).
@@ -105,7 +105,7 @@ class SiteSelectionProblem:
     workforce_note:
         How that cap was worked out, for the message if ``k`` exceeds it.
     pathway, spoke_codes, bypass_minutes, transfer_delay_minutes:
-        How to turn a set of hubs back into an :class:`~hubplan.options.Option`
+        How to turn a set of hubs back into an :class:`~hubplan.services.options.Option`
         (``spoke_codes`` = the sites that are spokes when they are not hubs).
     description:
         What the clients and candidates are, for reports.
@@ -282,7 +282,7 @@ class SiteSelectionProblem:
         return problems
 
     def option(self, sites: Sequence[str], name: str | None = None) -> Option:
-        """The :class:`~hubplan.options.Option` with these hubs (for ``evaluate``)."""
+        """The :class:`~hubplan.services.options.Option` with these hubs (for ``evaluate``)."""
         hubs = tuple(sites)
         hub_set = set(hubs)
         spokes = tuple(c for c in self.spoke_codes if c not in hub_set)

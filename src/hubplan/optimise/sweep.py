@@ -29,7 +29,7 @@ from hubplan.optimise.solution import Solution
 from hubplan.validation import check_number
 
 if TYPE_CHECKING:
-    from hubplan.network import Network
+    from hubplan.geography.network import Network
     from hubplan.services import Service
 
 Progress = Callable[[str], None]
@@ -43,7 +43,7 @@ def _summary_columns(
 ) -> dict[str, object]:
     row: dict[str, object] = {}
     if network is not None and service is not None:
-        from hubplan.evaluate import evaluate
+        from hubplan.access.evaluate import evaluate
 
         ev = evaluate(network, service, problem.option(solution.sites))
         s = ev.summary["time_to_hub"]

@@ -37,7 +37,7 @@ from hubplan.report.figures import (
 from hubplan.report.geometry import AreaShapes, area_shapes
 
 if TYPE_CHECKING:
-    from hubplan.appraise import Appraisal
+    from hubplan.planning.appraise import Appraisal
 
 __all__ = ["ReportFigures", "ReportFiles", "build_figures", "render_report_html", "write_report"]
 

@@ -16,7 +16,7 @@ import numpy as np
 from hubplan.formatting import shown_number
 
 if TYPE_CHECKING:
-    from hubplan.appraise import Appraisal
+    from hubplan.planning.appraise import Appraisal
 
 PATHWAY_WORDS = {
     "direct": "direct to hub (every patient taken straight to the nearest hub)",

@@ -19,8 +19,8 @@ import pandas as pd
 from hubplan.report.geometry import AreaShapes
 
 if TYPE_CHECKING:
-    from hubplan.appraise import Appraisal
-    from hubplan.evaluate import Evaluation
+    from hubplan.planning.appraise import Appraisal
+    from hubplan.access.evaluate import Evaluation
 
 #: Classes of minutes to hub: upper bounds (the last class is open).
 TIME_BREAKS = (15.0, 30.0, 45.0, 60.0, 90.0, 120.0)
@@ -443,13 +443,13 @@ def stability_plotly(appraisal: "Appraisal") -> dict[str, Any]:
 
 
 def funnel_png(appraisal: "Appraisal") -> bytes | None:
-    """The benchmark funnel plot as PNG (from :mod:`hubplan.benchmark.plots`)."""
+    """The benchmark funnel plot as PNG (from :mod:`hubplan.monitoring.benchmark.plots`)."""
     import tempfile
     from pathlib import Path
 
     if appraisal.benchmark is None:
         return None
-    from hubplan.benchmark.plots import provider_funnel_data, write_png
+    from hubplan.monitoring.benchmark.plots import provider_funnel_data, write_png
 
     data = provider_funnel_data(appraisal.benchmark, title=appraisal.benchmark_title or None)
     with tempfile.TemporaryDirectory() as folder:

@@ -1,6 +1,6 @@
 """What maps draw for a network's areas: the bundled LSOA boundaries or points.
 
-Boundaries come from :mod:`hubplan.data.boundaries` (simplified outer rings, cached). Holes
+Boundaries come from :mod:`hubplan.geography.boundaries` (simplified outer rings, cached). Holes
 are not kept: maps draw larger areas first, so an area inside another's hole is drawn on
 top of it.
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hubplan.data.boundaries import SIMPLIFY_DEGREES, Boundaries, bundled_boundaries, simplify_geojson
-from hubplan.network import Network
+from hubplan.geography.boundaries import SIMPLIFY_DEGREES, Boundaries, bundled_boundaries, simplify_geojson
+from hubplan.geography.network import Network
 
 __all__ = ["AreaShapes", "Boundaries", "SIMPLIFY_DEGREES", "area_shapes", "bundled_boundaries", "simplify_geojson"]
 

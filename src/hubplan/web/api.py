@@ -25,7 +25,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from hubplan.errors import HubplanError, InfeasibleError, InputError
-from hubplan.store import ScenarioExistsError, ScenarioNotFoundError, ScenarioStore, clean_name
+from hubplan.planning.store import ScenarioExistsError, ScenarioNotFoundError, ScenarioStore, clean_name
 from hubplan.web.jobs import JobRegistry
 from hubplan.web.plans import (
     RequestError,

@@ -20,7 +20,7 @@ from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from hubplan.errors import HubplanError, InputError
 from hubplan.services import Service
-from hubplan.store import ScenarioStore
+from hubplan.planning.store import ScenarioStore
 from hubplan.web import panels
 from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure, rounded_minutes, site_hover, site_style
 from hubplan.web.jobs import JobRegistry
@@ -594,7 +594,7 @@ def _report_html(page: dict[str, Any], baseline: Any, start: Any, store: Scenari
     """The self-contained HTML report of this option against the baseline (hubplan.report)."""
     import dataclasses
 
-    from hubplan.appraise import appraise
+    from hubplan.planning.appraise import appraise
 
     current = evaluate_plan(to_plan(page))
     title = page.get("name") or _option_title(current)

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from hubplan.network import Network
+from hubplan.geography.network import Network
 from hubplan.web.geo import country_outline, isdn_outlines
 
 #: Trace order of the map (callbacks address traces by these positions).

@@ -67,7 +67,7 @@ def osgb_to_lonlat(easting_m: np.ndarray, northing_m: np.ndarray) -> tuple[np.nd
 
 
 def _data_dir() -> Path:
-    from hubplan.data.bundled import data_dir
+    from hubplan.geography.bundled import data_dir
 
     return Path(data_dir())
 

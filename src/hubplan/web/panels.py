@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from dash import dash_table, html
 
-from hubplan.evaluate import Comparison, Evaluation
+from hubplan.access.evaluate import Comparison, Evaluation
 from hubplan.formatting import shown_number
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from hubplan.errors import InputError
-from hubplan.network import Network
+from hubplan.geography.network import Network
 from hubplan.services import Service
 from hubplan.web.plans import Plan, bundled_network, get_network
 

@@ -26,9 +26,9 @@ from typing import Any, Callable, Hashable, Mapping, Sequence, TypeVar
 
 from hubplan.jsonable import to_jsonable
 from hubplan.errors import InputError
-from hubplan.evaluate import Comparison, Evaluation, compare, evaluate
-from hubplan.network import Network
-from hubplan.options import Helicopter, Option, Pathway, resolve_sites
+from hubplan.access.evaluate import Comparison, Evaluation, compare, evaluate
+from hubplan.geography.network import Network
+from hubplan.services.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import SOURCED_PARAMETERS, Service
 
 _V = TypeVar("_V")
@@ -84,7 +84,7 @@ _bundled_lock = threading.Lock()
 
 def bundled_network() -> Network:
     """The bundled England & Wales network, loaded once per process."""
-    from hubplan.data import load_bundled
+    from hubplan.geography import load_bundled
 
     with _bundled_lock:  # the first load parses files; let one thread do it
         return load_bundled()

@@ -1,0 +1,1 @@
+"""Planning: appraisal of options side by side, scenario files, and the planner's saved work."""
