@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hubplan.services",),
     ("hubplan.access",),
     ("hubplan.capacity", "hubplan.monitoring"),
+    ("hubplan.kinds",),
     ("hubplan.optimise",),
     ("hubplan.planning",),
     ("hubplan.report",),

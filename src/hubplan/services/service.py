@@ -92,6 +92,13 @@ class Service:
         Door-in-door-out delay at a spoke before the transfer leaves.
     thresholds_minutes:
         Access thresholds reported as shares within, e.g. (30, 45, 60).
+    kind:
+        The kind of service (``docs/kinds.md``): ``"emergency"`` (the default: a hub-and-spoke
+        network with transfers, e.g. stroke, vascular), ``"maternity"``, ``"community"``,
+        ``"elective"``; each kind is one module of :mod:`hubplan.kinds`.
+    parameters:
+        The kind's own parameters (e.g. maternity's transfer rates), each with its source in
+        :attr:`sources` under the same name; a kind declares and checks them.
     Volumes, lengths of stay, rota and workforce values may be ``None`` where no source
     gave a value; the functions that need them ask the user for them.
     """
@@ -120,6 +127,8 @@ class Service:
     workforce_today: int | None = None
     trainees_per_year: float | None = None
     training_years: float | None = None
+    kind: str = "emergency"
+    parameters: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -140,6 +149,14 @@ class Service:
             raise bad("thresholds_minutes", "one or more minutes > 0")
         thresholds = tuple(float(t) for t in raw)
         object.__setattr__(self, "thresholds_minutes", tuple(sorted(set(thresholds))))
+        if not (isinstance(self.kind, str) and self.kind.isidentifier()):
+            raise bad("kind", "the name of a kind of service, e.g. 'maternity'")
+        if not isinstance(self.parameters, Mapping) or not all(isinstance(k, str) for k in self.parameters):
+            raise bad("parameters", "a table of the kind's parameters by name")
+        clash = sorted(set(self.parameters) & {f.name for f in dataclasses.fields(self)})
+        if clash:
+            raise bad("parameters", f"names other than the service's own fields (got {clash[0]!r})")
+        object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
         object.__setattr__(self, "_demand", self._build_demand())
 
@@ -198,20 +215,26 @@ class Service:
         citations = data.get("sources", {})
         values: dict[str, Any] = {"name": key}
         sources: dict[str, Source] = {}
+
+        def sourced(raw: dict[str, Any]) -> tuple[Any, Source]:
+            value = raw.get("value")
+            src_key = str(raw.get("source", ""))
+            return None if value == "none" else value, Source(
+                key=src_key,
+                unit=str(raw.get("unit", "")),
+                confidence=str(raw.get("confidence", "")),
+                note=str(raw.get("note", "")),
+                citation="; ".join(citations[k.strip()] for k in src_key.split(";") if k.strip() in citations),
+            )
+
         for param, raw in spec.items():
-            if isinstance(raw, dict):
-                value = raw.get("value")
-                values[param] = None if value == "none" else value
-                src_key = str(raw.get("source", ""))
-                sources[param] = Source(
-                    key=src_key,
-                    unit=str(raw.get("unit", "")),
-                    confidence=str(raw.get("confidence", "")),
-                    note=str(raw.get("note", "")),
-                    citation="; ".join(
-                        citations[k.strip()] for k in src_key.split(";") if k.strip() in citations
-                    ),
-                )
+            if param == "parameters":
+                kind_values: dict[str, Any] = {}
+                for kp, kraw in raw.items():
+                    kind_values[kp], sources[kp] = sourced(kraw) if isinstance(kraw, dict) else (kraw, Source(key=""))
+                values["parameters"] = kind_values
+            elif isinstance(raw, dict):
+                values[param], sources[param] = sourced(raw)
             else:
                 values[param] = raw
         if "thresholds_minutes" in values and values["thresholds_minutes"] is not None:
@@ -229,6 +252,9 @@ class Service:
         for param, value in overrides.items():
             if value is None:
                 continue
+            if param == "parameters":
+                values["parameters"] = _merged_parameters(key, values.get("parameters", {}), value, sources)
+                continue
             values[param] = tuple(value) if param == "thresholds_minutes" else value
             old = sources.get(param)
             sources[param] = Source(key="user override", unit=old.unit if old else "")
@@ -242,7 +268,11 @@ class Service:
             raise InputError(f"service {self.name!r} has no parameter {bad[0]!r}")
         sources = dict(self.sources)
         changes = {k: v for k, v in overrides.items() if v is not None}
+        if "parameters" in changes:
+            changes["parameters"] = _merged_parameters(self.name, self.parameters, changes["parameters"], sources)
         for param in changes:
+            if param == "parameters":
+                continue
             old = sources.get(param)
             sources[param] = Source(key="user override", unit=old.unit if old else "")
         current = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -283,7 +313,39 @@ class Service:
                     "citation": src.citation if src else "",
                 }
             )
+        for param, value in self.parameters.items():
+            src = self.sources.get(param)
+            rows.append({"parameter": param, "value": value, "unit": src.unit if src else "",
+                         "source": src.key if src else "", "confidence": src.confidence if src else "",
+                         "note": src.note if src else "", "citation": src.citation if src else ""})
         return rows
+
+    def parameter(self, name: str) -> Any:
+        """The kind parameter ``name`` (``None`` where no source gave a value)."""
+        if name not in self.parameters:
+            raise InputError(f"service {self.name!r} (kind {self.kind!r}) has no parameter {name!r}: "
+                             f"expected one of {', '.join(sorted(self.parameters)) or '(none)'}")
+        return self.parameters[name]
+
+
+def _merged_parameters(
+    name: str, current: Mapping[str, Any], changes: Any, sources: dict[str, Source]
+) -> dict[str, Any]:
+    """``current`` with ``changes`` applied; each changed value marked ``user override``.
+
+    Names a preset does not have are accepted here (a user's own service may bring any);
+    the kind checks them against the parameters it declares (:meth:`hubplan.kinds.Kind.check`).
+    """
+    if not isinstance(changes, Mapping):
+        raise InputError(f"service {name!r}: parameters must be a table of name = value, got {shown(changes)}")
+    merged = dict(current)
+    for param, value in changes.items():
+        if value is None:
+            continue
+        merged[str(param)] = value
+        old = sources.get(str(param))
+        sources[str(param)] = Source(key=OVERRIDE, unit=old.unit if old else "")
+    return merged
 
 
 _DEFAULT_COLUMN = "stroke_admissions"
