@@ -291,3 +291,19 @@ def test_minor_injuries_rate_is_the_derivation_from_the_ae_data():
     assert other == 8_569_180
     rate = float(Service.preset("minor_injuries").demand_definition.expression.split("*")[1])
     assert rate == round(other / 54_725_869, 4)
+
+
+@pytest.mark.slow
+def test_minor_injuries_on_england_reproduces_the_national_total(england):
+    """Over England's areas the demand is 0.1566 x 54,725,869 = 8,570,071 attendances a year (the
+    2018-19 total, 8,569,180, within the rounding of the rate to 4 decimals); 12 / 17.14 of them are seen."""
+    service = Service.preset("minor_injuries")
+    hubs = tuple(england.site_codes[:6])
+    result = assess(evaluate(england, service, Option(name="six units", hubs=hubs)))
+    t = result.table("units").frame
+    total = float(t["patients_per_year"].sum())
+    assert total == pytest.approx(0.1566 * 54_725_869, rel=1e-9)
+    assert abs(total - 8_569_180) <= 0.00005 * 54_725_869  # half a unit in the rate's last place
+    assert float(t["within_opening_hours"].sum()) == pytest.approx(total * 12 / 17.14, rel=1e-9)
+    assert result.values()["displaced_per_year"] == pytest.approx(total * (1 - 12 / 17.14), rel=1e-9)
+    assert list(t["site_code"]) == list(hubs)
