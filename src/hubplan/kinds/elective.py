@@ -392,7 +392,7 @@ class ElectiveKind(Kind):
             rows.append({
                 "icb": name, "population": pop, "demand_per_year": float(demand[mine].sum()),
                 "units": int(here.sum()), "capacity_per_year": cap, "activity_per_year": act,
-                "utilisation": act / cap if cap > 0 else None,
+                "utilisation": (1.0 if np.isclose(act, cap, rtol=1e-12) else act / cap) if cap > 0 else None,
                 "residents_treated_per_year": treated,
                 "waiting_list_change_per_year": float(alloc.untreated[mine].sum()),
                 "demand_per_100k": per_100k(float(demand[mine].sum())),
