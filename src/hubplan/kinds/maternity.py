@@ -116,7 +116,7 @@ class MaternityKind(Kind):
         costs = [p["cost_per_birth_fmu"], p["cost_per_birth_amu"], p["cost_per_birth_ou"]]
         further = _further(evaluation, baseline, starts) if baseline is not None else None
         rates = _rates(p)
-        uptake_note = (f"fmu_uptake {p['fmu_uptake']:g} and amu_uptake {p['amu_uptake']:g} are local assumptions "
+        uptake_note = (f"fmu_uptake {p['fmu_uptake']:g} and amu_uptake {p['amu_uptake']:g} are local figures, not standards "
                        f"({_source(service, 'fmu_uptake')}; {_source(service, 'amu_uptake')})")
         rate_note = (f"transfer rates (Birthplace 2011, rounded, medium confidence) mixed by nulliparous share "
                      f"{p['nulliparous_share']:g}: FMU {rates['FMU']:.4g}, AMU {rates['AMU']:.4g} of women "
