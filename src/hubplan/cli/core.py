@@ -20,12 +20,14 @@ from rich.text import Text
 from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import NAMES_HIDDEN, Layout, print_table, stacked, transposed
 from hubplan.cli._capacity_tables import _write_tables, print_capacity
+from hubplan.cli.kinds import parse_parameters, print_kind, write_kind
 from hubplan.cli.equity import print_equity, print_equity_changes, write_equity
 from hubplan.errors import InputError
 from hubplan.access.evaluate import Comparison, Evaluation, compare, evaluate
 from hubplan.geography.network import Network
 from hubplan.services.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import Service
+from hubplan import kinds
 
 # ----------------------------------------------------------------------------- options
 DATA_OPTION = typer.Option(
@@ -39,7 +41,11 @@ REGION_OPTION = typer.Option(
 )
 SERVICE_OPTION = typer.Option(
     "thrombectomy", "--service", "-s",
-    help="Service preset: thrombectomy, hyperacute_stroke or vascular_arterial.",
+    help="Service preset: " + ", ".join(Service.preset_names()) + " (docs/presets.md).",
+)
+PARAMETER_OPTION = typer.Option(
+    None, "--parameter", "-P", metavar="NAME=VALUE",
+    help="Set one of the service kind's parameters (repeatable), e.g. -P fmu_uptake=0.3 (docs/kinds.md).",
 )
 HUBS_OPTION = typer.Option(
     None, "--hubs", help="Hub sites: comma-separated codes, a capability (e.g. thrombectomy "
@@ -209,15 +215,20 @@ def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[st
 
 
 def build_service(name: str, *, demand: Optional[str] = None, network: Optional[Network] = None,
-                  **overrides: Any) -> Service:
-    """The preset with the command line's overrides; with ``network``, its demand is checked
-    there (a bad ``--demand`` is named as the option)."""
+                  parameters: Optional[list[str]] = None, **overrides: Any) -> Service:
+    """The preset with the command line's overrides (``parameters``: ``--parameter NAME=VALUE``
+    texts for the kind); with ``network``, its demand is checked there (a bad ``--demand`` is
+    named as the option). The kind checks its parameters."""
     def named(exc: InputError) -> InputError:
         text = str(exc)
         return InputError("--" + text if demand is not None and text.startswith("demand ") else text)
 
     try:
+        kind_values = parse_parameters(parameters)
+        if kind_values:
+            overrides["parameters"] = kind_values
         service = Service.preset(name, demand=demand, **{k: v for k, v in overrides.items() if v is not None})
+        kinds.kind(service.kind).check(service)
         if network is not None:
             service.demand_values(network)
     except InputError as exc:
@@ -517,6 +528,7 @@ def evaluate_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    parameter: Optional[list[str]] = PARAMETER_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
@@ -524,17 +536,21 @@ def evaluate_command(
     """What one option does to every area, site and region (with beds and workforce)."""
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
-    svc = build_service(service, length_of_stay_days=los, demand=demand, network=network)
+    svc = build_service(service, length_of_stay_days=los, demand=demand, network=network, parameters=parameter)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
     ev = evaluate(network, svc, option)
     result = ev.to_json(by)
     capacity = capacity_or_note(ev, svc)
     result["capacity"] = capacity.to_json() if not isinstance(capacity, str) else {"unavailable": capacity}
+    kind_result = kinds.assess(ev)
+    result["kind"] = kind_result.to_json()
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
         written = write_evaluation(ev, folder, "evaluation", by)
         written += write_equity(ev.equity(), folder)
+        if kind_result.measures or kind_result.tables:
+            written += write_kind(kind_result, folder)
         written.append(plot_access_curves([ev], folder / "evaluation_access.png", option.name))
         err.print(f"wrote {', '.join(str(p) for p in written)}")
     if fmt == "json":
@@ -556,6 +572,7 @@ def evaluate_command(
         view.add_row(row.region, f"{row.patients:,.0f}", _m(row.time_to_hub_mean), _m(row.time_to_hub_p90))
     print_table(view)
     print_equity(ev)
+    print_kind(kind_result, kinds.kind(svc.kind).title)
 
 
 @app.command("compare")

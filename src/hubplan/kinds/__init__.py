@@ -160,6 +160,10 @@ class Kind(abc.ABC):
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     #: Site capabilities the kind reads (documentation; e.g. ``("alongside_mlu",)``).
     site_columns: ClassVar[tuple[str, ...]] = ()
+    #: The appraisal's default criteria and weights for this kind (criterion names as in
+    #: ``docs/appraisal.md``; a measure is ``<kind>.<key>``). Empty: the general defaults plus
+    #: every measure with a ``better`` direction at weight 1.
+    default_weights: ClassVar[Mapping[str, float]] = {}
 
     def check(self, service: "Service") -> None:
         """Refuse parameters the kind does not know, or a value it cannot use, in one line."""

@@ -56,7 +56,9 @@ import pandas as pd
 
 from hubplan.jsonable import to_jsonable
 from hubplan.errors import InputError
+from hubplan import kinds
 from hubplan.access.evaluate import Comparison, Evaluation, compare, evaluate
+from hubplan.kinds import KindResult, Measure
 
 if TYPE_CHECKING:
     from hubplan.monitoring.benchmark.analysis import BenchmarkResult
@@ -139,8 +141,24 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 
+#: Criteria from a kind's measures (``<kind>.<measure key>``, e.g. ``maternity.transfers_per_year``),
+#: learnt from the measures the kind reports (label, unit, better direction).
+KIND_CRITERIA: dict[str, CriterionInfo] = {}
+
+
+def kind_criterion(kind_name: str, measure: Measure) -> str:
+    """The criterion name of a kind's measure (registered in :data:`KIND_CRITERIA`)."""
+    name = f"{kind_name}.{measure.key}"
+    direction = {"lower": "min", "higher": "max"}.get(measure.better or "", "")
+    KIND_CRITERIA[name] = CriterionInfo(measure.label, measure.unit, direction)
+    return name
+
+
 def criterion_info(name: str) -> CriterionInfo:
     """The label, unit and better direction of a criterion name.
+
+    A kind's measure is ``<kind>.<key>`` (``docs/kinds.md``); before the kind has reported it, its
+    label is the key and its direction is empty (resolved by :func:`appraise`).
 
     Raises
     ------
@@ -149,6 +167,12 @@ def criterion_info(name: str) -> CriterionInfo:
     """
     if name in CRITERIA:
         return CRITERIA[name]
+    if name in KIND_CRITERIA:
+        return KIND_CRITERIA[name]
+    kind_name, dot, key = name.partition(".")
+    if dot and key.isidentifier():
+        kinds.kind(kind_name)  # an unknown kind is named
+        return CriterionInfo(key.replace("_", " "), "", "")
     match = _WITHIN.match(name)
     if match:
         which = "hub" if match.group(1) == "time_to_hub" else "first hospital"
@@ -159,7 +183,7 @@ def criterion_info(name: str) -> CriterionInfo:
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise InputError(
         f"unknown criterion {name!r}{hint}: expected one of {', '.join(CRITERIA)}, "
-        "or time_to_hub_within_<minutes> / time_to_first_within_<minutes>"
+        "or time_to_hub_within_<minutes> / time_to_first_within_<minutes>, or a kind's measure <kind>.<key>"
     )
 
 
@@ -188,6 +212,9 @@ class Criterion:
             raise InputError(f"criterion {self.name!r}: weight must be a number >= 0, got {self.weight!r}")
         object.__setattr__(self, "weight", weight)
         direction = info.direction if self.direction is None else str(self.direction).strip().lower()
+        if direction == "" and self.direction is None and "." in self.name:
+            object.__setattr__(self, "direction", None)  # a kind's measure: resolved by appraise()
+            return
         if direction not in DIRECTIONS:
             raise InputError(
                 f"criterion {self.name!r}: direction must be 'min' (less is better) or 'max', got {self.direction!r}"
@@ -521,6 +548,7 @@ class Appraisal:
     draws: int = 2000
     source_file: str = ""
     option_descriptions: Mapping[str, str] = field(default_factory=dict)
+    kinds: Mapping[str, KindResult] = field(default_factory=dict)
 
     @property
     def option_names(self) -> list[str]:
@@ -560,6 +588,8 @@ class Appraisal:
                 item["compared_with_baseline"] = self.comparisons[name].summary
             if name in self.solutions:
                 item["solution"] = self.solutions[name].to_json()
+            if name in self.kinds:
+                item["kind"] = self.kinds[name].to_json()
             options.append(item)
         result: dict[str, Any] = {
             "title": self.title,
@@ -784,9 +814,19 @@ def appraise(
                                       capacity=capacity[ev.option.name])
         for ev in evaluations
     }
+    say(f"{service.kind} measures ...")
+    kind_results = {ev.option.name: kinds.assess(ev, base) for ev in evaluations}
+    measured: list[str] = []
+    for name, result in kind_results.items():
+        for m in result.measures:
+            column = kind_criterion(service.kind, m)
+            rows[name][column] = math.nan if m.value is None else float(m.value)
+            if column not in measured:
+                measured.append(column)
     values = pd.DataFrame.from_dict(rows, orient="index")
     values.index.name = "option"
-    chosen = tuple(criteria) if criteria is not None else default_criteria()
+    chosen = tuple(criteria) if criteria is not None else _kind_default_criteria(service.kind, measured)
+    chosen = tuple(_resolved(c) for c in chosen)
     for c in chosen:
         if c.name not in values.columns:
             raise InputError(
@@ -824,4 +864,30 @@ def appraise(
         draws=draws,
         source_file=source_file,
         option_descriptions=dict(option_descriptions or {}),
+        kinds=kind_results,
     )
+
+
+def _kind_default_criteria(kind_name: str, measured: Sequence[str]) -> tuple[Criterion, ...]:
+    """The kind's own default weights when it declares them, else :data:`DEFAULT_WEIGHTS`, plus
+    every scored measure of the kind (weight 1) that the defaults do not already name."""
+    k = kinds.kind(kind_name)
+    weights = dict(k.default_weights) if k.default_weights else dict(DEFAULT_WEIGHTS)
+    for column in measured:
+        if KIND_CRITERIA[column].direction and column not in weights:
+            weights[column] = 1.0
+    return tuple(Criterion(name, weight) for name, weight in weights.items())
+
+
+def _resolved(c: Criterion) -> Criterion:
+    """A kind measure's criterion with its direction from the measure (``better``)."""
+    if c.direction is not None:
+        return c
+    info = KIND_CRITERIA.get(c.name)
+    if info is None:
+        raise InputError(f"criterion {c.name!r}: the {c.name.partition('.')[0]} kind reported no measure "
+                         f"{c.name.partition('.')[2]!r}")
+    if not info.direction:
+        raise InputError(f"criterion {c.name!r} is shown, not scored, by its kind: give its direction "
+                         f"('min' or 'max') to score it")
+    return Criterion(c.name, c.weight, info.direction)

@@ -392,12 +392,20 @@ def _service(where: _Where, raw: Any) -> ServiceSpec:
                                   f"got {_shown(value)}")
             for v in value:
                 where.number(v, "thresholds_minutes", key)
+        elif key == "parameters":
+            table = where.table(value, "parameters")
+            for name, v in table.items():  # the kind checks the ranges below
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+                    raise where.at("[service.parameters]").error(f"{name!r} must be a number, got {_shown(v)}")
         elif key in LIMITS:
             where.number(value, key, key)
         else:
             where.text(value, key, empty=key in ("title", "demand_label"))
+    from hubplan import kinds
+
     try:
-        Service.preset(preset, **overrides)
+        service = Service.preset(preset, **overrides)
+        kinds.kind(service.kind).check(service)
     except (InputError, TypeError, ValueError) as exc:
         raise where.error(str(exc)) from None
     return ServiceSpec(preset=preset, overrides=overrides)

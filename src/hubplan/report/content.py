@@ -58,6 +58,15 @@ class CapacitySection:
 
 
 @dataclass(frozen=True)
+class KindSection:
+    """One option's tables from the service's kind (e.g. births and transfers per unit)."""
+
+    option: str
+    tables: list[tuple[str, Table]]
+    notes: list[str]
+
+
+@dataclass(frozen=True)
 class EquitySection:
     """One option's access by deprivation and rurality: plain sentences and the table."""
 
@@ -97,6 +106,9 @@ class ReportContent:
     sweep_text: str
     deprivation_text: list[str] = field(default_factory=list)
     deprivation: list[EquitySection] = field(default_factory=list)
+    kind_heading: str = ""
+    kind_measures: Table | None = None
+    kind_sections: list[KindSection] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- format
@@ -410,6 +422,8 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         notes=["Beds: Erlang loss model on each open site's admissions (docs/capacity.md). Consultants: the rota "
                "minimum per hub. 'Training meets the need': first year the trained workforce reaches the need."])
 
+    kind_heading, kind_measures, kind_sections = _kind_parts(a)
+
     # ------------------------------------------------------------------ benchmark
     benchmark_text: list[str] = []
     benchmark_table = None
@@ -482,7 +496,59 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         capacity_totals=capacity_totals, benchmark_text=benchmark_text, benchmark_table=benchmark_table,
         assumptions_table=assumptions_table, provenance=provenance, notes=other_notes, method=method,
         sweep_text=sweep_text, deprivation_text=deprivation_text, deprivation=deprivation,
+        kind_heading=kind_heading, kind_measures=kind_measures, kind_sections=kind_sections,
     )
+
+
+def kind_cell(value: Any) -> str:
+    """A kind's figure: whole numbers with separators, others to 3 significant figures."""
+    if value is None or isinstance(value, str):
+        return "-" if value is None else value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(x):
+        return "-"
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _kind_parts(a: "Appraisal") -> tuple[str, Table | None, list[KindSection]]:
+    """The kind's section: its measures side by side (each with what it rests on) and each
+    option's tables. Nothing for a kind that adds no measures (emergency networks)."""
+    results = [a.kinds[name] for name in a.option_names if name in a.kinds]
+    if not any(r.measures or r.tables for r in results):
+        return "", None, []
+    from hubplan import kinds
+
+    heading = kinds.kind(a.service.kind).title
+    measures = [m for m in results[0].measures]
+    rows = []
+    notes: list[str] = []
+    for m in measures:
+        row = [m.label, m.unit]
+        for r in results:
+            try:
+                row.append(kind_cell(r.measure(m.key).value))
+            except KeyError:
+                row.append("-")
+        rows.append(row)
+        if m.note:
+            notes.append(f"{m.label}: {m.note}")
+    table = Table(["measure", "unit", *[r.option for r in results]], rows, notes=notes)
+    sections = []
+    for r in results:
+        parts = []
+        for t in r.tables:
+            header = [str(c).replace("_", " ") for c in t.frame.columns]
+            body = [[kind_cell(v) for v in row] for row in t.frame.itertuples(index=False)]
+            parts.append((t.title, Table(header, body, notes=list(t.notes))))
+        sections.append(KindSection(r.option, parts, list(r.notes)))
+    return heading, table, sections
 
 
 def _signed(x: Any) -> str:

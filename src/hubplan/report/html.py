@@ -106,6 +106,8 @@ def section_list(content: ReportContent, figures: "ReportFigures") -> list[tuple
     sections += [
         ("capacity", "Beds, workforce and standards"),
     ]
+    if content.kind_measures is not None:
+        sections.append(("service", content.kind_heading))
     if figures.tradeoff_plotly is not None:
         sections.append(("tradeoff", "Trade-off: number of hubs and travel time"))
     if content.benchmark_text:
@@ -198,6 +200,18 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
             add(f"<details><summary>Hub by hub ({len(cap.table.rows)} hubs)</summary>{table_html(cap.table)}</details>")
         add("".join(f'<p class="table-notes">{escape(n)}</p>' for n in cap.notes))
     add("</section>")
+
+    if "service" in heading and content.kind_measures is not None:
+        add(f'<section id="service"><h2>{escape(heading["service"])}</h2>')
+        add("<p>What the options mean for this kind of service, side by side; under the table, what each "
+            "figure rests on.</p>")
+        add(table_html(content.kind_measures))
+        for section in content.kind_sections:
+            add(f"<h3>{escape(section.option)}</h3>")
+            for title, table in section.tables:
+                add(f"<details><summary>{escape(title)} ({len(table.rows)} rows)</summary>{table_html(table)}</details>")
+            add("".join(f'<p class="table-notes">{escape(n)}</p>' for n in section.notes))
+        add("</section>")
 
     if "tradeoff" in heading:
         add(f'<section id="tradeoff"><h2>{escape(heading["tradeoff"])}</h2><p>{escape(content.sweep_text)}</p>')

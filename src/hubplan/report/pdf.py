@@ -208,6 +208,18 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         for note in cap.notes:
             add(_p(note, styles["small"]))
 
+    if "service" in heading and content.kind_measures is not None:
+        add(PageBreak())
+        h2("service")
+        story += _table(content.kind_measures, styles, width, first_width=width * 0.3)
+        for section in content.kind_sections:
+            add(_p(section.option, styles["h3"]))
+            for title, table in section.tables:
+                add(_p(title, styles["body"]))
+                story += _table(table, styles, width, first_width=width * 0.22)
+            for note in section.notes:
+                add(_p(note, styles["small"]))
+
     if "tradeoff" in heading and figures.tradeoff_png is not None:
         h2("tradeoff")
         add(_p(content.sweep_text, styles["body"]))
