@@ -284,24 +284,13 @@ def test_overrides_are_marked_as_such():
     assert service.sources["fmu_uptake"].key == "user override"
 
 
-def _integration_landed() -> bool:
-    root = Path(__file__).resolve().parents[1]
-    try:
-        log = subprocess.run(["git", "log", "--oneline", "-50"], cwd=root, capture_output=True, text=True,
-                             check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return False
-    return any("kind" in line.lower() and ("evaluate" in line.lower() or "apprais" in line.lower())
-               for line in log.splitlines())
-
-
-@pytest.mark.skipif(not _integration_landed(), reason="hubplan evaluate does not yet carry a kind's result")
 def test_installed_cli_evaluates_maternity(tmp_path):
     hubplan = Path(sys.executable).parent / "hubplan"
     data = tmp_path / "net"
     data.mkdir()
     (data / "areas.csv").write_text(
-        "area_code,area_name,latitude,longitude,births\nA1,A1,52.0,-1.0,200\nA2,A2,52.0,-1.0,100\nA3,A3,52.0,-1.0,50\n"
+        "area_code,area_name,latitude,longitude,icb,births\n"
+        "A1,A1,52.0,-1.0,R1,200\nA2,A2,52.0,-1.0,R1,100\nA3,A3,52.0,-1.0,R1,50\n"
     )
     (data / "sites.csv").write_text(
         "site_code,site_name,latitude,longitude,alongside_mlu\nOU,OU,52.0,-1.0,1\nF1,F1,52.0,-1.0,0\nF2,F2,52.0,-1.0,0\n"
@@ -315,14 +304,23 @@ def test_installed_cli_evaluates_maternity(tmp_path):
     )
     args = [str(hubplan), "evaluate", "--data", str(data), "--service", "maternity", "--demand", "births",
             "--hubs", "OU", "--spokes", "F1,F2", "--pathway", "treat_and_transfer", "--format", "json"]
+    base = list(args)
     for name, value in _PARAMETERS.items():
         args += ["--parameter", f"{name}={value}"]
     done = subprocess.run(args, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)["kind"]
     measures = {m["key"]: m["value"] for m in result["measures"]}
-    assert measures["transfers_per_year"] == pytest.approx(24.98)
+    # the figures of test_option_measures_by_hand, through the command as users run it
+    assert measures["transfers_per_year"] == pytest.approx(80 * 0.238 + 30 * 0.198)
+    assert measures["mean_transfer_minutes"] == pytest.approx(80 / 3)
+    assert measures["midwives_needed"] == pytest.approx(43.5)
     assert measures["cost_per_year"] == pytest.approx(486_000)
-    bad = subprocess.run([*args, "--parameter", "fmu_uptake=2"], capture_output=True, text=True)
+    units = next(t for t in result["tables"] if t["key"] == "units")
+    assert {(r["site_code"], r["type"]): r["births"] for r in units["rows"]} == pytest.approx(
+        {("OU", "OU"): 240, ("OU", "AMU"): 80, ("F1", "FMU"): 20, ("F2", "FMU"): 10})
+    bad = subprocess.run([*base, "--parameter", "fmu_uptake=2"], capture_output=True, text=True)
     assert bad.returncode == 2
-    assert bad.stderr.strip().count("\n") == 0 and "fmu_uptake" in bad.stderr and "Traceback" not in bad.stderr
+    message = bad.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "parameter 'fmu_uptake' must be a number from 0 to 1 (fraction of births), got 2" in message
