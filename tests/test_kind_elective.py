@@ -208,3 +208,13 @@ def test_allocation_equals_walking_the_pairs(seed):
     assert got.treated == pytest.approx(_walk_pairs(minutes, demand, capacity), abs=1e-9)
     assert got.untreated == pytest.approx(demand - got.treated.sum(axis=0), abs=1e-9)
     assert (got.treated.sum(axis=1) <= capacity + 1e-9).all()
+
+
+def test_per_unit_sessions_in_an_assessment_and_its_notes():
+    # U1 2 sessions (20 a year), U2 1 session (10): A1's 10 and 10 of A2 at U1; A3's 5 and 5 of A2 at U2
+    r = run(service(), network({"sessions_per_week": [2.0, 1.0]}))
+    u = units(r)
+    assert u["capacity_per_year"].tolist() == pytest.approx([20, 10])
+    assert u["activity_per_year"].tolist() == pytest.approx([20, 10])
+    assert r.values()["unmet_demand_per_year"] == pytest.approx(5)
+    assert "sessions_per_week = per unit (site column)" in r.measure("capacity_per_year").note

@@ -249,7 +249,7 @@ class ElectiveKind(Kind):
         overflow = bool(int(service.parameters["overflow"]))
         alloc = allocate(minutes, demand, capacity, overflow=overflow)
         units_table = self._unit_table(net, units, cap, alloc, minutes, demand)
-        measures = self._measures(service, alloc, minutes, demand, units_table, overflow)
+        measures = self._measures(service, net, alloc, minutes, demand, units_table, overflow)
         tables = [KindTable("units", "Capacity, activity and waiting-list change per unit", units_table,
                             notes=(self._capacity_note(service, net),))]
         notes = [self._allocation_note(overflow)]
@@ -302,9 +302,9 @@ class ElectiveKind(Kind):
             table.insert(2, "icb", net.sites.loc[units, "icb"].astype(str).to_numpy())
         return table
 
-    def _measures(self, service: "Service", alloc: Allocation, minutes: np.ndarray, demand: np.ndarray,
-                  units: pd.DataFrame, overflow: bool) -> tuple[Measure, ...]:
-        capacity_note = self._capacity_note(service, None)
+    def _measures(self, service: "Service", net: "Network", alloc: Allocation, minutes: np.ndarray,
+                  demand: np.ndarray, units: pd.DataFrame, overflow: bool) -> tuple[Measure, ...]:
+        capacity_note = self._capacity_note(service, net)
         total_treated = float(alloc.treated.sum())
         finite = np.where(np.isfinite(minutes), minutes, 0.0)
         mean_minutes = float((alloc.treated * finite).sum() / total_treated) if total_treated > _DUST else None
@@ -342,10 +342,10 @@ class ElectiveKind(Kind):
         ]
         return tuple(measures)
 
-    def _capacity_note(self, service: "Service", network: "Network | None") -> str:
+    def _capacity_note(self, service: "Service", network: "Network") -> str:
         p = service.parameters
-        blocks, per_block = (SURGICAL if any(p.get(n) is not None for n in SURGICAL) else DIAGNOSTIC)
-        columns = [n for n in (blocks, per_block) if network is not None and n in network.sites.columns]
+        blocks, per_block = self._pair(service, network)
+        columns = [n for n in (blocks, per_block) if n in network.sites.columns]
         parts = []
         for name in (blocks, per_block, "weeks_per_year", "utilisation_target"):
             src = service.sources.get(name)
