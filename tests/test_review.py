@@ -83,6 +83,14 @@ def test_units_csv_errors_name_row_and_column(tmp_path, text, message):
     assert "\n" not in str(info.value)
 
 
+def test_units_of_the_other_capacity_are_refused(tmp_path):
+    units = read_units_csv(write(tmp_path, "site_code,scanner_hours_per_week\nU1,84\n"), tiny())
+    with pytest.raises(InputError, match="units.csv: column 'scanner_hours_per_week' does not fit service "
+                                         "'elective_surgical_hub', whose capacity is sessions_per_week x "
+                                         "cases_per_session"):
+        review(tiny(), Service.preset("elective_surgical_hub"), units, units_source="units.csv")
+
+
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(HUBPLAN), *args], capture_output=True, text=True, cwd=cwd)
 

@@ -33,7 +33,7 @@ from hubplan.errors import InputError
 from hubplan.files import read_csv_records
 from hubplan.jsonable import to_jsonable
 from hubplan.kinds import KindResult, assess, kind
-from hubplan.kinds.elective import PER_UNIT
+from hubplan.kinds.elective import DIAGNOSTIC, PER_UNIT, SURGICAL
 from hubplan.services.options import Option
 
 if TYPE_CHECKING:
@@ -185,6 +185,11 @@ def review(
     if service.kind != "elective":
         raise InputError(f"service {service.name!r} is of kind {service.kind!r}; hubplan review needs an "
                          "elective preset (elective_surgical_hub, community_diagnostic_centre)")
+    preset_pair = SURGICAL if any(service.parameters.get(n) is not None for n in SURGICAL) else DIAGNOSTIC
+    for column in units.columns:
+        if column in PER_UNIT and column not in preset_pair:
+            raise InputError(f"{units_source}: column '{column}' does not fit service {service.name!r}, whose "
+                             f"capacity is {preset_pair[0]} x {preset_pair[1]}; give those columns or another preset")
     net = with_units(network, units)
     option = Option(name=f"{len(units)} units of {units_source}", hubs=tuple(units.index))
     result = assess(evaluate(net, service, option))
