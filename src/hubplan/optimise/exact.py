@@ -61,6 +61,7 @@ from hubplan.errors import InfeasibleError, SolverError
 from hubplan.optimise._instance import Instance, reduce_problem
 from hubplan.optimise._solver import highs_session
 from hubplan.optimise.heuristic import HeuristicResult, local_search
+from hubplan.optimise.lagrangian import LAGRANGIAN_MIN_CANDIDATES, ascend, fix_candidates
 from hubplan.optimise.problem import TIE_TOLERANCE_MINUTES, Objective, SiteSelectionProblem
 from hubplan.optimise.solution import Solution, relative_gap
 
@@ -70,6 +71,14 @@ METHOD_NAME = "exact (HiGHS, prefix-set radius formulation)"
 
 #: Share of the time limit the warm-start heuristic may use; HiGHS gets the rest.
 HEURISTIC_SHARE = 0.5
+#: With Lagrangian fixing, the share of the time left after the heuristic that the
+#: subgradient search may use; the model over the candidates left gets the rest.
+LAGRANGIAN_SHARE = 0.5
+#: With Lagrangian fixing, how many times the model over the candidates left may be
+#: solved: a pass that finds a better set stops at half the time left, and the next
+#: pass rules out more candidates with that set's cost.
+FIXING_PASSES = 3
+LAGRANGIAN_METHOD_NAME = "exact (Lagrangian bound and fixing, then HiGHS over the candidates left)"
 
 #: With volume limits, how many candidates beyond a client's hub (in the heuristic's set,
 #: then in each round's) its chain also covers. Nationally (k = 24, 60 s) 0, 2, 5, 10
@@ -411,6 +420,7 @@ def solve_exact(
     threads: int | None = None,
     progress: Progress | None = None,
     deadline: float | None = None,
+    lagrangian: bool | None = None,
 ) -> Solution:
     """Solve to proven optimality, or report the proven gap at ``time_limit`` seconds.
 
@@ -418,6 +428,12 @@ def solve_exact(
     heuristic (at most :data:`HEURISTIC_SHARE` of the time left), building each model and
     every HiGHS round. ``deadline`` (a :func:`time.perf_counter` value) replaces it
     when given (a p-centre's tie-break solve shares its caller's deadline).
+
+    ``lagrangian``: for the p-median without volume limits, first bound the problem by
+    Lagrangian relaxation and rule out the candidates that cannot be in a better set
+    than the best found (:mod:`hubplan.optimise.lagrangian`), then solve the model over
+    the candidates left. ``None`` (the default) does so with at least
+    :data:`~hubplan.optimise.lagrangian.LAGRANGIAN_MIN_CANDIDATES` candidates.
     """
     t0 = time.perf_counter()
     if deadline is None:
@@ -437,7 +453,11 @@ def solve_exact(
         return _solution(problem, np.flatnonzero(mask), value, value, 0.0, "optimal", time.perf_counter() - t0,
                          seed, {"sets_enumerated": n_sets, "distinct_clients": inst.n_clients},
                          method=ENUMERATION_NAME)
+    # with Lagrangian fixing, greedy alone gives the first target: vertex substitution
+    # starts later from the relaxed problem's hubs, which are much closer to the optimum
+    greedy_only = restarts == 0 and _use_lagrangian(problem, inst, lagrangian)
     heur = warm_start if warm_start is not None else local_search(inst, restarts=restarts, seed=seed,
+                                                                  max_swaps=0 if greedy_only else 10_000,
                                                                   deadline=_heuristic_deadline(deadline))
     say(f"heuristic: {_format_heuristic(problem, inst, heur)} in {heur.seconds:.1f} s"
         + (" (stopped at its share of the time limit)" if heur.stopped_at_deadline else ""))
@@ -451,6 +471,9 @@ def solve_exact(
         best_value = _model_value(problem, inst, best_mask)
     heur_mask = np.zeros(m, dtype=bool)
     heur_mask[heur.open_positions] = True
+    if best_mask is not None and _use_lagrangian(problem, inst, lagrangian) and time.perf_counter() < deadline:
+        return _solve_with_fixing(problem, inst, heur, best_mask, best_value, deadline=deadline, seed=seed,
+                                  threads=threads, say=say, t0=t0, progress=progress)
     lower_bound = -math.inf
     status = "optimal"
     rounds = 0
@@ -548,6 +571,107 @@ def solve_exact(
                      {"rounds": rounds, **sizes, "distinct_clients": inst.n_clients,
                       "heuristic_objective": _to_units(problem, _model_value(problem, inst, heur_mask), total)
                       if heur.violation <= 1e-6 else None})
+
+
+def _use_lagrangian(problem: SiteSelectionProblem, inst: Instance, wanted: bool | None) -> bool:
+    if wanted is False or problem.objective is not Objective.P_MEDIAN or inst.has_volumes:
+        return False
+    if inst.k - int(inst.keep.sum()) <= 0 or inst.n_clients == 0:
+        return False
+    return bool(wanted) or inst.n_candidates >= LAGRANGIAN_MIN_CANDIDATES
+
+
+def _solve_with_fixing(problem: SiteSelectionProblem, inst: Instance, heur: HeuristicResult,
+                       best_mask: np.ndarray, best_value: float, *, deadline: float, seed: int | None,
+                       threads: int | None, say: Progress, t0: float, progress: Progress | None) -> Solution:
+    """The p-median bounded by Lagrangian relaxation, then solved over the candidates left.
+
+    Every candidate ruled out is in no set cheaper than the best found (which is kept),
+    so the optimum over the candidates left is the optimum, and a bound proven for them
+    is a bound for the whole problem; the Lagrangian bound is valid as well.
+    """
+    total = inst.total_demand
+    now = time.perf_counter()
+    lag = ascend(inst, best_value, best_mask, deadline=now + LAGRANGIAN_SHARE * max(deadline - now, 0.0))
+    say(f"Lagrangian bound {_to_units(problem, lag.bound, total):.4f} after {lag.iterations} iterations "
+        f"in {lag.seconds:.1f} s")
+    # vertex substitution from the relaxed problem's hubs (and the best of them seen on the way)
+    starts = [lag.chosen]
+    if lag.best_set is not None:
+        starts.append(np.isin(np.arange(inst.n_candidates), lag.best_set))
+    for start in starts:
+        if time.perf_counter() >= deadline:
+            break
+        searched = local_search(inst, start=start, deadline=_heuristic_deadline(deadline))
+        mask = np.zeros(inst.n_candidates, dtype=bool)
+        mask[searched.open_positions] = True
+        value = _model_value(problem, inst, mask)
+        if not _violates(problem, inst, mask) and value < best_value - 1e-9 * max(1.0, abs(best_value)):
+            best_mask, best_value = mask, value
+            say(f"vertex substitution from the relaxed problem's hubs: {_to_units(problem, value, total):.4f}")
+    lower = lag.bound
+    status = "time_limit"
+    details: dict[str, Any] = {
+        "distinct_clients": inst.n_clients,
+        "heuristic_objective": _to_units(problem, _model_value(problem, inst, np.isin(
+            np.arange(inst.n_candidates), heur.open_positions)), total),
+        "lagrangian_bound": _to_units(problem, lag.bound, total),
+        "lagrangian_iterations": lag.iterations,
+        "lagrangian_seconds": round(lag.seconds, 3),
+    }
+    passes = 0
+    while True:
+        passes += 1
+        closed, opened = fix_candidates(inst, lag, best_value, best_mask)
+        left = ~closed
+        say(f"{int(closed.sum()):,} candidates ruled out by the Lagrangian bound, {int(opened.sum()):,} fixed "
+            f"open; {int(left.sum()):,} left")
+        details.update({"candidates_fixed_closed": int(closed.sum()), "candidates_fixed_open": int(opened.sum()),
+                        "candidates_left": int(left.sum()), "fixing_passes": passes})
+        if best_value - lower <= 1e-9 * max(1.0, abs(best_value)):
+            status, lower = "optimal", best_value
+            break
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+        # a pass that finds a better set stops early so that more candidates can be ruled out
+        last = passes >= FIXING_PASSES
+        pass_deadline = deadline if last else now + 0.5 * (deadline - now)
+        codes = problem.candidate_codes
+        left_idx = np.flatnonzero(left)
+        restricted = problem.with_changes(
+            cost_minutes=problem.cost_minutes[:, left_idx],
+            candidate_codes=tuple(codes[j] for j in left_idx),
+            keep=tuple(dict.fromkeys(problem.keep + tuple(codes[j] for j in np.flatnonzero(opened)))),
+        )
+        sub_inst = reduce_problem(restricted)
+        warm = local_search(sub_inst, start=best_mask[left_idx], deadline=_heuristic_deadline(pass_deadline))
+        sub = solve_exact(restricted, warm_start=warm, threads=threads, progress=progress, deadline=pass_deadline,
+                          seed=seed, lagrangian=False)
+        sub_mask = np.zeros(inst.n_candidates, dtype=bool)
+        sub_mask[problem.positions(list(sub.sites))] = True
+        value = _model_value(problem, inst, sub_mask)
+        improved = (sub.status in ("optimal", "time_limit") and not _violates(problem, inst, sub_mask)
+                    and value < best_value - 1e-9 * max(1.0, abs(best_value)))
+        if improved:
+            best_mask, best_value = sub_mask, value
+        details.update({key: sub.details[key] for key in ("rounds", "binary_variables", "continuous_variables",
+                                                           "rows", "nonzeros") if key in sub.details})
+        if sub.status == "optimal":
+            status, lower = "optimal", min(best_value, max(lower, sub.bound * total))
+            break
+        if math.isfinite(sub.bound):
+            # valid for the whole problem: every set left out costs more than the best found
+            lower = max(lower, sub.bound * total)
+        if last or not improved:
+            break
+    objective = _to_units(problem, best_value, total)
+    bound = min(_to_units(problem, lower, total), objective)
+    gap = relative_gap(objective, bound)
+    if status == "optimal" and not gap <= 1e-6:
+        status = "time_limit"
+    return _solution(problem, np.flatnonzero(best_mask), objective, bound, gap, status,
+                     time.perf_counter() - t0, seed, details, method=LAGRANGIAN_METHOD_NAME)
 
 
 def _heuristic_deadline(deadline: float) -> float:
