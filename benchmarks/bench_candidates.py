@@ -20,7 +20,8 @@ by the recipe, the estimator version and the network's matrix, so reruns load th
 a second.
 
 Measured for k = 24, 30 and 40, without and with today's 24 thrombectomy centres kept:
-seconds, status, objective, bound and gap, model sizes and the process's peak memory,
+seconds, status, objective, bound and gap, model sizes, the Lagrangian bound and how
+many candidates it rules out (``hubplan.optimise.lagrangian``), and the process's peak memory,
 each solve with a time limit of ``BENCH_CANDIDATES_TIME_LIMIT`` seconds (default 120;
 the requirement is optimal, or a proven gap of at most 0.1%, within 120 s and 4 GB).
 
@@ -206,7 +207,9 @@ def _line(name: str, solution: Any) -> str:
             f"{d.get('rounds', 0)} rounds" if "rows" in d else "no model")
     extra = []
     if d.get("candidates_fixed_closed") is not None:
-        extra.append(f"{d['candidates_fixed_closed']} candidates ruled out by the Lagrangian bound")
+        extra.append(f"Lagrangian bound {d['lagrangian_bound']:.4f} ({d['lagrangian_iterations']} iterations, "
+                     f"{d['lagrangian_seconds']:.1f} s); {d['candidates_fixed_closed']} candidates ruled out, "
+                     f"{d['candidates_fixed_open']} fixed open, {d['candidates_left']} left")
     gap = f"{100 * solution.gap:.3g}%" if np.isfinite(solution.gap) else "none"
     return (f"{name}: {solution.status}, {solution.objective:.4f} min, bound {solution.bound:.4f}, gap {gap}, "
             f"{solution.seconds:.1f} s; {size}" + (f"; {'; '.join(extra)}" if extra else "")

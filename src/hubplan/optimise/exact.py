@@ -74,10 +74,6 @@ HEURISTIC_SHARE = 0.5
 #: With Lagrangian fixing, the share of the time left after the heuristic that the
 #: subgradient search may use; the model over the candidates left gets the rest.
 LAGRANGIAN_SHARE = 0.5
-#: With Lagrangian fixing, how many times the model over the candidates left may be
-#: solved: a pass that finds a better set stops at half the time left, and the next
-#: pass rules out more candidates with that set's cost.
-FIXING_PASSES = 3
 LAGRANGIAN_METHOD_NAME = "exact (Lagrangian bound and fixing, then HiGHS over the candidates left)"
 
 #: With volume limits, how many candidates beyond a client's hub (in the heuristic's set,
@@ -619,24 +615,15 @@ def _solve_with_fixing(problem: SiteSelectionProblem, inst: Instance, heur: Heur
         "lagrangian_iterations": lag.iterations,
         "lagrangian_seconds": round(lag.seconds, 3),
     }
-    passes = 0
-    while True:
-        passes += 1
-        closed, opened = fix_candidates(inst, lag, best_value, best_mask)
-        left = ~closed
-        say(f"{int(closed.sum()):,} candidates ruled out by the Lagrangian bound, {int(opened.sum()):,} fixed "
-            f"open; {int(left.sum()):,} left")
-        details.update({"candidates_fixed_closed": int(closed.sum()), "candidates_fixed_open": int(opened.sum()),
-                        "candidates_left": int(left.sum()), "fixing_passes": passes})
-        if best_value - lower <= 1e-9 * max(1.0, abs(best_value)):
-            status, lower = "optimal", best_value
-            break
-        now = time.perf_counter()
-        if now >= deadline:
-            break
-        # a pass that finds a better set stops early so that more candidates can be ruled out
-        last = passes >= FIXING_PASSES
-        pass_deadline = deadline if last else now + 0.5 * (deadline - now)
+    closed, opened = fix_candidates(inst, lag, best_value, best_mask)
+    left = ~closed
+    say(f"{int(closed.sum()):,} candidates ruled out by the Lagrangian bound, {int(opened.sum()):,} fixed "
+        f"open; {int(left.sum()):,} left")
+    details.update({"candidates_fixed_closed": int(closed.sum()), "candidates_fixed_open": int(opened.sum()),
+                    "candidates_left": int(left.sum())})
+    if best_value - lower <= 1e-9 * max(1.0, abs(best_value)):
+        status, lower = "optimal", best_value
+    elif time.perf_counter() < deadline:
         codes = problem.candidate_codes
         left_idx = np.flatnonzero(left)
         restricted = problem.with_changes(
@@ -645,26 +632,22 @@ def _solve_with_fixing(problem: SiteSelectionProblem, inst: Instance, heur: Heur
             keep=tuple(dict.fromkeys(problem.keep + tuple(codes[j] for j in np.flatnonzero(opened)))),
         )
         sub_inst = reduce_problem(restricted)
-        warm = local_search(sub_inst, start=best_mask[left_idx], deadline=_heuristic_deadline(pass_deadline))
-        sub = solve_exact(restricted, warm_start=warm, threads=threads, progress=progress, deadline=pass_deadline,
+        warm = local_search(sub_inst, start=best_mask[left_idx], deadline=_heuristic_deadline(deadline))
+        sub = solve_exact(restricted, warm_start=warm, threads=threads, progress=progress, deadline=deadline,
                           seed=seed, lagrangian=False)
         sub_mask = np.zeros(inst.n_candidates, dtype=bool)
         sub_mask[problem.positions(list(sub.sites))] = True
         value = _model_value(problem, inst, sub_mask)
-        improved = (sub.status in ("optimal", "time_limit") and not _violates(problem, inst, sub_mask)
-                    and value < best_value - 1e-9 * max(1.0, abs(best_value)))
-        if improved:
+        if (sub.status in ("optimal", "time_limit") and not _violates(problem, inst, sub_mask)
+                and value < best_value - 1e-9 * max(1.0, abs(best_value))):
             best_mask, best_value = sub_mask, value
         details.update({key: sub.details[key] for key in ("rounds", "binary_variables", "continuous_variables",
                                                            "rows", "nonzeros") if key in sub.details})
         if sub.status == "optimal":
-            status, lower = "optimal", min(best_value, max(lower, sub.bound * total))
-            break
-        if math.isfinite(sub.bound):
+            status, lower = "optimal", best_value
+        elif math.isfinite(sub.bound):
             # valid for the whole problem: every set left out costs more than the best found
             lower = max(lower, sub.bound * total)
-        if last or not improved:
-            break
     objective = _to_units(problem, best_value, total)
     bound = min(_to_units(problem, lower, total), objective)
     gap = relative_gap(objective, bound)
