@@ -21,6 +21,7 @@ from hubplan.cli.core import (
     ADD_SITES_OPTION,
     ADD_TIMES_OPTION,
     DROP_SITES_OPTION,
+    SITE_CAPABILITIES_OPTION,
     BYPASS_OPTION,
     COUNTRY_OPTION,
     DATA_OPTION,
@@ -110,8 +111,10 @@ def _evaluated(
     add_sites: Optional[Path] = None,
     add_times: Optional[Path] = None,
     drop_sites: Optional[str] = None,
+    site_capabilities: Optional[Path] = None,
 ) -> tuple[Any, Any]:
-    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
+                           site_capabilities=site_capabilities)
     svc = build_service(service, network=network, **overrides)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
@@ -133,6 +136,7 @@ def capacity_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     demand: Optional[str] = DEMAND_OPTION,
     los: Optional[float] = LOS_OPTION,
     occupancy: Optional[float] = OCCUPANCY_OPTION,
@@ -168,7 +172,7 @@ def capacity_command(
              training_years=training_years, demand=demand),
         hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
         helicopter=helicopter, data=data, country=country, region=region,
-        add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
+        add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities,
     )
     result = capacity_table(
         ev, svc, refusal=refusal, peaking_factor=peaking, procedure_share=procedure_share,
@@ -224,6 +228,7 @@ def workforce_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     demand: Optional[str] = DEMAND_OPTION,
     workforce: Optional[list[float]] = WORKFORCE_OPTION,
     rota_minimum: Optional[int] = ROTA_OPTION,
@@ -249,7 +254,7 @@ def workforce_command(
              training_years=training_years, demand=demand),
         hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass, transfer_delay=transfer_delay,
         helicopter=helicopter, data=data, country=country, region=region,
-        add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
+        add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities,
     )
     levels: list[float | None] = list(workforce) if workforce else [svc.workforce_available]
     results = [

@@ -91,6 +91,10 @@ ADD_TIMES_OPTION = typer.Option(
 DROP_SITES_OPTION = typer.Option(
     None, "--drop-sites", help="Sites that close: comma-separated codes or a file of codes.",
 )
+SITE_CAPABILITIES_OPTION = typer.Option(
+    None, "--site-capabilities", help="CSV setting capabilities of sites already in the network: site_code "
+    "and columns of 1/0 flags, e.g. site_code,obstetric_unit,alongside_mlu (docs/new-sites.md).",
+)
 
 
 def load_network(
@@ -101,6 +105,7 @@ def load_network(
     add_sites: Optional[Path] = None,
     add_times: Optional[Path] = None,
     drop_sites: Optional[str] = None,
+    site_capabilities: Optional[Path] = None,
 ) -> Network:
     """The bundled network (or the user's CSV folder) with new and closed sites, restricted as asked.
 
@@ -123,7 +128,8 @@ def load_network(
         )
         with err.status(message):
             network = load_bundled()
-    network = change_sites(network, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
+    network = change_sites(network, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites,
+                           site_capabilities=site_capabilities)
     if country is not None or region is not None:
         network = network.restrict(country=country, region=region)
     return network
@@ -135,8 +141,10 @@ def change_sites(
     add_sites: Optional[Path] = None,
     add_times: Optional[Path] = None,
     drop_sites: Optional[str] = None,
+    site_capabilities: Optional[Path] = None,
 ) -> Network:
-    """``--drop-sites`` then ``--add-sites`` (with ``--add-times``) applied to a network."""
+    """``--drop-sites``, then ``--add-sites`` (with ``--add-times``), then ``--site-capabilities``
+    applied to a network."""
     if add_times is not None and add_sites is None:
         raise InputError("--add-times gives minutes for new sites: it needs --add-sites")
     if drop_sites is not None:
@@ -149,6 +157,10 @@ def change_sites(
         minutes = read_new_site_minutes(add_times) if add_times is not None else None
         with Progress(f"Adding the sites of {add_sites.name} ...") as progress:
             network = network.add_sites(frame, minutes, progress=progress)
+    if site_capabilities is not None:
+        from hubplan.geography.user import read_site_capabilities, with_site_capabilities
+
+        network = with_site_capabilities(network, read_site_capabilities(site_capabilities))
     return network
 
 
@@ -448,13 +460,14 @@ def sites(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     capability: Optional[str] = typer.Option(None, "--capability", "-c", help="Only sites with this capability (e.g. thrombectomy, ivt)."),
     name: Optional[str] = typer.Option(None, "--name", help="Only sites whose name contains this text."),
     fmt: str = FORMAT_OPTION,
 ) -> None:
     """List the network's sites (hospitals) with their capabilities and regions."""
     fmt = check_format(fmt)
-    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
     table = network.sites
     if capability:
         table = table.loc[network.sites_with(capability)]
@@ -528,6 +541,7 @@ def evaluate_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     parameter: Optional[list[str]] = PARAMETER_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
@@ -535,7 +549,7 @@ def evaluate_command(
 ) -> None:
     """What one option does to every area, site and region (with beds and workforce)."""
     fmt = check_format(fmt)
-    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
     svc = build_service(service, length_of_stay_days=los, demand=demand, network=network, parameters=parameter)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
@@ -596,13 +610,14 @@ def compare_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
     """Compare option B with option A: who gets a longer or shorter journey, by region."""
     fmt = check_format(fmt)
-    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
     svc = build_service(service, demand=demand, network=network)
     opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
                          transfer_delay=transfer_delay)

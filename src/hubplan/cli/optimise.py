@@ -17,6 +17,7 @@ from hubplan.cli.core import (
     ADD_SITES_OPTION,
     ADD_TIMES_OPTION,
     DROP_SITES_OPTION,
+    SITE_CAPABILITIES_OPTION,
     BY_OPTION,
     COUNTRY_OPTION,
     DATA_OPTION,
@@ -244,6 +245,7 @@ def optimise_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     demand: Optional[str] = DEMAND_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
@@ -254,7 +256,7 @@ def optimise_command(
     from hubplan.optimise import solve
 
     fmt = check_format(fmt)
-    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
     svc = build_service(service, demand=demand, network=network)
     problem = build_problem(
         network, svc, k=k, objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
@@ -370,6 +372,7 @@ def sweep_command(
     add_sites: Optional[Path] = ADD_SITES_OPTION,
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
+    site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     demand: Optional[str] = DEMAND_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
@@ -382,7 +385,7 @@ def sweep_command(
     ks = parse_ks(k)
     grid = parse_grid(pareto_grid) if pareto_grid is not None else None
     pareto_ks = parse_ks(pareto_k, "--pareto-k") if pareto_k else None
-    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites)
+    network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
     svc = build_service(service, demand=demand, network=network)
     problem = build_problem(
         network, svc, k=ks[-1], objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,

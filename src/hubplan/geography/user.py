@@ -530,3 +530,59 @@ def load_csv_network(
         source=f"user CSV files ({paths['areas'].parent})",
         notes=(),
     )
+
+
+def read_site_capabilities(path: Path) -> pd.DataFrame:
+    """A CSV that sets capabilities of sites already in the network (``--site-capabilities``).
+
+    Columns: ``site_code`` and one or more capability columns of flags (``1/0``, ``true/false``,
+    ``yes/no``), e.g. ``site_code,obstetric_unit,alongside_mlu``. Returns the flags as booleans,
+    indexed by site code, with the file's name in ``attrs["file"]``; a bad cell is named by
+    file, row and column.
+    """
+    name = path.name
+    frame = _read(path, check_fields=True)
+    _require(frame, name, ("site_code",))
+    columns = [c for c in frame.columns if c != "site_code"]
+    if not columns:
+        raise InputError(f"{name}: no capability columns: give site_code and one or more columns of 1/0 flags, "
+                         "e.g. site_code,obstetric_unit,alongside_mlu")
+    for col in columns:
+        if col in SITE_FIXED or col in ("easting", "northing", "minutes_source"):
+            raise InputError(f"{name}, column '{col}': not a capability; this file sets capabilities (1/0) of "
+                             "sites already in the network (new sites go in --add-sites)")
+    codes = _codes(frame, name, "site_code")
+    flags = pd.DataFrame({col: capability_flags(frame, name, col) for col in columns}, index=pd.Index(codes, name="site_code"))
+    flags.attrs["file"] = name
+    return flags
+
+
+def with_site_capabilities(network: Network, flags: pd.DataFrame) -> Network:
+    """``network`` with the capabilities of :func:`read_site_capabilities` set on its sites.
+
+    Listed sites take the file's flags; a capability new to the network is false at every
+    site not listed; other capabilities are unchanged. A code not in the network is an
+    :class:`InputError` naming the file and row.
+    """
+    import dataclasses
+
+    name = str(flags.attrs.get("file", "site capabilities"))
+    sites = network.sites.copy()
+    position = sites.index.get_indexer(flags.index)
+    if (position < 0).any():
+        i = int(np.flatnonzero(position < 0)[0])
+        raise InputError(f"{name} row {_row(i)}, column 'site_code': no site {flags.index[i]!r} in the network "
+                         "(new sites go in --add-sites)")
+    capabilities = list(network.capabilities)
+    for col in flags.columns:
+        if col in sites.columns and col not in capabilities:
+            raise InputError(f"{name}, column '{col}': the network's sites already have a '{col}' column that "
+                             "is not a capability")
+        if col not in sites.columns:
+            sites[col] = False
+            capabilities.append(col)
+        values = sites[col].to_numpy(dtype=bool).copy()
+        values[position] = flags[col].to_numpy(dtype=bool)
+        sites[col] = values
+    notes = (*network.notes, f"capabilities {', '.join(flags.columns)} set for {len(flags)} sites from {name}")
+    return dataclasses.replace(network, sites=sites, capabilities=tuple(capabilities), notes=notes, _site_pos={})

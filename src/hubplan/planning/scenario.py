@@ -56,7 +56,7 @@ Progress = Callable[[str], None]
 
 _TOP_KEYS = ("schema_version", "title", "description", "network", "service", "options", "appraisal",
              "sweep", "benchmark")
-_NETWORK_KEYS = ("data", "country", "region", "add_sites", "add_times", "drop_sites")
+_NETWORK_KEYS = ("data", "country", "region", "add_sites", "add_times", "drop_sites", "site_capabilities")
 _OPTION_KEYS = ("name", "description", "hubs", "hubs_with", "spokes", "spokes_with", "pathway",
                 "bypass_minutes", "transfer_delay_minutes", "assignment", "helicopter", "optimise")
 _OPTIMISE_KEYS = ("k", "keep", "exclude", "candidates", "objective", "threshold_minutes", "min_patients",
@@ -82,6 +82,7 @@ class NetworkSpec:
     add_sites: Path | None = None
     add_times: Path | None = None
     drop_sites: tuple[str, ...] = ()
+    site_capabilities: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,7 @@ def _network(where: _Where, raw: Any, base: Path) -> NetworkSpec:
     country = where.text(raw["country"], "country") if "country" in raw else None
     region = where.text(raw["region"], "region") if "region" in raw else None
     files: dict[str, Path | None] = {}
-    for key in ("add_sites", "add_times"):
+    for key in ("add_sites", "add_times", "site_capabilities"):
         files[key] = None
         if key in raw:
             text = where.text(raw[key], key)
@@ -368,7 +369,7 @@ def _network(where: _Where, raw: Any, base: Path) -> NetworkSpec:
             raise where.error("'drop_sites' must be a list of site codes, e.g. [\"SY38XQ\"]")
         drop = tuple(c.strip() for c in value)
     return NetworkSpec(data=data, country=country, region=region, add_sites=files["add_sites"],
-                       add_times=files["add_times"], drop_sites=drop)
+                       add_times=files["add_times"], drop_sites=drop, site_capabilities=files["site_capabilities"])
 
 
 def _service(where: _Where, raw: Any) -> ServiceSpec:
@@ -649,6 +650,10 @@ def load_network(spec: NetworkSpec, progress: Progress | None = None) -> "Networ
 
         minutes = read_new_site_minutes(spec.add_times) if spec.add_times is not None else None
         network = network.add_sites(read_new_sites(spec.add_sites), minutes, progress=progress)
+    if spec.site_capabilities is not None:
+        from hubplan.geography.user import read_site_capabilities, with_site_capabilities
+
+        network = with_site_capabilities(network, read_site_capabilities(spec.site_capabilities))
     if spec.country is not None or spec.region is not None:
         network = network.restrict(country=spec.country, region=spec.region)
     return network
