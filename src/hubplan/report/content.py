@@ -154,6 +154,9 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     subtitle = (f"{service_title} · {network.n_areas:,} neighbourhoods (LSOAs) and {network.n_sites} hospitals "
                 f"({_network_place(a)}) · {len(evs)} options")
 
+    kind_heading, kind_measures, kind_sections = _kind_parts(a)
+    own_kind = kind_measures is not None  # a kind with its own measures (maternity, community, elective)
+
     # ------------------------------------------------------------------ summary
     summary = []
     summary.append(
@@ -183,9 +186,18 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         sentence += (f"), {pct(s['time_to_hub']['within'][t_head])} within {t_head} minutes. "
                      f"{_patients(c['patients_longer'])} a year would take longer to reach a hub than under "
                      f"'{a.baseline}' and {_patients(c['patients_shorter'], short=True)} less time")
-        if s["transfers_per_year"] > 0:
+        if s["transfers_per_year"] > 0 and not own_kind:
             sentence += f"; {count(s['transfers_per_year'])} patients a year would need an ambulance transfer between hospitals"
         summary.append(sentence + ".")
+    if own_kind:
+        scored = [c.name for c in a.scores.criteria if c.name.startswith(f"{service.kind}.")]
+        for ev in evs:
+            result = a.kinds[ev.option.name]
+            bits = [f"{m.label.lower()} {kind_cell(m.value)} ({m.unit})" for m in result.measures
+                    if f"{service.kind}.{m.key}" in scored and m.value is not None]
+            if bits:
+                summary.append(f"'{ev.option.name}': " + "; ".join(bits) + " (what each rests on: section "
+                               f"'{kind_heading}').")
     top = a.scores.top
     share_first = float(a.stability.loc[top, "share_first"])
     summary.append(
@@ -262,13 +274,19 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     row(f"patients a year with a longer journey than '{a.baseline}'", [count(x) for x in v["patients_longer_per_year"]])
     row("... of whom more than 15 min longer", [count(x) for x in v["patients_longer_by_more_than_15_per_year"]])
     row("patients a year with a shorter journey", [count(x) for x in v["patients_shorter_per_year"]])
-    row("transfers between hospitals a year", [count(x) for x in v["transfers_per_year"]])
-    row("patients a year at the smallest hub", [count(x) for x in v["smallest_hub_patients_per_year"]])
-    row(f"beds needed (all open sites, {service.occupancy_target:.0%} occupancy)",
-        [count(x) if math.isfinite(x) else "not available" for x in v["beds_at_target_occupancy"]])
-    row("consultants needed (hub rotas)",
-        [count(x) if math.isfinite(x) else "not available" for x in v["consultants_needed"]])
-    row("hubs meeting every standard", [_meeting(a, n) for n in names])
+    any_capacity = any(o is not None and o.result is not None for o in a.capacity.values())
+    if not own_kind:  # a kind with its own measures counts its own transfers and units
+        row("transfers between hospitals a year", [count(x) for x in v["transfers_per_year"]])
+        row("patients a year at the smallest hub", [count(x) for x in v["smallest_hub_patients_per_year"]])
+    if not own_kind or any_capacity:
+        row(f"beds needed (all open sites, {service.occupancy_target:.0%} occupancy)",
+            [count(x) if math.isfinite(x) else "not available" for x in v["beds_at_target_occupancy"]])
+        row("consultants needed (hub rotas)",
+            [count(x) if math.isfinite(x) else "not available" for x in v["consultants_needed"]])
+        row("hubs meeting every standard", [_meeting(a, n) for n in names])
+    if kind_measures is not None:
+        for measure_row in kind_measures.rows:
+            row(f"{measure_row[0]} ({measure_row[1]})" if measure_row[1] else measure_row[0], measure_row[2:])
     row("score (0-1, higher is better)", [f"{a.scores.scores[n]:.2f}" for n in names])
     row("rank", [str(int(a.scores.ranks[n])) for n in names])
     options_table = Table(["", *names], rows, notes=[
@@ -377,7 +395,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     deprivation_text, deprivation = _deprivation(a)
 
     # ------------------------------------------------------------------ capacity
-    capacity_sections = []
+    capacity_sections: list[CapacitySection] = []
     total_rows = []
     for ev in evs:
         outcome = a.capacity.get(ev.option.name)
@@ -422,7 +440,8 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         notes=["Beds: Erlang loss model on each open site's admissions (docs/capacity.md). Consultants: the rota "
                "minimum per hub. 'Training meets the need': first year the trained workforce reaches the need."])
 
-    kind_heading, kind_measures, kind_sections = _kind_parts(a)
+    if own_kind and not any_capacity:
+        capacity_sections = []  # the kind's own section covers units and staff
 
     # ------------------------------------------------------------------ benchmark
     benchmark_text: list[str] = []

@@ -103,9 +103,8 @@ def section_list(content: ReportContent, figures: "ReportFigures") -> list[tuple
     ]
     if content.deprivation:
         sections.append(("deprivation", "Equity: deprivation and rurality"))
-    sections += [
-        ("capacity", "Beds, workforce and standards"),
-    ]
+    if content.capacity:
+        sections.append(("capacity", "Beds, workforce and standards"))
     if content.kind_measures is not None:
         sections.append(("service", content.kind_heading))
     if figures.tradeoff_plotly is not None:
@@ -192,14 +191,15 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
             add(f"<h3>{escape(part.option)}</h3>" + _paragraphs(part.sentences) + table_html(part.table))
         add("</section>")
 
-    add(f'<section id="capacity"><h2>{escape(heading["capacity"])}</h2>')
-    add(table_html(content.capacity_totals))
-    for cap in content.capacity:
-        add(f"<h3>{escape(cap.option)}</h3><p>{escape(cap.summary)}</p>")
-        if cap.table is not None:
-            add(f"<details><summary>Hub by hub ({len(cap.table.rows)} hubs)</summary>{table_html(cap.table)}</details>")
-        add("".join(f'<p class="table-notes">{escape(n)}</p>' for n in cap.notes))
-    add("</section>")
+    if "capacity" in heading:
+        add(f'<section id="capacity"><h2>{escape(heading["capacity"])}</h2>')
+        add(table_html(content.capacity_totals))
+        for cap in content.capacity:
+            add(f"<h3>{escape(cap.option)}</h3><p>{escape(cap.summary)}</p>")
+            if cap.table is not None:
+                add(f"<details><summary>Hub by hub ({len(cap.table.rows)} hubs)</summary>{table_html(cap.table)}</details>")
+            add("".join(f'<p class="table-notes">{escape(n)}</p>' for n in cap.notes))
+        add("</section>")
 
     if "service" in heading and content.kind_measures is not None:
         add(f'<section id="service"><h2>{escape(heading["service"])}</h2>')

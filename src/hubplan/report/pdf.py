@@ -197,16 +197,17 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             add(KeepTogether([_p(part.option, styles["h3"]), *[_p(line, styles["body"]) for line in part.sentences]]))
             story += _table(part.table, styles, width, first_width=width * 0.26)
 
-    add(PageBreak())
-    h2("capacity")
-    story += _table(content.capacity_totals, styles, width, first_width=width * 0.3)
-    for cap in content.capacity:
-        add(_p(cap.option, styles["h3"]))
-        add(_p(cap.summary, styles["body"]))
-        if cap.table is not None:
-            story += _table(cap.table, styles, width, fractions=[28, 9, 9, 9, 7, 9, 29])
-        for note in cap.notes:
-            add(_p(note, styles["small"]))
+    if "capacity" in heading:
+        add(PageBreak())
+        h2("capacity")
+        story += _table(content.capacity_totals, styles, width, first_width=width * 0.3)
+        for cap in content.capacity:
+            add(_p(cap.option, styles["h3"]))
+            add(_p(cap.summary, styles["body"]))
+            if cap.table is not None:
+                story += _table(cap.table, styles, width, fractions=[28, 9, 9, 9, 7, 9, 29])
+            for note in cap.notes:
+                add(_p(note, styles["small"]))
 
     if "service" in heading and content.kind_measures is not None:
         add(PageBreak())
