@@ -40,6 +40,15 @@ cost and volumes are the true ones and it is optimal; otherwise the chains of th
 clients that fell off are extended to their new hub and the model solved again (warm
 started). In practice one to three rounds.
 
+Large candidate sets (p-median without volume limits, at least
+:data:`~hubplan.optimise.lagrangian.LAGRANGIAN_MIN_CANDIDATES` candidates): the
+distinct prefix sets grow with the candidates (about 181,000 for England's areas and
+1,000 candidates, a root relaxation HiGHS did not solve in 120 s). A Lagrangian bound
+(:mod:`hubplan.optimise.lagrangian`) is computed first; vertex substitution from its
+relaxed solution gives the best set, the candidates that cannot be in a better set are
+ruled out, and the model above is solved over the candidates left, with the best set
+as warm start. Its bound is then valid for the whole problem.
+
 p-centre: bisection over the distinct minutes of the cost matrix; "can ``k`` hubs
 keep every patient within ``R``" is the model above with ``u_{P_{i,b_i(R)}} = 0``
 (no objective). The smallest feasible ``R`` is then re-solved as a p-median with that
