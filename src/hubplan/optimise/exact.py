@@ -464,6 +464,11 @@ def solve_exact(
     heur = warm_start if warm_start is not None else local_search(inst, restarts=restarts, seed=seed,
                                                                   max_swaps=0 if greedy_only else 10_000,
                                                                   deadline=_heuristic_deadline(deadline))
+    if warm_start is None and greedy_only and heur.violation > 1e-6:
+        # greedy broke a constraint (e.g. someone out of reach): let vertex substitution repair it
+        start_mask = np.zeros(inst.n_candidates, dtype=bool)
+        start_mask[heur.open_positions] = True
+        heur = local_search(inst, start=start_mask, seed=seed, deadline=_heuristic_deadline(deadline))
     say(f"heuristic: {_format_heuristic(problem, inst, heur)} in {heur.seconds:.1f} s"
         + (" (stopped at its share of the time limit)" if heur.stopped_at_deadline else ""))
     total = inst.total_demand
