@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -307,3 +310,43 @@ def test_minor_injuries_on_england_reproduces_the_national_total(england):
     assert float(t["within_opening_hours"].sum()) == pytest.approx(total * 12 / 17.14, rel=1e-9)
     assert result.values()["displaced_per_year"] == pytest.approx(total * (1 - 12 / 17.14), rel=1e-9)
     assert list(t["site_code"]) == list(hubs)
+
+
+def test_installed_cli_evaluates_minor_injuries(tmp_path):
+    """The hand-worked figures of the first test, through ``hubplan evaluate`` as users run it."""
+    hubplan = Path(sys.executable).parent / "hubplan"
+    data = tmp_path / "net"
+    data.mkdir()
+    (data / "areas.csv").write_text(
+        "area_code,area_name,latitude,longitude,icb,population\n"
+        "A1,A1,52.0,-1.0,R1,1000\nA2,A2,52.0,-1.0,R1,2000\nA3,A3,52.0,-1.0,R1,3000\n"
+    )
+    (data / "sites.csv").write_text("site_code,site_name,latitude,longitude\nM1,M1,52.0,-1.0\nM2,M2,52.0,-1.0\n")
+    rows = [("A1", "M1", 10), ("A1", "M2", 40), ("A2", "M1", 35), ("A2", "M2", 20), ("A3", "M1", 50), ("A3", "M2", 25)]
+    (data / "travel_times.csv").write_text("area_code,site_code,minutes\n" + "".join(f"{a},{s},{m}\n" for a, s, m in rows))
+    base = [str(hubplan), "evaluate", "--data", str(data), "--service", "minor_injuries",
+            "--demand", "population * 0.2", "--hubs", "M1,M2", "--format", "json"]
+    args = list(base)
+    for name, value in WALK_IN.items():
+        args += ["--parameter", f"{name}={value}"]
+    done = subprocess.run(args, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["kind"]
+    assert result["kind"] == "community" and result["option"]
+    measures = {m["key"]: m["value"] for m in result["measures"]}
+    assert measures["patients_per_unit_min"] == pytest.approx(200.0)
+    assert measures["share_within_threshold"] == pytest.approx(0.5)
+    assert measures["displaced_per_year"] == pytest.approx(1200 * 13 / 28)
+    assert measures["practitioner_hours_per_year"] == pytest.approx(3 * 21900 / 7)
+    assert measures["beds_needed"] is None
+    units = next(t for t in result["tables"] if t["key"] == "units")
+    assert units["columns"] == list(UNIT_COLUMNS)
+    assert {r["site_code"]: r["within_opening_hours"] for r in units["rows"]} == pytest.approx(
+        {"M1": 200 * 15 / 28, "M2": 1000 * 15 / 28})
+    assert {r["site_code"]: r["practitioners_on_duty"] for r in units["rows"]} == {"M1": 1.0, "M2": 2.0}
+    assert all(r["beds_at_target_occupancy"] is None for r in units["rows"])  # no beds: null, not NaN
+    bad = subprocess.run([*base, "--parameter", "opening_hours_per_day=25"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    message = bad.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "parameter 'opening_hours_per_day' must be a number from 1 to 24 (hours a day), got 25" in message

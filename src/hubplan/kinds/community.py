@@ -224,7 +224,7 @@ class CommunityKind(Kind):
         )
         notes = (
             f"Units are the option's {len(codes)} hubs; every patient goes by car to the nearest one.",
-            f"Demand: {demand_note}.",
+            f"{demand_note[:1].upper()}{demand_note[1:]}.",
             f"Opening hours: {hours_note}.",
             f"Staff: {staff_note}.",
             f"Beds: {beds_note}.",
