@@ -79,7 +79,9 @@ def test_unknown_region_is_422_with_the_cli_message(client) -> None:
 
 def test_services_and_regions(client) -> None:
     services = client.get("/api/services").json
-    assert {s["name"] for s in services} == {"thrombectomy", "hyperacute_stroke", "vascular_arterial"}
+    assert {s["name"] for s in services} == {"thrombectomy", "hyperacute_stroke", "vascular_arterial", "maternity",
+                                             "minor_injuries", "community_beds", "elective_surgical_hub",
+                                             "community_diagnostic_centre"}
     isdns = client.get("/api/regions", query_string={"type": "isdn"}).json
     assert any(r["region"] == "Wessex" for r in isdns)
     assert client.get("/api/regions", query_string={"type": "planet"}).status_code == 422

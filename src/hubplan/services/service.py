@@ -128,7 +128,7 @@ class Service:
     trainees_per_year: float | None = None
     training_years: float | None = None
     kind: str = "emergency"
-    parameters: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict, hash=False)  # a mapping: compared, not hashed
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
