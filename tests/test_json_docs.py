@@ -141,6 +141,8 @@ RUNS: dict[str, tuple[list[str], int]] = {
     "capacity_simulated": (["capacity", "--data", "net", "--hubs", "S1,S3", "--pathway", "direct", "--simulate",
                             "--replications", "3"], 0),
     "benchmark_ratio": (["benchmark", "ratio.csv", "--indicator", "ratio"], 0),
+    "review": (["review", str(Path(__file__).resolve().parents[1] / "examples" / "elective_hubs_review"
+                              / "surgical_hubs_illustrative.csv"), "--illustrative"], 0),
     "spc_ratio": (["spc", "activity.csv", "--value", "transfers", "--denominator", "admissions", "--per", "100",
                    "--group", "site", "--rebase", "2024-01"], 0),
 }
@@ -218,9 +220,11 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "evaluate": [("evaluate", ""), ("evaluate_helicopter", ""), ("evaluate_vascular", ""), ("evaluate_maternity", ""),
                  ("evaluate_wessex", ""), ("optimise", "evaluation"), ("optimise_deadline", "evaluation")],
     "evaluate.capacity-unavailable": [("evaluate_vascular", "capacity")],
-    "kind": [("evaluate", "kind"), ("evaluate_wessex", "kind"), ("evaluate_maternity", "kind"), ("appraise", "options[].kind")],
-    "kind.measures[]": [("evaluate_maternity", "kind.measures[]")],
-    "kind.tables[]": [("evaluate_maternity", "kind.tables[]")],
+    "kind": [("evaluate", "kind"), ("evaluate_wessex", "kind"), ("evaluate_maternity", "kind"), ("appraise", "options[].kind"),
+             ("review", "kind")],
+    "kind.measures[]": [("evaluate_maternity", "kind.measures[]"), ("review", "kind.measures[]")],
+    "kind.tables[]": [("evaluate_maternity", "kind.tables[]"), ("review", "kind.tables[]")],
+    "review": [("review", "")],
     "summary": [("evaluate", "summary"), ("evaluate_helicopter", "summary"), ("evaluate_wessex", "summary"),
                 ("optimise", "evaluation.summary"), ("appraise", "options[].summary")],
     "summary.patients_by_route": [("evaluate", "summary.patients_by_route"),
