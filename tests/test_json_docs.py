@@ -141,6 +141,8 @@ RUNS: dict[str, tuple[list[str], int]] = {
     "capacity_simulated": (["capacity", "--data", "net", "--hubs", "S1,S3", "--pathway", "direct", "--simulate",
                             "--replications", "3"], 0),
     "benchmark_ratio": (["benchmark", "ratio.csv", "--indicator", "ratio"], 0),
+    # 200 candidate sites: the exact p-median takes the Lagrangian path (docs/optimise.md)
+    "optimise_lagrangian": (["optimise", "--data", "big", "--k", "3", "--pathway", "direct"], 0),
     "review": (["review", str(Path(__file__).resolve().parents[1] / "examples" / "elective_hubs_review"
                               / "surgical_hubs_illustrative.csv"), "--illustrative"], 0),
     "spc_ratio": (["spc", "activity.csv", "--value", "transfers", "--denominator", "admissions", "--per", "100",
@@ -169,7 +171,24 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (root / path).write_text(content, encoding="utf-8")
     (root / "ratio.csv").write_text(RATIO_CSV, encoding="utf-8")
     (root / "new_site.csv").write_text(NEW_SITE_CSV, encoding="utf-8")
+    _big_network(root / "big")
     return root
+
+
+def _big_network(folder: Path, n_areas: int = 40, n_sites: int = 200) -> None:
+    """A network of 200 sites on a plane (minutes = 1 + 60 x distance), for the Lagrangian path."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    areas, sites = rng.random((n_areas, 2)), rng.random((n_sites, 2))
+    minutes = 1.0 + 60.0 * np.hypot(*(areas[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    folder.mkdir()
+    (folder / "areas.csv").write_text("area_code,area_name,latitude,longitude,icb,stroke_admissions\n" + "".join(
+        f"A{i},Area {i},{52 + a[0]:.4f},{-1 - a[1]:.4f},ICB1,{10 + i}\n" for i, a in enumerate(areas)), encoding="utf-8")
+    (folder / "sites.csv").write_text("site_code,site_name,latitude,longitude,icb,thrombectomy,ivt\n" + "".join(
+        f"S{j:03d},Site {j},{52 + b[0]:.4f},{-1 - b[1]:.4f},ICB1,0,1\n" for j, b in enumerate(sites)), encoding="utf-8")
+    (folder / "travel_times.csv").write_text("area_code,site_code,minutes\n" + "".join(
+        f"A{i},S{j:03d},{minutes[i, j]:.3f}\n" for i in range(n_areas) for j in range(n_sites)), encoding="utf-8")
 
 
 class Runner:
@@ -245,10 +264,10 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "compare.equity.groups[]": [("compare", "equity.groups[]")],
     "compare.equity.gaps": [("compare", "equity.gaps")],
     "compare.equity.gaps.*": [("compare", "equity.gaps.*")],
-    "optimise": [("optimise", ""), ("optimise_none_found", ""), ("optimise_deadline", "")],
+    "optimise": [("optimise", ""), ("optimise_lagrangian", ""), ("optimise_none_found", ""), ("optimise_deadline", "")],
     "solution": [("optimise", "solution"), ("optimise_none_found", "solution"), ("optimise_deadline", "solution"),
                  ("appraise", "options[].solution")],
-    "solution.details": [("optimise", "solution.details"), ("optimise_none_found", "solution.details"),
+    "solution.details": [("optimise", "solution.details"), ("optimise_lagrangian", "solution.details"), ("optimise_none_found", "solution.details"),
                          ("optimise_deadline", "solution.details"), ("appraise", "options[].solution.details")],
     "sweep": [("sweep", ""), ("sweep_infeasible", "")],
     "sweep.sweep[]": [("sweep", "sweep[]"), ("sweep_infeasible", "sweep[]"), ("appraise", "sweep[]")],
