@@ -21,3 +21,26 @@ def shown_number(x: Any, spec: str, *, scale: float = 1.0, suffix: str = "", mis
     if x is None or not math.isfinite(float(x)):
         return missing
     return f"{scale * float(x):{spec}}{suffix}"
+
+
+def shown_figure(value: Any) -> str:
+    """A figure of any kind for a table cell: text as it is, ``yes``/``no`` for a flag, whole
+    numbers with thousands separators, others from 100 up to the unit and below 100 to 3
+    significant figures, a dash for a missing value.
+
+    >>> shown_figure(4636.0), shown_figure(1234.56), shown_figure(0.19262), shown_figure(None), shown_figure(True)
+    ('4,636', '1,235', '0.193', '-', 'yes')
+    """
+    if value is None or isinstance(value, str):
+        return "-" if value is None else value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(x):
+        return "-"
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 
 from hubplan.cli._app import out, write_json
 from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
-from hubplan.formatting import shown_number
+from hubplan.formatting import shown_figure
 from hubplan.kinds import KindResult
 
 
@@ -40,23 +39,6 @@ def parse_parameters(values: list[str] | None) -> dict[str, float]:
     return parameters
 
 
-def cell(value: Any) -> str:
-    """A table cell: whole numbers with thousands separators, others to 3 significant figures."""
-    if value is None or isinstance(value, str):
-        return "-" if value is None else value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(x):
-        return "-"
-    if x == int(x) and abs(x) < 1e15:
-        return f"{int(x):,}"
-    if abs(x) >= 100:
-        return shown_number(x, ",.0f")
-    return f"{x:.3g}"
 
 
 def print_kind(result: KindResult, title: str) -> None:
@@ -70,7 +52,7 @@ def print_kind(result: KindResult, title: str) -> None:
         view.add_column("rests on", overflow="fold")
         for m in result.measures:
             unit = f" {m.unit}" if m.unit else ""
-            view.add_row(m.label, cell(m.value) + unit, m.note or "-")
+            view.add_row(m.label, shown_figure(m.value) + unit, m.note or "-")
         print_table(view)
     for t in result.tables:
         view = Table(title=t.title, title_justify="left",
@@ -79,7 +61,7 @@ def print_kind(result: KindResult, title: str) -> None:
             view.add_column(str(col).replace("_", " "), justify="left" if i == 0 or t.frame[col].dtype == object else "right",
                             overflow="fold")
         for row in t.frame.itertuples(index=False):
-            view.add_row(*(cell(v) for v in row))
+            view.add_row(*(shown_figure(v) for v in row))
         print_table(view)
     for note in result.notes:
         out.print(f"note: {note}", highlight=False, markup=False)

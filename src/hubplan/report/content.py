@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hubplan.formatting import shown_number
+from hubplan.formatting import shown_figure, shown_number
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
@@ -193,7 +193,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         scored = [c.name for c in a.scores.criteria if c.name.startswith(f"{service.kind}.")]
         for ev in evs:
             result = a.kinds[ev.option.name]
-            bits = [f"{m.label.lower()} {kind_cell(m.value)} ({m.unit})" for m in result.measures
+            bits = [f"{m.label.lower()} {shown_figure(m.value)} ({m.unit})" for m in result.measures
                     if f"{service.kind}.{m.key}" in scored and m.value is not None]
             if bits:
                 summary.append(f"'{ev.option.name}': " + "; ".join(bits) + " (what each rests on: section "
@@ -519,21 +519,6 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     )
 
 
-def kind_cell(value: Any) -> str:
-    """A kind's figure: whole numbers with separators, others to 3 significant figures."""
-    if value is None or isinstance(value, str):
-        return "-" if value is None else value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(x):
-        return "-"
-    if x == int(x) and abs(x) < 1e15:
-        return f"{int(x):,}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 def _kind_parts(a: "Appraisal") -> tuple[str, Table | None, list[KindSection]]:
@@ -552,7 +537,7 @@ def _kind_parts(a: "Appraisal") -> tuple[str, Table | None, list[KindSection]]:
         row = [m.label, m.unit]
         for r in results:
             try:
-                row.append(kind_cell(r.measure(m.key).value))
+                row.append(shown_figure(r.measure(m.key).value))
             except KeyError:
                 row.append("-")
         rows.append(row)
@@ -564,7 +549,7 @@ def _kind_parts(a: "Appraisal") -> tuple[str, Table | None, list[KindSection]]:
         parts = []
         for t in r.tables:
             header = [str(c).replace("_", " ") for c in t.frame.columns]
-            body = [[kind_cell(v) for v in row] for row in t.frame.itertuples(index=False)]
+            body = [[shown_figure(v) for v in row] for row in t.frame.itertuples(index=False)]
             parts.append((t.title, Table(header, body, notes=list(t.notes))))
         sections.append(KindSection(r.option, parts, list(r.notes)))
     return heading, table, sections
