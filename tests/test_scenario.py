@@ -224,3 +224,32 @@ def test_cli_json_and_files(tmp_path):
                                                                "hubs"}
     files = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"report.html", "appraisal.json", "appraisal_options.csv"} <= files and "report.pdf" not in files
+
+
+def _maternity(parameters: str) -> str:
+    return GOOD.replace('preset = "thrombectomy"\ntransfer_delay_minutes = 60\n',
+                        'preset = "maternity"\n\n[service.parameters]\n' + parameters)
+
+
+def test_kind_parameters_in_service_parameters(tmp_path):
+    text = _maternity("fmu_uptake = 0.3\nleave_uplift = 0.2\n")
+    assert text != GOOD
+    s = load_scenario(write(tmp_path, text))
+    assert dict(s.service.overrides["parameters"]) == {"fmu_uptake": 0.3, "leave_uplift": 0.2}
+
+
+@pytest.mark.parametrize(("parameters", "message"), [
+    ("fmu_uptake = 1.5\n", "scenario.toml, [service]: service 'maternity' (kind 'maternity'): parameter 'fmu_uptake' "
+                           "must be a number from 0 to 1"),
+    ('fmu_uptake = "high"\n', "scenario.toml, [service]: service 'maternity' (kind 'maternity'): parameter "
+                              "'fmu_uptake' must be a number from 0 to 1"),
+    ("fmu_uptake = true\n", "scenario.toml, [service]: service 'maternity' (kind 'maternity'): parameter "
+                            "'fmu_uptake' must be a number"),
+    ("fmu_uptak = 0.3\n", "scenario.toml, [service]: service 'maternity' (kind 'maternity'): unknown parameter "
+                          "'fmu_uptak'; expected one of "),
+])
+def test_kind_parameter_errors_name_the_service_kind_and_parameter(tmp_path, parameters, message):
+    with pytest.raises(InputError) as info:
+        load_scenario(write(tmp_path, _maternity(parameters)))
+    assert str(info.value).startswith(message), str(info.value)
+    assert "\n" not in str(info.value)

@@ -32,6 +32,7 @@ Nothing is dropped, filled or guessed: the first problem found is reported as
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -564,8 +565,6 @@ def with_site_capabilities(network: Network, flags: pd.DataFrame) -> Network:
     site not listed; other capabilities are unchanged. A code not in the network is an
     :class:`InputError` naming the file and row.
     """
-    import dataclasses
-
     name = str(flags.attrs.get("file", "site capabilities"))
     sites = network.sites.copy()
     position = sites.index.get_indexer(flags.index)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hubplan import kinds
 from hubplan.formatting import shown_figure, shown_number
 
 if TYPE_CHECKING:
@@ -527,8 +528,6 @@ def _kind_parts(a: "Appraisal") -> tuple[str, Table | None, list[KindSection]]:
     results = [a.kinds[name] for name in a.option_names if name in a.kinds]
     if not any(r.measures or r.tables for r in results):
         return "", None, []
-    from hubplan import kinds
-
     heading = kinds.kind(a.service.kind).title
     measures = [m for m in results[0].measures]
     rows = []
