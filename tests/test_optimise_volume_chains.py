@@ -53,3 +53,32 @@ def test_the_optimum_for_every_margin(seed: int, margin: int, monkeypatch: pytes
     solution = solve(problem)
     assert solution.status == "optimal"
     assert solution.objective == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_maximum_volume_warm_starts_from_restarts(seed: int) -> None:
+    """With a cap the warm start is the heuristic with ``VOLUME_RESTARTS`` restarts (the
+    same seed), and the answer is still the brute-force optimum; without a cap it is not."""
+    from hubplan.optimise._instance import reduce_problem
+    from hubplan.optimise.heuristic import local_search
+
+    rng = np.random.default_rng(300 + seed)
+    cost = np.round(rng.random((40, 10)) * 60 + 1, 2)
+    demand = rng.integers(1, 20, size=40).astype(float)
+    k = 3
+    high = round(1.1 * demand.sum() / k)
+    codes = tuple(f"S{j}" for j in range(10))
+    capped = SiteSelectionProblem(cost, demand, codes, k, max_patients_per_hub=high)
+    best = brute_force(cost, demand, k, None, high)
+    solution = solve(capped)
+    assert solution.objective == pytest.approx(best, rel=1e-9)
+    inst = reduce_problem(capped)
+    for restarts, problem in ((exact.VOLUME_RESTARTS, capped),
+                              (0, SiteSelectionProblem(cost, demand, codes, k, min_patients_per_hub=1.0))):
+        inst = reduce_problem(problem)
+        heur = local_search(inst, restarts=restarts, seed=0)
+        mask = np.zeros(10, dtype=bool)
+        mask[heur.open_positions] = True
+        expected = float(demand @ cost[:, heur.open_positions].min(axis=1)) / demand.sum()
+        got = solve(problem).details["heuristic_objective"]
+        assert got == pytest.approx(expected, rel=1e-12)
