@@ -32,7 +32,8 @@ def test_evaluate_json_contract(data, tmp_path):
               "--format", "json", "--out", str(tmp_path / "o"))
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout)
-    assert set(result) == {"option", "summary", "travel_times", "sites", "regions", "equity", "capacity", "kind"}
+    assert set(result) == {"option", "summary", "travel_times", "sites", "regions", "equity", "capacity", "kind",
+                           "outcomes"}
     assert result["kind"] == {"kind": "emergency", "option": result["option"]["name"], "measures": [], "tables": [],
                               "notes": []}
     s = result["summary"]

@@ -17,6 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hubplan.errors", "hubplan.jsonable", "hubplan.formatting", "hubplan.validation", "hubplan.stats", "hubplan.files"),
     ("hubplan.geography", "hubplan.testing"),
     ("hubplan.services",),
+    ("hubplan.outcomes",),
     ("hubplan.access",),
     ("hubplan.capacity", "hubplan.monitoring"),
     ("hubplan.kinds",),

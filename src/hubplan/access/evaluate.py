@@ -22,8 +22,10 @@ from hubplan.errors import InputError
 from hubplan.jsonable import to_jsonable
 from hubplan.geography.network import MINUTES_SOURCES, Network
 from hubplan.services.options import Option, Pathway
+from hubplan.outcomes import AreaOutcomes, OutcomeModel, no_outcome_summary, outcome_model, outcome_summary
 from hubplan.services.pathways import (
     ROUTE_NAMES,
+    ROUTE_TRANSFER,
     Routes,
     add_helicopter,
     route_direct,
@@ -58,6 +60,9 @@ class Evaluation:
     spoke_positions: np.ndarray
     transfer_delay_minutes: float
     summary: dict[str, Any] = field(default_factory=dict)
+    #: Per area, per admission outcomes (``None`` when the service has no outcome model).
+    outcome_values: AreaOutcomes | None = None
+    outcome_model: OutcomeModel | None = None
 
     # ------------------------------------------------------------------ tables
     @cached_property
@@ -79,6 +84,14 @@ class Evaluation:
         )
         for col in self.network.region_types:
             table[col] = self.network.areas[col].to_numpy()
+        o = self.outcome_values
+        if o is not None:
+            for name, values in o.columns.items():
+                table[name] = values
+            table["good_outcomes_per_year"] = self.patients_per_year * o.good
+            table["added_good_outcomes_per_year"] = self.patients_per_year * o.added_good
+            if o.added_utility is not None:
+                table["added_utility_per_year"] = self.patients_per_year * o.added_utility
         return table
 
     @cached_property
@@ -116,6 +129,10 @@ class Evaluation:
             if col in net.sites.columns:
                 table[col] = net.sites[col].to_numpy()
         table["minutes_source"] = net.minutes_source.to_numpy()
+        o = self.outcome_values
+        if o is not None:  # outcomes of the patients whose hub each site is
+            table["added_good_outcomes_per_year"] = np.where(
+                is_hub, np.bincount(r.hub_site, weights=self.patients_per_year * o.added_good, minlength=n), 0.0)
         return table
 
     @property
@@ -203,7 +220,44 @@ class Evaluation:
             "sites": sites.to_dict(orient="records"),
             "regions": self.regions_json(by),
             "equity": self.equity_json(),
+            "outcomes": self.outcomes_json(by),
         }
+
+    def outcomes_json(self, by: str = "icb") -> dict[str, Any]:
+        """The summary's ``outcomes`` with breakdowns: ``by_region`` (regions of type ``by``),
+        ``by_group`` (the equity groupings: IMD quintile, Core20, rural-urban) and ``by_site``
+        (each hub's catchment); no breakdowns without an outcome model."""
+        head = dict(self.summary["outcomes"])
+        o = self.outcome_values
+        if o is None:
+            return {**head, "by_region": [], "by_group": [], "by_site": []}
+        w = self.patients_per_year
+        parts = {"good_outcomes_per_year": w * o.good, "added_good_outcomes_per_year": w * o.added_good}
+        if o.added_utility is not None:
+            parts["added_utility_per_year"] = w * o.added_utility
+
+        def rows(codes: np.ndarray, names: Any, extra: dict[str, Any]) -> list[dict[str, Any]]:
+            ok = codes >= 0  # areas outside every group of a grouping (e.g. Wales for IMD) are left out
+            sums = {k: np.bincount(codes[ok], weights=v[ok], minlength=len(names)) for k, v in parts.items()}
+            patients = np.bincount(codes[ok], weights=w[ok], minlength=len(names))
+            return [{**extra, "group" if "grouping" in extra else "region": str(name), "patients": float(patients[i]),
+                     **{k: float(v[i]) for k, v in sums.items()}} for i, name in enumerate(names)]
+
+        labels = self.network.areas[by].fillna("(none)").astype(str).to_numpy() if by in self.network.region_types \
+            else np.full(self.network.n_areas, "(all)")
+        codes, names = pd.factorize(labels, sort=True)
+        by_region = rows(codes, names, {"region_type": by})
+        groupings, _ = area_groupings(self.network.areas)
+        by_group: list[dict[str, Any]] = []
+        for g in groupings:
+            for row, label in zip(rows(g.codes, g.spec.groups, {"grouping": g.name}), g.spec.labels):
+                row["label"] = label
+                by_group.append(row)
+        sites = self.sites
+        by_site = [{"site_code": str(code), "site_name": str(row["site_name"]),
+                    "added_good_outcomes_per_year": float(row["added_good_outcomes_per_year"])}
+                   for code, row in sites[sites["role"] == "hub"].iterrows()]
+        return to_jsonable({**head, "by_region": by_region, "by_group": by_group, "by_site": by_site})
 
 
 def _stranded_message(network: Network, option: Option, routes: Routes, stranded: np.ndarray) -> str:
@@ -309,6 +363,13 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
         "patients_by_route": {str(n): float(c) for n, c in zip(ROUTE_NAMES, route_counts)},
         "demand": service.demand_definition.to_json(network),
     }
+    model = outcome_model(service)
+    values = None
+    if model is not None:
+        values = model.per_admission(routes.time_to_first, routes.time_to_hub, routes.route == ROUTE_TRANSFER)
+        summary["outcomes"] = outcome_summary(model, values, demand)
+    else:
+        summary["outcomes"] = no_outcome_summary(service)
     return Evaluation(
         network=network,
         service=service,
@@ -319,6 +380,8 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
         spoke_positions=spokes,
         transfer_delay_minutes=delay,
         summary=summary,
+        outcome_values=values,
+        outcome_model=model,
     )
 
 
@@ -419,6 +482,7 @@ class Comparison:
             "summary": self.summary,
             "regions": regions,
             "equity": self.equity_json(),
+            "outcomes": self.summary["outcomes"],
         }
 
 
@@ -461,7 +525,19 @@ def compare(a: Evaluation, b: Evaluation) -> Comparison:
     if not np.array_equal(a.patients_per_year, b.patients_per_year):
         raise InputError("compare needs the same demand under both options (same service)")
     change = b.routes.time_to_hub - a.routes.time_to_hub
-    summary = _change_summary(change, a.patients_per_year)
+    summary: dict[str, Any] = dict(_change_summary(change, a.patients_per_year))
     summary["time_to_hub_a"] = a.summary["time_to_hub"]
     summary["time_to_hub_b"] = b.summary["time_to_hub"]
+    summary["outcomes"] = outcome_change(a.summary["outcomes"], b.summary["outcomes"])
     return Comparison(a=a, b=b, summary=summary)
+
+
+OUTCOME_FIGURES = ("good_outcomes_per_year", "added_good_outcomes_per_year", "added_utility_per_year")
+
+
+def outcome_change(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Outcomes under ``a`` and ``b`` and the change (b minus a; ``None`` where unknown)."""
+    change = {k: (None if a.get(k) is None or b.get(k) is None else float(b[k]) - float(a[k])) for k in OUTCOME_FIGURES}
+    return {"measure": b.get("measure"), "baseline": b.get("baseline"), "source": b.get("source"),
+            "a": {k: a.get(k) for k in OUTCOME_FIGURES}, "b": {k: b.get(k) for k in OUTCOME_FIGURES},
+            "change": change, "notes": list(b.get("notes") or [])}

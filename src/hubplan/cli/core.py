@@ -28,6 +28,7 @@ from hubplan.geography.network import Network
 from hubplan.services.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import Service
 from hubplan import kinds
+from hubplan.outcomes import outcome_model
 
 # ----------------------------------------------------------------------------- options
 DATA_OPTION = typer.Option(
@@ -46,6 +47,16 @@ SERVICE_OPTION = typer.Option(
 PARAMETER_OPTION = typer.Option(
     None, "--parameter", "-P", metavar="NAME=VALUE",
     help="Set one of the service kind's parameters (repeatable), e.g. -P fmu_uptake=0.3 (docs/kinds.md).",
+)
+OUTCOME_OPTION = typer.Option(
+    None, "--outcome", metavar="NAME=VALUE",
+    help="Set one of the outcome model's figures (repeatable), e.g. --outcome door_to_needle_minutes=45 "
+    "(docs/outcomes.md).",
+)
+OUTCOME_CURVE_OPTION = typer.Option(
+    None, "--outcome-curve", metavar="FILE.csv",
+    help="Outcome curve for any service: minutes and good_outcome (or risk) with their source "
+    "(docs/outcomes.md). Replaces the service's outcome model.",
 )
 HUBS_OPTION = typer.Option(
     None, "--hubs", help="Hub sites: comma-separated codes, a capability (e.g. thrombectomy "
@@ -227,10 +238,13 @@ def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[st
 
 
 def build_service(name: str, *, demand: Optional[str] = None, network: Optional[Network] = None,
-                  parameters: Optional[list[str]] = None, **overrides: Any) -> Service:
+                  parameters: Optional[list[str]] = None, outcome: Optional[list[str]] = None,
+                  outcome_curve: Optional[Path] = None, **overrides: Any) -> Service:
     """The preset with the command line's overrides (``parameters``: ``--parameter NAME=VALUE``
-    texts for the kind); with ``network``, its demand is checked there (a bad ``--demand`` is
-    named as the option). The kind checks its parameters."""
+    texts for the kind; ``outcome``: ``--outcome NAME=VALUE`` for the outcome model;
+    ``outcome_curve``: ``--outcome-curve FILE``); with ``network``, its demand is checked there
+    (a bad ``--demand`` is named as the option). The kind checks its parameters, and the
+    outcome model its figures."""
     def named(exc: InputError) -> InputError:
         text = str(exc)
         return InputError("--" + text if demand is not None and text.startswith("demand ") else text)
@@ -239,8 +253,20 @@ def build_service(name: str, *, demand: Optional[str] = None, network: Optional[
         kind_values = parse_parameters(parameters)
         if kind_values:
             overrides["parameters"] = kind_values
+        outcome_values: dict[str, Any] = dict(parse_parameters(outcome, "--outcome", "door_to_needle_minutes=45"))
         service = Service.preset(name, demand=demand, **{k: v for k, v in overrides.items() if v is not None})
+        if outcome_curve is not None:
+            if outcome_values:
+                raise InputError("--outcome sets the service's own outcome model's figures; with --outcome-curve "
+                                 "the curve is the model: give one or the other")
+            service = dataclasses.replace(service, outcome={"model": "curve", "curve": str(outcome_curve)})
+        elif outcome_values:
+            if not service.outcome:
+                raise InputError(f"--outcome: service {service.name!r} has no outcome model to change; give a "
+                                 "curve with --outcome-curve FILE.csv")
+            service = service.with_overrides(outcome=outcome_values)
         kinds.kind(service.kind).check(service)
+        outcome_model(service)
         if network is not None:
             service.demand_values(network)
     except InputError as exc:
@@ -365,6 +391,29 @@ def print_estimated_note(evaluations: list[Evaluation]) -> None:
     how = f" ({accuracy.short()})" if accuracy is not None else ""
     out.print(f"[yellow]estimated:[/] road minutes to {escape(shown)} are estimated from their locations, "
               f"not measured{escape(how)}")
+
+
+def print_outcomes(evaluations: list[Evaluation]) -> None:
+    """Each option's expected outcomes a year (labelled estimated, with the model's source)."""
+    heads = [ev.summary["outcomes"] for ev in evaluations]
+    if not any(h["model"] for h in heads):
+        return
+    first = next(h for h in heads if h["model"])
+    table = Table(title=f"Outcomes a year (ESTIMATED; added = against {first['baseline']})", title_justify="left")
+    table.add_column("option", overflow="fold")
+    for col in (first["measure"], "added good\noutcomes", "added\nutility"):
+        table.add_column(col, justify="right", no_wrap=col != first["measure"])
+
+    def number(value: Any) -> str:
+        return "-" if value is None else f"{value:,.1f}"
+
+    for ev, h in zip(evaluations, heads):
+        table.add_row(ev.option.name, number(h["good_outcomes_per_year"]), number(h["added_good_outcomes_per_year"]),
+                      number(h["added_utility_per_year"]))
+    print_table(table, transposed(table, corner="option"))
+    out.print(f"[yellow]estimated:[/] {escape(first['source'])}")
+    for note in first["notes"][1:]:
+        out.print(f"[yellow]note:[/] {escape(note)}")
 
 
 #: The note under a table printed without its site names.
@@ -543,14 +592,17 @@ def evaluate_command(
     drop_sites: Optional[str] = DROP_SITES_OPTION,
     site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     parameter: Optional[list[str]] = PARAMETER_OPTION,
+    outcome: Optional[list[str]] = OUTCOME_OPTION,
+    outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
-    """What one option does to every area, site and region (with beds and workforce)."""
+    """What one option does to every area, site and region (with beds, workforce and outcomes)."""
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
-    svc = build_service(service, length_of_stay_days=los, demand=demand, network=network, parameters=parameter)
+    svc = build_service(service, length_of_stay_days=los, demand=demand, network=network, parameters=parameter,
+                        outcome=outcome, outcome_curve=outcome_curve)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
                           transfer_delay=transfer_delay, helicopter=helicopter)
     ev = evaluate(network, svc, option)
@@ -571,6 +623,7 @@ def evaluate_command(
         print_json(result)
         return
     print_summary([ev], title=f"{svc.title or svc.name} on {network.source}")
+    print_outcomes([ev])
     if isinstance(capacity, str):
         print_hubs(ev)
         err.print(f"[yellow]note:[/] beds and workforce not shown: {capacity}")
@@ -611,14 +664,17 @@ def compare_command(
     add_times: Optional[Path] = ADD_TIMES_OPTION,
     drop_sites: Optional[str] = DROP_SITES_OPTION,
     site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
+    outcome: Optional[list[str]] = OUTCOME_OPTION,
+    outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
-    """Compare option B with option A: who gets a longer or shorter journey, by region."""
+    """Compare option B with option A: who gets a longer or shorter journey, by region, and the
+    outcomes."""
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
-    svc = build_service(service, demand=demand, network=network)
+    svc = build_service(service, demand=demand, network=network, outcome=outcome, outcome_curve=outcome_curve)
     opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
                          transfer_delay=transfer_delay)
     opt_a = dataclasses.replace(opt_a, name=f"A: {opt_a.name}")
@@ -646,6 +702,7 @@ def compare_command(
         print_json(result)
         return
     print_summary([comparison.a, comparison.b], title="Options")
+    print_outcomes([comparison.a, comparison.b])
     print_comparisons([comparison])
     print_equity_changes(comparison)
 

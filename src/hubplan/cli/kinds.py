@@ -19,22 +19,23 @@ from hubplan.formatting import shown_figure
 from hubplan.kinds import KindResult
 
 
-def parse_parameters(values: list[str] | None) -> dict[str, float]:
+def parse_parameters(values: list[str] | None, flag: str = "--parameter",
+                     example: str = "fmu_uptake=0.3") -> dict[str, float]:
     """``--parameter NAME=VALUE`` (repeatable) as ``{name: number}``; a bad one is named."""
     parameters: dict[str, float] = {}
     for text in values or ():
         name, sep, raw = text.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise InputError(f"--parameter {text!r}: expected NAME=VALUE, e.g. --parameter fmu_uptake=0.3")
+            raise InputError(f"{flag} {text!r}: expected NAME=VALUE, e.g. {flag} {example}")
         try:
             value = float(raw)
         except ValueError:
-            raise InputError(f"--parameter {text!r}: expected a number after '=', got {raw.strip()!r}") from None
+            raise InputError(f"{flag} {text!r}: expected a number after '=', got {raw.strip()!r}") from None
         if not math.isfinite(value):
-            raise InputError(f"--parameter {text!r}: expected a finite number, got {raw.strip()!r}")
+            raise InputError(f"{flag} {text!r}: expected a finite number, got {raw.strip()!r}")
         if name in parameters:
-            raise InputError(f"--parameter {name} is given twice")
+            raise InputError(f"{flag} {name} is given twice")
         parameters[name] = value
     return parameters
 

@@ -20,6 +20,8 @@ from hubplan.cli.core import (
     SITE_CAPABILITIES_OPTION,
     BY_OPTION,
     COUNTRY_OPTION,
+    OUTCOME_CURVE_OPTION,
+    OUTCOME_OPTION,
     DATA_OPTION,
     DELAY_OPTION,
     DEMAND_OPTION,
@@ -35,6 +37,7 @@ from hubplan.cli.core import (
     parse_sites,
     plot_access_curves,
     print_hubs,
+    print_outcomes,
     print_summary,
     write_evaluation,
 )
@@ -46,8 +49,13 @@ from hubplan.validation import LIMITS, check_number
 
 OBJECTIVE_OPTION = typer.Option(
     "p-median", "--objective",
-    help="p-median (shortest mean time to hub), coverage (most patients within --threshold) "
-    "or p-centre (shortest longest time).",
+    help="p-median (shortest mean time to hub), coverage (most patients within --threshold), "
+    "p-centre (shortest longest time) or outcome (most added good outcomes a year, from the "
+    "service's outcome model; docs/outcomes.md).",
+)
+OUTCOME_MEASURE_OPTION = typer.Option(
+    "good", "--outcome-measure", help="With --objective outcome: good (added good outcomes, mRS 0-2) or "
+    "utility (added utility, stroke only).",
 )
 THRESHOLD_OPTION = typer.Option(None, "--threshold", help="Coverage threshold in minutes (default 45).",
                                 callback=limited("threshold_minutes"))
@@ -200,14 +208,18 @@ def _solution_table(solution: Any, problem: Any) -> Table:
     table = Table(title="Solution", title_justify="left", show_header=False)
     table.add_column("what", no_wrap=True)
     table.add_column("value", overflow="fold")
-    unit = "share within" if solution.objective_name == "coverage" else "minutes"
+    outcome = solution.objective_name == "outcome"
+    unit = "share within" if solution.objective_name == "coverage" else (
+        f"{solution.details.get('measure_label', '')}, ESTIMATED" if outcome else "minutes")
 
     def fmt(x: float) -> str:
         if x != x:
             return "-"
+        if outcome:
+            return f"{x:,.2f}"
         return f"{100 * x:.2f}%" if solution.objective_name == "coverage" else f"{x:.3f}"
 
-    table.add_row("problem", problem.description)
+    table.add_row("problem", getattr(problem, "description", ""))
     table.add_row("objective", f"{solution.objective_name} ({unit}): {fmt(solution.objective)}")
     table.add_row("proven bound", fmt(solution.bound))
     table.add_row("gap", "-" if solution.gap != solution.gap else f"{100 * solution.gap:.4f}%")
@@ -222,6 +234,7 @@ def optimise_command(
     k: int = typer.Option(..., "--k", help="Number of hubs (kept sites included).", callback=limited("k")),
     service: str = SERVICE_OPTION,
     objective: str = OBJECTIVE_OPTION,
+    outcome_measure: str = OUTCOME_MEASURE_OPTION,
     threshold: Optional[float] = THRESHOLD_OPTION,
     keep: Optional[str] = KEEP_OPTION,
     exclude: Optional[str] = EXCLUDE_OPTION,
@@ -247,6 +260,8 @@ def optimise_command(
     drop_sites: Optional[str] = DROP_SITES_OPTION,
     site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     demand: Optional[str] = DEMAND_OPTION,
+    outcome: Optional[list[str]] = OUTCOME_OPTION,
+    outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
@@ -254,19 +269,29 @@ def optimise_command(
     """Choose the best k hub sites (exact with a proven gap, or heuristic) and evaluate them."""
     from hubplan.access.evaluate import evaluate
     from hubplan.optimise import solve
+    from hubplan.optimise.outcome import outcome_problem, solve_outcome
 
     fmt = check_format(fmt)
+    by_outcome = objective.strip().lower() == "outcome"
+    if not by_outcome and outcome_measure != "good":
+        raise InputError("--outcome-measure is only used with --objective outcome")
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
-    svc = build_service(service, demand=demand, network=network)
+    svc = build_service(service, demand=demand, network=network, outcome=outcome, outcome_curve=outcome_curve)
     problem = build_problem(
-        network, svc, k=k, objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
-        transfer_delay=transfer_delay, bypass=bypass, keep=keep, exclude=exclude, candidates=candidates,
-        min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
+        network, svc, k=k, objective="p-median" if by_outcome else objective, threshold=threshold, pathway=pathway,
+        spokes=spokes, transfer_delay=transfer_delay, bypass=bypass, keep=keep, exclude=exclude,
+        candidates=candidates, min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
         workforce=workforce, per_hub=per_hub,
     )
-    with Progress(f"Optimising {k} hubs ({problem.objective.value}, {method}) ...") as progress:
-        solution = solve(problem, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
-                         progress=progress)
+    op = outcome_problem(problem, network, svc, outcome_measure.strip().lower()) if by_outcome else None
+    label = "outcome" if by_outcome else problem.objective.value
+    with Progress(f"Optimising {k} hubs ({label}, {method}) ...") as progress:
+        if op is not None:
+            solution = solve_outcome(op, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
+                                     progress=progress)
+        else:
+            solution = solve(problem, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
+                             progress=progress)
     if not solution.found_feasible:  # nothing to evaluate or write; JSON still says what was found
         if fmt == "json":
             print_json({"solution": {**solution.to_json(), "problem": problem.description}, "evaluation": None})
@@ -274,7 +299,14 @@ def optimise_command(
     option = problem.option(solution.sites, name=solution.label())
     ev = evaluate(network, svc, option)
     result = {"solution": solution.to_json(), "evaluation": ev.to_json(by)}
-    result["solution"]["problem"] = problem.description
+    result["solution"]["problem"] = op.description if op is not None else problem.description
+    versus = None
+    if op is not None:  # where the outcome optimum differs from the minutes optimum, and what it is worth
+        with Progress("Optimising the mean minutes too, for comparison ...") as progress:
+            minutes_solution = solve(problem, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
+                                     progress=progress)
+        versus = outcome_versus_minutes(network, svc, problem, ev, solution, minutes_solution)
+        result["outcome_vs_minutes"] = versus
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
         written = write_evaluation(ev, folder, "evaluation", by)
@@ -288,9 +320,54 @@ def optimise_command(
     if fmt == "json":
         print_json(result)
         return
-    print_table(_solution_table(solution, problem))
+    print_table(_solution_table(solution, op if op is not None else problem))
     print_summary([ev], title=f"{svc.title or svc.name} on {network.source}")
+    print_outcomes([ev])
+    if versus is not None:
+        print_versus(versus)
     print_hubs(ev)
+
+
+def outcome_versus_minutes(network: Network, svc: Service, problem: Any, ev: Any, solution: Any,
+                           minutes_solution: Any) -> dict[str, Any]:
+    """The outcome optimum against the minutes optimum: sites that differ and what they are worth
+    (both evaluated by the outcome model, not the tabulated objective)."""
+    from hubplan.access.evaluate import evaluate
+
+    other = evaluate(network, svc, problem.option(minutes_solution.sites, name=minutes_solution.label()))
+    a, b = other.summary["outcomes"], ev.summary["outcomes"]
+
+    def diff(key: str) -> float | None:
+        return None if a[key] is None or b[key] is None else float(b[key]) - float(a[key])
+
+    return {
+        "minutes_optimum": {"sites": list(minutes_solution.sites), "status": minutes_solution.status,
+                            "gap": minutes_solution.gap if math.isfinite(minutes_solution.gap) else None,
+                            "mean_minutes": other.summary["time_to_hub"]["mean"],
+                            "good_outcomes_per_year": a["good_outcomes_per_year"],
+                            "added_good_outcomes_per_year": a["added_good_outcomes_per_year"],
+                            "added_utility_per_year": a["added_utility_per_year"]},
+        "outcome_optimum": {"sites": list(solution.sites), "status": solution.status,
+                            "mean_minutes": ev.summary["time_to_hub"]["mean"],
+                            "good_outcomes_per_year": b["good_outcomes_per_year"],
+                            "added_good_outcomes_per_year": b["added_good_outcomes_per_year"],
+                            "added_utility_per_year": b["added_utility_per_year"]},
+        "only_in_outcome_optimum": [s for s in solution.sites if s not in set(minutes_solution.sites)],
+        "only_in_minutes_optimum": [s for s in minutes_solution.sites if s not in set(solution.sites)],
+        "added_good_outcomes_difference": diff("added_good_outcomes_per_year"),
+        "added_utility_difference": diff("added_utility_per_year"),
+        "mean_minutes_difference": ev.summary["time_to_hub"]["mean"] - other.summary["time_to_hub"]["mean"],
+    }
+
+
+def print_versus(versus: dict[str, Any]) -> None:
+    only_o, only_m = versus["only_in_outcome_optimum"], versus["only_in_minutes_optimum"]
+    if not only_o:
+        err.print("[green]the outcome optimum is the minutes optimum:[/] the same sites")
+        return
+    d = versus["added_good_outcomes_difference"]
+    err.print(f"outcome optimum against the minutes optimum: {', '.join(only_o)} instead of {', '.join(only_m)}: "
+              f"{d:+,.2f} added good outcomes a year, {versus['mean_minutes_difference']:+.2f} min mean time to hub")
 
 
 def parse_ks(text: str, option: str = "--k") -> list[int]:

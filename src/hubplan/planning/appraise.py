@@ -117,7 +117,16 @@ CRITERIA: dict[str, CriterionInfo] = {
     "workforce_shortfall": CriterionInfo("consultants short of the workforce available", "consultants", "min"),
     "standards_flags": CriterionInfo("standards flags at hubs (volume, rota, operator volume)", "flags", "min"),
     "hubs_meeting_standards_share": CriterionInfo("share of hubs with no standards flag", "fraction", "max"),
+    "added_good_outcomes_per_year": CriterionInfo(
+        "added good outcomes a year against no treatment (ESTIMATED, the service's outcome model)",
+        "patients/year", "max"),
+    "added_utility_per_year": CriterionInfo(
+        "added utility a year against no treatment (ESTIMATED, stroke outcome model)", "utility/year", "max"),
 }
+
+#: Weight of the outcome criterion in the defaults of a service with an outcome model
+#: (stroke services; docs/outcomes.md): as much as the mean minutes to hub.
+OUTCOME_DEFAULT_WEIGHT = 3.0
 
 #: Criteria from the equity breakdown (docs/equity.md): the grouping each needs, and in words.
 EQUITY_CRITERIA: dict[str, tuple[str, str]] = {
@@ -660,6 +669,9 @@ def option_values(
         values["patients_longer_by_more_than_15_per_year"] = c["patients_longer_by_more_than_15"]
         values["patients_shorter_per_year"] = c["patients_shorter"]
     values["transfers_per_year"] = s["transfers_per_year"]
+    outcomes = s.get("outcomes") or {}
+    for key in ("added_good_outcomes_per_year", "added_utility_per_year"):
+        values[key] = math.nan if outcomes.get(key) is None else float(outcomes[key])
     values["hubs"] = float(s["hubs"])
     sites = evaluation.sites
     catchments = sites.loc[sites["role"] == "hub", "catchment_patients"]
@@ -826,6 +838,8 @@ def appraise(
     values = pd.DataFrame.from_dict(rows, orient="index")
     values.index.name = "option"
     chosen = tuple(criteria) if criteria is not None else _kind_default_criteria(service.kind, measured)
+    if criteria is None and service.outcome and "added_good_outcomes_per_year" not in {c.name for c in chosen}:
+        chosen += (Criterion("added_good_outcomes_per_year", OUTCOME_DEFAULT_WEIGHT),)
     chosen = tuple(_resolved(c) for c in chosen)
     for c in chosen:
         if c.name not in values.columns:

@@ -99,6 +99,11 @@ class Service:
     parameters:
         The kind's own parameters (e.g. maternity's transfer rates), each with its source in
         :attr:`sources` under the same name; a kind declares and checks them.
+    outcome:
+        The outcome model's settings (``docs/outcomes.md``): ``model`` (``"stroke"``: the
+        ``stroke-outcome`` package over a timeline from onset to treatment; ``"curve"``: a
+        user's curve of good outcome against minutes) and its figures, each with its source
+        in :attr:`sources` under ``outcome.<name>``; empty = no outcome model.
     Volumes, lengths of stay, rota and workforce values may be ``None`` where no source
     gave a value; the functions that need them ask the user for them.
     """
@@ -129,6 +134,7 @@ class Service:
     training_years: float | None = None
     kind: str = "emergency"
     parameters: Mapping[str, Any] = field(default_factory=dict, hash=False)  # a mapping: compared, not hashed
+    outcome: Mapping[str, Any] = field(default_factory=dict, hash=False)
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -157,6 +163,9 @@ class Service:
         if clash:
             raise bad("parameters", f"names other than the service's own fields (got {clash[0]!r})")
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
+        if not isinstance(self.outcome, Mapping) or not all(isinstance(k, str) for k in self.outcome):
+            raise bad("outcome", "a table of the outcome model's settings by name")
+        object.__setattr__(self, "outcome", MappingProxyType(dict(self.outcome)))
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
         object.__setattr__(self, "_demand", self._build_demand())
 
@@ -233,6 +242,14 @@ class Service:
                 for kp, kraw in raw.items():
                     kind_values[kp], sources[kp] = sourced(kraw) if isinstance(kraw, dict) else (kraw, Source(key=""))
                 values["parameters"] = kind_values
+            elif param == "outcome":
+                outcome_values: dict[str, Any] = {}
+                for op, oraw in raw.items():
+                    if isinstance(oraw, dict):
+                        outcome_values[op], sources[f"outcome.{op}"] = sourced(oraw)
+                    else:
+                        outcome_values[op] = oraw
+                values["outcome"] = outcome_values
             elif isinstance(raw, dict):
                 values[param], sources[param] = sourced(raw)
             else:
@@ -255,6 +272,9 @@ class Service:
             if param == "parameters":
                 values["parameters"] = _merged_parameters(key, values.get("parameters", {}), value, sources)
                 continue
+            if param == "outcome":
+                values["outcome"] = _merged_parameters(key, values.get("outcome", {}), value, sources, "outcome.")
+                continue
             values[param] = tuple(value) if param == "thresholds_minutes" else value
             old = sources.get(param)
             sources[param] = Source(key="user override", unit=old.unit if old else "")
@@ -270,8 +290,10 @@ class Service:
         changes = {k: v for k, v in overrides.items() if v is not None}
         if "parameters" in changes:
             changes["parameters"] = _merged_parameters(self.name, self.parameters, changes["parameters"], sources)
+        if "outcome" in changes:
+            changes["outcome"] = _merged_parameters(self.name, self.outcome, changes["outcome"], sources, "outcome.")
         for param in changes:
-            if param == "parameters":
+            if param in ("parameters", "outcome"):
                 continue
             old = sources.get(param)
             sources[param] = Source(key="user override", unit=old.unit if old else "")
@@ -329,7 +351,7 @@ class Service:
 
 
 def _merged_parameters(
-    name: str, current: Mapping[str, Any], changes: Any, sources: dict[str, Source]
+    name: str, current: Mapping[str, Any], changes: Any, sources: dict[str, Source], prefix: str = ""
 ) -> dict[str, Any]:
     """``current`` with ``changes`` applied; each changed value marked ``user override``.
 
@@ -343,8 +365,8 @@ def _merged_parameters(
         if value is None:
             continue
         merged[str(param)] = value
-        old = sources.get(str(param))
-        sources[str(param)] = Source(key=OVERRIDE, unit=old.unit if old else "")
+        old = sources.get(prefix + str(param))
+        sources[prefix + str(param)] = Source(key=OVERRIDE, unit=old.unit if old else "")
     return merged
 
 
