@@ -240,3 +240,30 @@ def test_evaluate_json_has_outcomes(tmp_path: Path) -> None:
     assert o["good_outcomes_per_year"] == pytest.approx(10 * per.good[0] + 5 * per.good[1], rel=1e-12)
     assert doc["outcomes"]["by_site"][0]["site_code"] == "H1"
     assert [r["region"] for r in doc["outcomes"]["by_region"]] == ["N", "S"]
+
+
+def test_planner_cards_show_outcomes() -> None:
+    """The planner's cards (rebuilt on every change) carry the added good outcomes and their change."""
+    from hubplan import compare
+    from hubplan.web.panels import comparison_block, summary_cards
+
+    def cards(div) -> dict[str, str]:
+        found = {}
+        for card in div.children:
+            value = card.children[1]
+            found[value.id] = value.children
+        return found
+
+    net = tiny_network()
+    a = evaluate(net, PRESET, Option(name="H1", hubs=("H1",)))
+    b = evaluate(net, PRESET, Option(name="H2", hubs=("H2",)))
+    model = outcome_model(PRESET)
+    assert model is not None
+    t_a, t_b = np.array([20.0, 10.0, 30.0]), np.array([50.0, 40.0, 25.0])  # the tiny network's minutes
+    added_a = model.per_admission(t_a, t_a, np.zeros(3, bool)).added_good.sum()
+    added_b = model.per_admission(t_b, t_b, np.zeros(3, bool)).added_good.sum()
+    assert cards(summary_cards(a))["summary-added-good"] == f"{added_a:,.1f}"
+    block = comparison_block(compare(a, b), "H1", a.summary, b)
+    assert cards(block.children[1])["compare-added-good"] == f"{added_b - added_a:+,.1f}"
+    vascular = evaluate(net, Service.preset("vascular_arterial", demand="stroke_admissions"), Option(name="H1", hubs=("H1",)))
+    assert "summary-added-good" not in cards(summary_cards(vascular))

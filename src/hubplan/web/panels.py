@@ -49,6 +49,11 @@ def summary_cards(ev: Evaluation) -> html.Div:
         cards.append(_card(f"within {t} min of hub", share(within[t]), f"summary-within-{t}"))
     cards.append(_card("transfers a year", count(s["transfers_per_year"]), "summary-transfers",
                        f"{s['hubs']} hubs, {s['spokes']} spokes"))
+    outcomes = s.get("outcomes") or {}
+    if outcomes.get("added_good_outcomes_per_year") is not None:
+        cards.append(_card("added good outcomes a year (ESTIMATED)",
+                           f"{outcomes['added_good_outcomes_per_year']:,.1f}", "summary-added-good",
+                           f"against {outcomes['baseline']}; {outcomes['model']} outcome model (docs/outcomes.md)"))
     return html.Div(cards, className="cards")
 
 
@@ -69,10 +74,19 @@ def comparison_block(comparison: Comparison | None, baseline_label: str,
             _card("longer by more than 15 min", count(c["patients_longer_by_more_than_15"]), "compare-longer15"),
             _card("mean change, minutes to hub", f"{float(c['mean_change_minutes']):+.1f}"
                   if math.isfinite(float(c["mean_change_minutes"])) else "–", "compare-mean-change"),
+            *_outcome_change_card(c.get("outcomes") or {}),
         ]))
     if baseline_summary:
         children.append(side_by_side(ev.summary, baseline_summary))
     return html.Div(children, className="panel")
+
+
+def _outcome_change_card(outcomes: Mapping[str, Any]) -> list[html.Div]:
+    change = (outcomes.get("change") or {}).get("added_good_outcomes_per_year")
+    if change is None:
+        return []
+    return [_card("change in good outcomes a year (ESTIMATED)", f"{change:+,.1f}", "compare-added-good",
+                  f"expected patients a year with a {outcomes.get('measure')}, this option minus the baseline")]
 
 
 def _change_note(patients: float, total: float, mean_minutes: float, sign: str) -> str:
@@ -98,6 +112,13 @@ def side_by_side(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> htm
                     f"{baseline.get('hubs', '–')} / {baseline.get('spokes', '–')}"))
     rows.append(row("transfers a year", count(current.get("transfers_per_year")),
                     count(baseline.get("transfers_per_year"))))
+    a_out, b_out = current.get("outcomes") or {}, baseline.get("outcomes") or {}
+    if a_out.get("added_good_outcomes_per_year") is not None:
+        def figure(value: Any) -> str:
+            return "–" if value is None else f"{value:,.1f}"
+
+        rows.append(row("added good outcomes a year (ESTIMATED)", figure(a_out["added_good_outcomes_per_year"]),
+                        figure(b_out.get("added_good_outcomes_per_year"))))
     return html.Table(rows, className="side-by-side", id="side-by-side")
 
 
