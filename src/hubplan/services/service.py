@@ -309,7 +309,8 @@ class Service:
         """One row per sourced parameter: name, value, unit, source, confidence, note.
 
         The first row is the demand in use (its expression); ``demand_scale`` follows only
-        when the demand is ``demand_column * demand_scale``.
+        when the demand is ``demand_column * demand_scale``. The kind's parameters follow,
+        then the outcome model's figures as ``outcome.<name>``.
         """
         rows = []
         for param in SOURCED_PARAMETERS:
@@ -338,6 +339,13 @@ class Service:
         for param, value in self.parameters.items():
             src = self.sources.get(param)
             rows.append({"parameter": param, "value": value, "unit": src.unit if src else "",
+                         "source": src.key if src else "", "confidence": src.confidence if src else "",
+                         "note": src.note if src else "", "citation": src.citation if src else ""})
+        for param, value in self.outcome.items():  # the outcome model's figures (docs/outcomes.md)
+            if param == "model":
+                continue
+            src = self.sources.get(f"outcome.{param}")
+            rows.append({"parameter": f"outcome.{param}", "value": value, "unit": src.unit if src else "",
                          "source": src.key if src else "", "confidence": src.confidence if src else "",
                          "note": src.note if src else "", "citation": src.citation if src else ""})
         return rows
