@@ -125,3 +125,18 @@ def test_the_command_line(tmp_path: Path) -> None:
                           "--max-minutes", "100", "--data", str(folder)], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--objective outcome with --max-minutes is not supported" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_outcome_sweep_is_the_brute_force_best_for_every_k() -> None:
+    from hubplan.optimise.outcome import sweep_outcome
+
+    net = network(5)
+    problem = SiteSelectionProblem.from_network(net, SERVICE, k=3, pathway="direct")
+    op = outcome_problem(problem, net, SERVICE)
+    table = sweep_outcome(op, [1, 2, 3], network=net, service=SERVICE)
+    for row in table.to_dict(orient="records"):
+        sites, value = brute_force(net, int(row["k"]), "direct")
+        assert set(row["sites"].split(";")) == set(sites) and row["status"] == "optimal"
+        assert row["objective"] == pytest.approx(value, rel=1e-8)
+        assert row["added_good_outcomes_per_year"] == pytest.approx(value, rel=1e-12)
+    assert list(table["objective"]) == sorted(table["objective"])  # more hubs, more benefit

@@ -420,6 +420,7 @@ def sweep_command(
     k: str = typer.Option("1..60", "--k", help="Values of k: 1..60, 10,20,30 or 20..40:5."),
     service: str = SERVICE_OPTION,
     objective: str = OBJECTIVE_OPTION,
+    outcome_measure: str = OUTCOME_MEASURE_OPTION,
     threshold: Optional[float] = THRESHOLD_OPTION,
     keep: Optional[str] = KEEP_OPTION,
     exclude: Optional[str] = EXCLUDE_OPTION,
@@ -451,10 +452,13 @@ def sweep_command(
     drop_sites: Optional[str] = DROP_SITES_OPTION,
     site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     demand: Optional[str] = DEMAND_OPTION,
+    outcome: Optional[list[str]] = OUTCOME_OPTION,
+    outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
 ) -> None:
-    """For each k: the best sites and what they do (mean, p90, shares within, smallest and largest hub)."""
+    """For each k: the best sites and what they do (mean, p90, shares within, smallest and largest hub,
+    added good outcomes)."""
     from hubplan.optimise import pareto, plot_pareto, plot_sweep, sweep
     from hubplan.optimise.sweep import sweep_html
 
@@ -462,23 +466,36 @@ def sweep_command(
     ks = parse_ks(k)
     grid = parse_grid(pareto_grid) if pareto_grid is not None else None
     pareto_ks = parse_ks(pareto_k, "--pareto-k") if pareto_k else None
+    by_outcome = objective.strip().lower() == "outcome"
+    if by_outcome and pareto_grid is not None:
+        raise InputError("--pareto traces mean minutes against hub volume: use it without --objective outcome")
+    if not by_outcome and outcome_measure != "good":
+        raise InputError("--outcome-measure is only used with --objective outcome")
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
-    svc = build_service(service, demand=demand, network=network)
+    svc = build_service(service, demand=demand, network=network, outcome=outcome, outcome_curve=outcome_curve)
     problem = build_problem(
-        network, svc, k=ks[-1], objective=objective, threshold=threshold, pathway=pathway, spokes=spokes,
-        transfer_delay=transfer_delay, bypass=None, keep=keep, exclude=exclude, candidates=candidates,
-        min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
+        network, svc, k=ks[-1], objective="p-median" if by_outcome else objective, threshold=threshold,
+        pathway=pathway, spokes=spokes, transfer_delay=transfer_delay, bypass=None, keep=keep, exclude=exclude,
+        candidates=candidates, min_patients=min_patients, max_patients=max_patients, max_minutes=max_minutes,
         workforce=None, per_hub=None,
     )
-    with Progress(f"Sweeping k = {ks[0]}..{ks[-1]} ({problem.objective.value}, {method}) ...") as progress:
-        table = sweep(problem, ks, method=method, network=network, service=svc,
-                      time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress)
+    label = "outcome" if by_outcome else problem.objective.value
+    with Progress(f"Sweeping k = {ks[0]}..{ks[-1]} ({label}, {method}) ...") as progress:
+        if by_outcome:
+            from hubplan.optimise.outcome import outcome_problem, sweep_outcome
+
+            op = outcome_problem(problem, network, svc, outcome_measure.strip().lower())
+            table = sweep_outcome(op, ks, network=network, service=svc, method=method,
+                                  time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress)
+        else:
+            table = sweep(problem, ks, method=method, network=network, service=svc,
+                          time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress)
         front = None
         if grid is not None:
             pks = pareto_ks or [x for x in (24, 30) if x <= problem.n_candidates]
             front = pareto(problem, grid, ks=pks, time_limit=60.0 if time_limit is None else time_limit,
                            seed=seed, progress=progress)
-    result: dict[str, Any] = {"problem": problem.description, "objective": problem.objective.value,
+    result: dict[str, Any] = {"problem": problem.description, "objective": label,
                               "demand": svc.demand_definition.to_json(network), "sweep": table.to_dict(orient="records")}
     if front is not None:
         result["pareto"] = front.to_dict(orient="records")
@@ -487,7 +504,7 @@ def sweep_command(
         written = [folder / "sweep.csv", folder / "sweep.json", folder / "sweep.png"]
         table.to_csv(written[0], index=False, float_format="%.4f")
         write_json(written[1], result)
-        plot_sweep(table, written[2], title=f"{svc.title or svc.name}: {problem.objective.value} by number of hubs")
+        plot_sweep(table, written[2], title=f"{svc.title or svc.name}: {label} by number of hubs")
         if html:
             written.append(sweep_html(table, folder / "sweep.html"))
         if front is not None and not front.empty:
@@ -498,9 +515,10 @@ def sweep_command(
         print_json(result)
         return
     view = Table(title=f"Sweep: {problem.description}", title_justify="left")
+    with_outcomes = "added_good_outcomes_per_year" in table.columns
     cols = ["k", "objective", "bound", "gap", "mean", "p90"]
     cols += [c.replace("within_", "≤") for c in table.columns if c.startswith("within_")]
-    cols += ["smallest\nhub", "largest\nhub", "status"]
+    cols += ["smallest\nhub", "largest\nhub"] + (["added good\noutcomes*"] if with_outcomes else []) + ["status"]
     for c in cols:
         view.add_column(c, justify="right", no_wrap=True)
     for row in table.to_dict(orient="records"):
@@ -510,11 +528,14 @@ def sweep_command(
         shares = [f"{100 * row[c]:.1f}%" for c in table.columns if c.startswith("within_")]
         bound = f"{row['bound']:.4g}" if math.isfinite(row["bound"]) else "-"
         gap = f"{100 * row['gap']:.3g}%" if math.isfinite(row["gap"]) else "-"
+        extra = [f"{row['added_good_outcomes_per_year']:,.1f}"] if with_outcomes else []
         view.add_row(str(row["k"]), f"{row['objective']:.4g}", bound, gap, f"{row['mean_minutes']:.1f}",
                      f"{row['p90_minutes']:.1f}",
                      *shares, f"{row['smallest_hub_patients']:,.0f}", f"{row['largest_hub_patients']:,.0f}",
-                     str(row["status"]))
+                     *extra, str(row["status"]))
     print_table(view)
+    if with_outcomes:
+        err.print("* added good outcomes a year, ESTIMATED by the service's outcome model (docs/outcomes.md)")
     if front is not None and not front.empty:
         pv = Table(title="Pareto set: mean minutes against the smallest hub", title_justify="left")
         for c in ("k", "min\npatients", "mean", "smallest\nhub", "status"):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+import pandas as pd
 
 from hubplan.errors import InputError
 from hubplan.optimise.api import solve
@@ -119,19 +120,44 @@ def solve_outcome(op: OutcomeProblem, *, method: str = "exact", time_limit: floa
     t0 = time.perf_counter()
     sol = solve(op.loss_problem, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
                 threads=threads, progress=progress)
+    value, bound, gap = _in_outcomes(op, op.minutes_problem, sol.sites, sol.bound, sol.status)
     p = op.minutes_problem
-    positions = p.positions(list(sol.sites))
-    value = op.value_of(positions)
-    total = p.total_demand
+    details: dict[str, Any] = {**sol.details, "measure": op.measure, "measure_label": MEASURES[op.measure],
+                               "model": op.model.name, "mean_minutes": p.objective_value(p.positions(list(sol.sites)))}
+    return replace(sol, objective=value, bound=bound, gap=gap, objective_name=OBJECTIVE_NAME,
+                   seconds=time.perf_counter() - t0, details=details)
+
+
+def _in_outcomes(op: OutcomeProblem, problem: SiteSelectionProblem, sites: "tuple[str, ...] | list[str]",
+                 loss_bound: float, status: str) -> tuple[float, float, float]:
+    """A loss solution in outcomes a year: the value of ``sites``, the proven upper bound
+    (from the loss's lower bound, allowing for the minutes tie-break) and the gap."""
+    value = op.value_of(problem.positions(list(sites)))
+    total = problem.total_demand
     bound = math.nan
-    if math.isfinite(sol.bound):
-        longest = float(np.max(p.cost_minutes[np.isfinite(p.cost_minutes)], initial=0.0))
-        bound = total * (op.v_max - sol.bound) + TIE_BREAK_PER_MINUTE * total * longest
-        if sol.status == "optimal":
+    if math.isfinite(loss_bound):
+        longest = float(np.max(problem.cost_minutes[np.isfinite(problem.cost_minutes)], initial=0.0))
+        bound = total * (op.v_max - loss_bound) + TIE_BREAK_PER_MINUTE * total * longest
+        if status == "optimal":
             bound = value
         bound = max(bound, value)
     gap = abs(bound - value) / max(abs(value), 1e-12) if math.isfinite(bound) else math.nan
-    details: dict[str, Any] = {**sol.details, "measure": op.measure, "measure_label": MEASURES[op.measure],
-                               "model": op.model.name, "mean_minutes": p.objective_value(positions)}
-    return replace(sol, objective=value, bound=bound, gap=gap, objective_name=OBJECTIVE_NAME,
-                   seconds=time.perf_counter() - t0, details=details)
+    return value, bound, gap
+
+
+def sweep_outcome(op: OutcomeProblem, ks: "list[int]", *, network: "Network", service: "Service",
+                  **options: Any) -> pd.DataFrame:
+    """:func:`hubplan.optimise.sweep` for the outcome objective: each k's best sites for
+    outcome, ``objective`` / ``bound`` / ``gap`` in added outcomes a year (see
+    :func:`solve_outcome`), with the usual evaluation columns."""
+    from hubplan.optimise.sweep import sweep
+
+    table = sweep(op.loss_problem, ks, network=network, service=service, **options)
+    for i, row in table.iterrows():
+        if row.get("status") == "infeasible":
+            continue
+        sites = [s for s in str(row["sites"]).split(";") if s]
+        value, bound, gap = _in_outcomes(op, op.minutes_problem.with_k(int(row["k"])), sites,
+                                         float(row["bound"]), str(row["status"]))
+        table.loc[i, ["objective", "bound", "gap"]] = [value, bound, gap]
+    return table

@@ -55,6 +55,10 @@ def _summary_columns(
         hubs = sites[sites["role"] == "hub"]["catchment_patients"]
         row["smallest_hub_patients"] = float(hubs.min())
         row["largest_hub_patients"] = float(hubs.max())
+        outcomes = ev.summary["outcomes"]
+        if outcomes["model"] is not None:  # the service's outcome model (ESTIMATED; docs/outcomes.md)
+            for key in ("good_outcomes_per_year", "added_good_outcomes_per_year", "added_utility_per_year"):
+                row[key] = math.nan if outcomes[key] is None else float(outcomes[key])
         return row
     positions = problem.positions(list(solution.sites))
     _, minutes = problem.assignment(positions)
@@ -107,7 +111,9 @@ def sweep(
         status, method, seconds`` (solving this ``k``: heuristic and exact method), then
         ``mean_minutes, median_minutes, p90_minutes, max_minutes, within_<T>`` shares,
         ``smallest_hub_patients`` and ``largest_hub_patients`` (from ``evaluate`` when
-        ``network`` and ``service`` are given, else from the cost matrix).
+        ``network`` and ``service`` are given, else from the cost matrix), and with a
+        service that has an outcome model ``good_outcomes_per_year``,
+        ``added_good_outcomes_per_year`` and ``added_utility_per_year`` (ESTIMATED).
 
     Examples
     --------
@@ -286,6 +292,14 @@ def plot_sweep(table: pd.DataFrame, path: Path, title: str = "") -> Path:
         ax2.set_ylabel("share of patients")
         l2, lab2 = ax2.get_legend_handles_labels()
         lines, labels = lines + l2, labels + lab2
+    if "added_good_outcomes_per_year" in ok and ok["added_good_outcomes_per_year"].notna().any():
+        ax3 = ax.twinx()
+        ax3.spines["right"].set_position(("axes", 1.12))
+        ax3.plot(ok["k"], ok["added_good_outcomes_per_year"], color="tab:green", marker="^", ms=3,
+                 label="added good outcomes a year (ESTIMATED)")
+        ax3.set_ylabel("added good outcomes a year (ESTIMATED)")
+        l3, lab3 = ax3.get_legend_handles_labels()
+        lines, labels = lines + l3, labels + lab3
     ax.legend(lines, labels, loc="center right", fontsize=8)
     ax.set_title(title or "Trade-off: travel time by number of hubs")
     fig.tight_layout()
