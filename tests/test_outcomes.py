@@ -267,3 +267,52 @@ def test_planner_cards_show_outcomes() -> None:
     assert cards(block.children[1])["compare-added-good"] == f"{added_b - added_a:+,.1f}"
     vascular = evaluate(net, Service.preset("vascular_arterial", demand="stroke_admissions"), Option(name="H1", hubs=("H1",)))
     assert "summary-added-good" not in cards(summary_cards(vascular))
+
+
+# --------------------------------------------------------------------------- scenario files
+SCENARIO = """
+schema_version = 1
+[network]
+data = "net"
+[service]
+preset = "thrombectomy"
+{service}
+[[options]]
+name = "one hub"
+hubs = ["H1"]
+pathway = "direct"
+[[options]]
+name = "two hubs"
+hubs = ["H1", "H2"]
+pathway = "direct"
+[appraisal]
+draws = 50
+"""
+
+
+def test_scenarios_set_the_outcome_model(tmp_path: Path) -> None:
+    from test_scenario import write as write_scenario
+
+    from hubplan.planning.scenario import load_scenario, run_scenario
+
+    path = write_scenario(tmp_path, SCENARIO.format(service="[service.outcome]\ndoor_to_needle_minutes = 45"))
+    appraisal = run_scenario(load_scenario(path))
+    svc = PRESET.with_overrides(outcome={"door_to_needle_minutes": 45})
+    for ev in appraisal.evaluations:
+        direct = evaluate(ev.network, svc, ev.option).summary["outcomes"]
+        assert ev.summary["outcomes"]["added_good_outcomes_per_year"] == pytest.approx(
+            direct["added_good_outcomes_per_year"], rel=1e-12)
+        assert appraisal.values.loc[ev.option.name, "added_good_outcomes_per_year"] == pytest.approx(
+            direct["added_good_outcomes_per_year"], rel=1e-12)
+    # on by default for a stroke service, and higher is better
+    assert "added_good_outcomes_per_year" in {c.name for c in appraisal.scores.criteria}
+    # a curve beside the scenario file; and a bad figure is named with the file and section
+    (tmp_path / "curve.csv").write_text("minutes,good_outcome,source\n0,0.9,audit\n100,0.5,audit\n")
+    path = write_scenario(tmp_path, SCENARIO.format(service='outcome_curve = "curve.csv"'), "curve.toml")
+    appraisal = run_scenario(load_scenario(path))
+    assert appraisal.evaluations[0].summary["outcomes"]["model"] == "curve"
+    path = write_scenario(tmp_path, SCENARIO.format(service="[service.outcome]\nlvo_share = 2"), "bad.toml")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert str(info.value).startswith("bad.toml") and "[service]" in str(info.value)
+    assert "outcome lvo_share must be a number from 0 to 1" in str(info.value)

@@ -314,7 +314,7 @@ def parse_scenario(text: str, path: str | Path | None = None) -> Scenario:
     network = _network(where.at("[network]"), raw.get("network", {}), base)
     if "service" not in raw:
         raise where.error("[service] is missing: say which service, e.g. preset = \"thrombectomy\"")
-    service = _service(where.at("[service]"), raw["service"])
+    service = _service(where.at("[service]"), raw["service"], base)
     if "options" not in raw:
         raise where.error("no options: add at least one [[options]] table with a name and hubs")
     raw_options = raw["options"]
@@ -372,9 +372,10 @@ def _network(where: _Where, raw: Any, base: Path) -> NetworkSpec:
                        add_times=files["add_times"], drop_sites=drop, site_capabilities=files["site_capabilities"])
 
 
-def _service(where: _Where, raw: Any) -> ServiceSpec:
+def _service(where: _Where, raw: Any, base: Path | None = None) -> ServiceSpec:
     import dataclasses
 
+    from hubplan.outcomes import outcome_model
     from hubplan.services import Service
 
     raw = where.table(raw, "service")
@@ -383,10 +384,13 @@ def _service(where: _Where, raw: Any) -> ServiceSpec:
     preset = where.text(raw["preset"], "preset")
     if preset.replace("-", "_") not in Service.preset_names():
         raise where.error(f"unknown preset {preset!r}: expected one of {', '.join(Service.preset_names())}")
-    known = tuple(f.name for f in dataclasses.fields(Service) if f.name not in ("name", "sources"))
+    known = tuple(f.name for f in dataclasses.fields(Service) if f.name not in ("name", "sources")) + ("outcome_curve",)
     overrides = {k: v for k, v in raw.items() if k != "preset"}
     where.keys(overrides, known)
-    for key, value in overrides.items():  # each value as the key expects, named in the message
+    if "outcome_curve" in overrides:  # handled last: it replaces the preset's outcome model
+        overrides = {**{k: v for k, v in overrides.items() if k != "outcome_curve"},
+                     "outcome_curve": overrides["outcome_curve"]}
+    for key, value in list(overrides.items()):  # each value as the key expects, named in the message
         if key == "thresholds_minutes":
             if not isinstance(value, list) or not value:
                 raise where.error(f"'thresholds_minutes' must be a list of minutes > 0, e.g. [30, 45, 60], "
@@ -395,6 +399,18 @@ def _service(where: _Where, raw: Any) -> ServiceSpec:
                 where.number(v, "thresholds_minutes", key)
         elif key == "parameters":
             where.table(value, "parameters")  # the kind checks each value below
+        elif key == "outcome":
+            # [service.outcome]: the outcome model's figures (docs/outcomes.md), or
+            # outcome_curve = "FILE.csv" below; the model checks each value
+            where.table(value, "outcome")
+        elif key == "outcome_curve":
+            text = where.text(value, key)
+            curve = Path(text) if Path(text).is_absolute() or base is None else base / text
+            overrides.pop("outcome_curve")
+            if "outcome" in overrides:
+                raise where.error("give [service.outcome] (the preset model's figures) or outcome_curve, not both")
+            overrides["outcome"] = {"model": "curve", "curve": str(curve)}
+            break
         elif key in LIMITS:
             where.number(value, key, key)
         else:
@@ -402,8 +418,12 @@ def _service(where: _Where, raw: Any) -> ServiceSpec:
     from hubplan import kinds
 
     try:
-        service = Service.preset(preset, **overrides)
+        curve = overrides.get("outcome", {}).get("model") == "curve"
+        service = Service.preset(preset, **{k: v for k, v in overrides.items() if not (k == "outcome" and curve)})
+        if curve:
+            service = dataclasses.replace(service, outcome=overrides["outcome"])
         kinds.kind(service.kind).check(service)
+        outcome_model(service)
     except (InputError, TypeError, ValueError) as exc:
         raise where.error(str(exc)) from None
     return ServiceSpec(preset=preset, overrides=overrides)
@@ -660,9 +680,15 @@ def build_service(spec: ServiceSpec) -> "Service":
     """The service preset with the scenario's overrides."""
     from hubplan.services import Service
 
+    import dataclasses
+
     overrides = dict(spec.overrides)
     if "thresholds_minutes" in overrides:
         overrides["thresholds_minutes"] = tuple(overrides["thresholds_minutes"])
+    outcome = overrides.get("outcome")
+    if isinstance(outcome, Mapping) and outcome.get("model") == "curve":  # a user's curve replaces the preset's model
+        del overrides["outcome"]
+        return dataclasses.replace(Service.preset(spec.preset, **overrides), outcome=dict(outcome))
     return Service.preset(spec.preset, **overrides)
 
 
