@@ -8,7 +8,7 @@ is a cost matrix and the exact p-median machinery applies unchanged::
     loss[a, j] = v_max - v[a, j] + 1e-12 x minutes[a, j]
 
 where ``v[a, j]`` is the added good outcomes (or utility) per admission of client ``a``
-when ``j`` is its hub, from the model's tabulated curves (within 1e-9 of the package),
+when ``j`` is its hub, from the model's tabulated curves (within 1e-10 of the package, as in evaluations),
 and ``v_max`` the largest. Minimising the patient-weighted loss maximises the added
 outcomes; the tiny minutes term only keeps the order of equal outcomes (past every
 treatment window) the order of minutes, so that catchments, and volume limits on them,

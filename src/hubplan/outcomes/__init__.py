@@ -55,9 +55,9 @@ __all__ = [
 #: MT 8 h (Fransen 2016). Treatment at or after them is not given.
 IVT_NO_EFFECT_MINUTES = 378.0
 MT_NO_EFFECT_MINUTES = 480.0
-#: Grid step (minutes) of the tabulated curves used for optimisation matrices
-#: (:meth:`StrokeModel.value_matrix`); linear interpolation of the package's own values,
-#: within 1e-9 of the package per admission (tests/test_outcomes.py).
+#: Grid step (minutes) of the package's curves tabulated for evaluations and optimisation
+#: matrices (:meth:`StrokeModel.value_matrix`); linear interpolation of the package's own
+#: values, within 1e-10 of the package per admission (tests/test_outcomes.py).
 GRID_MINUTES = 0.1
 
 GOOD = "good outcome (mRS 0-2)"
@@ -231,6 +231,25 @@ class StrokeModel(OutcomeModel):
 
     def per_admission(self, time_to_first: np.ndarray, time_to_hub: np.ndarray,
                       transferred: np.ndarray) -> AreaOutcomes:
+        """Per area: the package's outcomes from its curves tabulated every
+        :data:`GRID_MINUTES` and interpolated linearly (within 1e-10 per admission of calling
+        it directly, tests/test_outcomes.py; 3.9e-14 on the national area x site minutes and
+        about ten times faster, benchmarks/bench_outcomes.py); :meth:`per_admission_exact`
+        calls it directly."""
+        otn, otp = self.times(time_to_first, time_to_hub, transferred)
+        added = self.value_matrix(time_to_first, time_to_hub, transferred, "good")
+        utility = self.value_matrix(time_to_first, time_to_hub, transferred, "utility")
+        nt = self._tables["untreated"]
+        isch = 1.0 - self.p["haemorrhagic_share"]
+        lvo = isch * self.p["lvo_share"]
+        good = (isch - lvo) * nt[1] + lvo * nt[2] + added
+        return AreaOutcomes(good=good, added_good=added, added_utility=utility,
+                            columns={"onset_to_needle_minutes": otn, "onset_to_puncture_minutes": otp})
+
+    def per_admission_exact(self, time_to_first: np.ndarray, time_to_hub: np.ndarray,
+                            transferred: np.ndarray) -> AreaOutcomes:
+        """:meth:`per_admission` with ``stroke-outcome`` called directly on every cohort at
+        these times (the reference: tests and the benchmark)."""
         otn, otp = self.times(time_to_first, time_to_hub, transferred)
         res = self.cohort_outcomes(otn, otp)
         nt = {code: float(res[f"untreated_{code}"]["good"][0]) for code in (1, 2)}
