@@ -143,12 +143,20 @@ RUNS: dict[str, tuple[list[str], int]] = {
     "benchmark_ratio": (["benchmark", "ratio.csv", "--indicator", "ratio"], 0),
     # 200 candidate sites: the exact p-median takes the Lagrangian path (docs/optimise.md)
     "optimise_lagrangian": (["optimise", "--data", "big", "--k", "3", "--pathway", "direct"], 0),
+    # the stroke model of presets.toml (added utility), and a user's curve (no utility)
+    "optimise_outcome": (["optimise", "--data", "net", "--k", "2", "--pathway", "direct", "--objective", "outcome",
+                          "--outcome-measure", "utility"], 0),
+    "optimise_outcome_curve": (["optimise", "--data", "net", "--k", "2", "--pathway", "direct", "--objective",
+                                "outcome", "--outcome-curve", "curve.csv"], 0),
     "review": (["review", str(Path(__file__).resolve().parents[1] / "examples" / "elective_hubs_review"
                               / "surgical_hubs_illustrative.csv"), "--illustrative"], 0),
     "spc_ratio": (["spc", "activity.csv", "--value", "transfers", "--denominator", "admissions", "--per", "100",
                    "--group", "site", "--rebase", "2024-01"], 0),
 }
 RATIO_CSV = "provider,observed,expected\nP1,10,12\nP2,30,25\nP3,5,9\nP4,60,55\n"
+#: A step: 0.9 up to 25 minutes to the hub, 0.5 from 30 (the baseline of "added": 0.5).
+CURVE_CSV = ("minutes,good_outcome,source\n0,0.9,illustrative step\n25,0.9,illustrative step\n"
+             "30,0.5,illustrative step\n60,0.5,illustrative step\n")
 
 #: Runs that need the road-time estimator fitted on the national matrix.
 SLOW_RUNS: dict[str, tuple[list[str], int]] = {
@@ -170,6 +178,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(content, encoding="utf-8")
     (root / "ratio.csv").write_text(RATIO_CSV, encoding="utf-8")
+    (root / "curve.csv").write_text(CURVE_CSV, encoding="utf-8")
     (root / "new_site.csv").write_text(NEW_SITE_CSV, encoding="utf-8")
     _big_network(root / "big")
     return root
@@ -237,7 +246,8 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "sites[]": [("sites", "[]"), ("sites_wessex", "[]")],
     "regions[]": [("regions", "[]")],
     "evaluate": [("evaluate", ""), ("evaluate_helicopter", ""), ("evaluate_vascular", ""), ("evaluate_maternity", ""),
-                 ("evaluate_wessex", ""), ("optimise", "evaluation"), ("optimise_deadline", "evaluation")],
+                 ("evaluate_wessex", ""), ("optimise", "evaluation"), ("optimise_deadline", "evaluation"),
+                 ("optimise_outcome", "evaluation"), ("optimise_outcome_curve", "evaluation")],
     "evaluate.capacity-unavailable": [("evaluate_vascular", "capacity")],
     "kind": [("evaluate", "kind"), ("evaluate_wessex", "kind"), ("evaluate_maternity", "kind"), ("appraise", "options[].kind"),
              ("review", "kind")],
@@ -245,10 +255,25 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "kind.tables[]": [("evaluate_maternity", "kind.tables[]"), ("review", "kind.tables[]")],
     "review": [("review", "")],
     "summary": [("evaluate", "summary"), ("evaluate_helicopter", "summary"), ("evaluate_wessex", "summary"),
-                ("optimise", "evaluation.summary"), ("appraise", "options[].summary")],
+                ("evaluate_vascular", "summary"), ("optimise", "evaluation.summary"),
+                ("optimise_outcome_curve", "evaluation.summary"), ("appraise", "options[].summary")],
+    "summary.outcomes": [("evaluate", "summary.outcomes"), ("evaluate_vascular", "summary.outcomes"),
+                         ("evaluate_wessex", "summary.outcomes"), ("optimise_outcome_curve", "evaluation.summary.outcomes"),
+                         ("appraise", "options[].summary.outcomes")],
+    "summary.outcomes.parameters[]": [("evaluate", "summary.outcomes.parameters[]"),
+                                      ("optimise_outcome_curve", "evaluation.summary.outcomes.parameters[]")],
     "summary.patients_by_route": [("evaluate", "summary.patients_by_route"),
                                   ("evaluate_helicopter", "summary.patients_by_route")],
-    "evaluate.sites[]": [("evaluate", "sites[]"), ("evaluate_wessex", "sites[]"), ("optimise", "evaluation.sites[]")],
+    "evaluate.sites[]": [("evaluate", "sites[]"), ("evaluate_wessex", "sites[]"), ("evaluate_vascular", "sites[]"),
+                         ("optimise", "evaluation.sites[]"), ("optimise_outcome_curve", "evaluation.sites[]")],
+    "evaluate.outcomes": [("evaluate", "outcomes"), ("evaluate_vascular", "outcomes"), ("evaluate_wessex", "outcomes"),
+                          ("optimise_outcome_curve", "evaluation.outcomes")],
+    "evaluate.outcomes.by_region[]": [("evaluate", "outcomes.by_region[]"), ("evaluate_wessex", "outcomes.by_region[]"),
+                                      ("optimise_outcome_curve", "evaluation.outcomes.by_region[]")],
+    "evaluate.outcomes.by_group[]": [("evaluate", "outcomes.by_group[]"), ("evaluate_wessex", "outcomes.by_group[]"),
+                                     ("optimise_outcome_curve", "evaluation.outcomes.by_group[]")],
+    "evaluate.outcomes.by_site[]": [("evaluate", "outcomes.by_site[]"), ("evaluate_wessex", "outcomes.by_site[]"),
+                                    ("optimise_outcome_curve", "evaluation.outcomes.by_site[]")],
     "evaluate.regions[]": [("evaluate", "regions[]"), ("evaluate_wessex", "regions[]")],
     "travel_times": [("evaluate", "travel_times"), ("evaluate_wessex", "travel_times")],
     "travel_times.sources": [("evaluate", "travel_times.sources"), ("evaluate_wessex", "travel_times.sources")],
@@ -264,11 +289,23 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "compare.equity.groups[]": [("compare", "equity.groups[]")],
     "compare.equity.gaps": [("compare", "equity.gaps")],
     "compare.equity.gaps.*": [("compare", "equity.gaps.*")],
-    "optimise": [("optimise", ""), ("optimise_lagrangian", ""), ("optimise_none_found", ""), ("optimise_deadline", "")],
+    "compare.outcomes": [("compare", "outcomes"), ("compare", "summary.outcomes"),
+                         ("appraise", "options[].compared_with_baseline.outcomes")],
+    "compare.outcomes.a": [("compare", "outcomes.a"), ("compare", "outcomes.b"), ("compare", "outcomes.change"),
+                           ("appraise", "options[].compared_with_baseline.outcomes.change")],
+    "optimise": [("optimise", ""), ("optimise_lagrangian", ""), ("optimise_none_found", ""), ("optimise_deadline", ""),
+                 ("optimise_outcome", ""), ("optimise_outcome_curve", "")],
+    "optimise.outcome_vs_minutes": [("optimise_outcome", "outcome_vs_minutes"),
+                                    ("optimise_outcome_curve", "outcome_vs_minutes")],
+    "optimise.outcome_vs_minutes.minutes_optimum": [
+        (name, f"outcome_vs_minutes.{which}") for name in ("optimise_outcome", "optimise_outcome_curve")
+        for which in ("minutes_optimum", "outcome_optimum")],
     "solution": [("optimise", "solution"), ("optimise_none_found", "solution"), ("optimise_deadline", "solution"),
+                 ("optimise_outcome", "solution"), ("optimise_outcome_curve", "solution"),
                  ("appraise", "options[].solution")],
     "solution.details": [("optimise", "solution.details"), ("optimise_lagrangian", "solution.details"), ("optimise_none_found", "solution.details"),
-                         ("optimise_deadline", "solution.details"), ("appraise", "options[].solution.details")],
+                         ("optimise_deadline", "solution.details"), ("optimise_outcome", "solution.details"),
+                         ("optimise_outcome_curve", "solution.details"), ("appraise", "options[].solution.details")],
     "sweep": [("sweep", ""), ("sweep_infeasible", "")],
     "sweep.sweep[]": [("sweep", "sweep[]"), ("sweep_infeasible", "sweep[]"), ("appraise", "sweep[]")],
     "sweep.pareto[]": [("sweep", "pareto[]")],
@@ -482,3 +519,27 @@ def test_no_feasible_found_prints_the_solution_and_no_evaluation(run: Runner) ->
     assert small and solution["details"]["violations"] == [
         f"{code} gets {solution['hub_patients'][code]:g} patients, fewer than 45" for code in small]
 
+
+def test_outcome_optimum_under_a_step_curve(run: Runner) -> None:
+    # CURVE_CSV, added against its last point (0.5): 0.4 per patient within 25 min of the
+    # hub, 0 from 30. By hand over the six pairs (minutes of net/travel_times.csv, patients
+    # 10/20/30/40): S2+S3 has A2 (15), A3 (20) and A4 (25) within 25 min, 0.4 x 90 = 36
+    # added a year (S1+S3 32, S3+S4 28, S2+S4 24, S1+S4 20, S1+S2 12); the minutes optimum
+    # S2+S4 (22.8 min) adds 24; S2+S3's mean is 23.5 min.
+    data = run("optimise_outcome_curve")
+    assert data["solution"]["sites"] == ["S2", "S3"] and data["solution"]["status"] == "optimal"
+    assert data["solution"]["objective"] == pytest.approx(36.0)
+    versus = data["outcome_vs_minutes"]
+    assert versus["minutes_optimum"]["sites"] == ["S2", "S4"]
+    assert versus["only_in_outcome_optimum"] == ["S3"] and versus["only_in_minutes_optimum"] == ["S4"]
+    assert versus["outcome_optimum"]["added_good_outcomes_per_year"] == pytest.approx(36.0)
+    assert versus["outcome_optimum"]["good_outcomes_per_year"] == pytest.approx(36.0 + 0.5 * 100)
+    assert versus["minutes_optimum"]["added_good_outcomes_per_year"] == pytest.approx(24.0)
+    assert versus["added_good_outcomes_difference"] == pytest.approx(12.0)
+    assert versus["mean_minutes_difference"] == pytest.approx(23.5 - 22.8)
+    assert versus["added_utility_difference"] is None  # a curve has no utility
+    outcomes = data["evaluation"]["outcomes"]
+    assert outcomes["model"] == "curve" and outcomes["added_utility_per_year"] is None
+    # each hub's catchment: S2 has A1 (45 min: 0) and A2 (20 x 0.4), S3 has A3 and A4 (70 x 0.4)
+    assert [(s["site_code"], s["added_good_outcomes_per_year"]) for s in outcomes["by_site"]] == [
+        ("S2", pytest.approx(8.0)), ("S3", pytest.approx(28.0))]
