@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hubplan"
 
 #: Lowest first. A module may import only from its own layer or layers listed before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("hubplan.errors", "hubplan.jsonable", "hubplan.formatting", "hubplan.validation", "hubplan.stats", "hubplan.files"),
+    ("hubplan.errors", "hubplan.executor", "hubplan.frozen", "hubplan.jsonable", "hubplan.formatting", "hubplan.validation", "hubplan.stats", "hubplan.files"),
     ("hubplan.geography", "hubplan.testing"),
     ("hubplan.services",),
     ("hubplan.outcomes",),

@@ -31,6 +31,8 @@ be a list of site codes, got 'SO166YD'``. :func:`run_scenario` loads the network
 
 from __future__ import annotations
 
+from hubplan.frozen import PicklableMappings
+
 import difflib
 import tomllib
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ from hubplan.validation import LIMITS, Limit
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
+    from hubplan.planning.distributions import UncertaintySpec
     from hubplan.access.evaluate import Evaluation
     from hubplan.geography.network import Network
     from hubplan.services import Service
@@ -55,7 +58,7 @@ SCHEMA_VERSION = 1
 Progress = Callable[[str], None]
 
 _TOP_KEYS = ("schema_version", "title", "description", "network", "service", "options", "appraisal",
-             "sweep", "benchmark")
+             "sweep", "benchmark", "uncertainty")
 _NETWORK_KEYS = ("data", "country", "region", "add_sites", "add_times", "drop_sites", "site_capabilities")
 _OPTION_KEYS = ("name", "description", "hubs", "hubs_with", "spokes", "spokes_with", "pathway",
                 "bypass_minutes", "transfer_delay_minutes", "assignment", "helicopter", "optimise")
@@ -86,7 +89,7 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True)
-class ServiceSpec:
+class ServiceSpec(PicklableMappings):
     """A service preset and the parameters overridden."""
 
     preset: str
@@ -120,7 +123,7 @@ class OptimiseSpec:
 
 
 @dataclass(frozen=True)
-class OptionSpec:
+class OptionSpec(PicklableMappings):
     """One named option as written in the scenario (site codes checked on running).
 
     Hubs are ``hubs`` (codes) or ``hubs_with`` (a capability, e.g. ``thrombectomy``) or
@@ -202,6 +205,7 @@ class Scenario:
     sweep: SweepSpec | None = None
     benchmark: BenchmarkSpec | None = None
     schema_version: int = SCHEMA_VERSION
+    uncertainty: "UncertaintySpec | None" = None
 
     @property
     def file_name(self) -> str:
@@ -331,10 +335,40 @@ def parse_scenario(text: str, path: str | Path | None = None) -> Scenario:
     appraisal = _appraisal(where.at("[appraisal]"), raw.get("appraisal", {}), [o.name for o in options])
     sweep = _sweep(where.at("[sweep]"), raw["sweep"]) if "sweep" in raw else None
     bench = _benchmark(where.at("[benchmark]"), raw["benchmark"], base) if "benchmark" in raw else None
+    uncertain = _uncertainty(where.at("[uncertainty]"), raw["uncertainty"], base) if "uncertainty" in raw else None
     return Scenario(
         path=file_path, title=title, description=description, network=network, service=service,
         options=tuple(options), appraisal=appraisal, sweep=sweep, benchmark=bench, schema_version=version,
+        uncertainty=uncertain,
     )
+
+
+_UNCERTAINTY_KEYS = ("draws", "seed", "parameters")
+
+
+def _uncertainty(where: _Where, raw: Any, base: Path) -> "UncertaintySpec":
+    """``[uncertainty]``: draws, seed and ``[uncertainty.parameters]`` (docs/uncertainty.md)."""
+    from hubplan.planning.distributions import UncertaintySpec, parse_uncertain
+
+    raw = where.table(raw, "uncertainty")
+    where.keys(raw, _UNCERTAINTY_KEYS)
+    draws = int(where.number(raw.get("draws", 200), "draws", "draws"))
+    seed = int(where.number(raw.get("seed", 0), "seed", "seed"))
+    table = where.table(raw.get("parameters", {}), "parameters")
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        # dotted keys without quotes (service.transfer_delay_minutes = {...}) are nested tables in TOML
+        if isinstance(value, dict) and "distribution" not in value and value:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            flat[prefix] = value
+
+    walk("", table)
+    inner = where.at("[uncertainty.parameters]")
+    params = tuple(parse_uncertain(name, value, inner.error, base) for name, value in flat.items())
+    return UncertaintySpec(draws=draws, seed=seed, parameters=params)
 
 
 def _network(where: _Where, raw: Any, base: Path) -> NetworkSpec:
@@ -738,7 +772,8 @@ def build_option(network: "Network", service: "Service", spec: OptionSpec, file_
 
 
 def optimise_option(
-    network: "Network", service: "Service", spec: OptionSpec, file_name: str = "scenario"
+    network: "Network", service: "Service", spec: OptionSpec, file_name: str = "scenario",
+    threads: int | None = None,
 ) -> tuple[Option, Any]:
     """Solve the option's optimisation and return the option with the chosen hubs and the solution."""
     from hubplan.errors import InfeasibleError, SolverError
@@ -773,7 +808,7 @@ def optimise_option(
             max_minutes=o.max_minutes, workforce_available=None if workforce is None else int(workforce),
             transfer_delay_minutes=spec.transfer_delay_minutes,
         )
-        solution = solve(problem, method=o.method, time_limit=o.time_limit_seconds)
+        solution = solve(problem, method=o.method, time_limit=o.time_limit_seconds, threads=threads)
     except (InputError, InfeasibleError) as exc:
         raise where.error(str(exc)) from None
     if not solution.found_feasible:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hubplan.frozen import PicklableMappings
+
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -60,7 +62,7 @@ class Helicopter:
 
 
 @dataclass(frozen=True)
-class Option:
+class Option(PicklableMappings):
     """One configuration: hubs, spokes, pathway, bypass and optional extras.
 
     Parameters

@@ -14,6 +14,8 @@ is the one place patients per area are computed.
 
 from __future__ import annotations
 
+from hubplan.frozen import PicklableMappings
+
 import dataclasses
 import tomllib
 from dataclasses import dataclass, field
@@ -70,7 +72,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Service:
+class Service(PicklableMappings):
     """A service being planned, with every parameter a planner may change.
 
     Parameters

@@ -1,0 +1,120 @@
+"""``hubplan uncertainty SCENARIO.toml``: the appraisal over uncertain assumptions (Monte Carlo)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as Bar
+from rich.table import Table
+
+from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._layout import print_table
+from hubplan.errors import InputError
+
+
+def _interval(c: dict[str, Any]) -> str:
+    if c["mean"] is None:
+        return "-"
+    return f"{c['mean']:,.1f} ({c['p5']:,.1f}-{c['p95']:,.1f})"
+
+
+@app.command("uncertainty")
+def uncertainty_command(
+    scenario: Path = typer.Argument(..., help="Scenario file (TOML) with an [uncertainty] section (docs/uncertainty.md).",
+                                    metavar="SCENARIO"),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Draws of the uncertain assumptions (default: the "
+                                        "scenario's, else 200).", callback=limited("draws")),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the draws (default: the scenario's, else 0).",
+                                       callback=limited("seed")),
+    scheduler: str = typer.Option("in-process", "--scheduler", help="in-process, processes (local processes), local "
+                                  "(a Dask LocalCluster) or a Dask scheduler address such as tcp://host:8786."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes for processes and local "
+                                          "(default 2)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write uncertainty.json, CSV tables and a "
+                                           "tornado chart to this folder.", callback=check_out_dir),
+) -> None:
+    """How sure are we? Every option and criterion over draws of the uncertain assumptions:
+    intervals, the chance each option ranks first, standards flags, workforce shortfall,
+    beds, the assumptions that drive the ranking, and robust sites."""
+    from hubplan.executor import Executor
+    from hubplan.planning.distributions import UncertaintySpec
+    from hubplan.planning.scenario import load_scenario
+    from hubplan.planning.uncertainty import run_uncertainty, tornado_png
+
+    fmt = fmt.lower()
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format {fmt}: expected 'table' or 'json'")
+    executor = Executor(scheduler, workers)
+    spec = load_scenario(scenario)
+    uspec = spec.uncertainty or UncertaintySpec()
+    if not uspec.parameters:
+        err.print("[yellow]note:[/] the scenario has no [uncertainty.parameters]: every draw is the deterministic "
+                  "appraisal (docs/uncertainty.md)")
+    folder = prepare_out_dir(out_dir) if out_dir is not None else None
+    n = uspec.draws if draws is None else draws
+    started = time.perf_counter()
+    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+             TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(f"{n:,} draws, {executor.description}", total=n)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done)
+
+        def say(message: str) -> None:
+            bar.update(task, description=escape(message))
+
+        result = run_uncertainty(spec, uspec, draws=draws, seed=seed, executor=executor, progress=step, say=say)
+    seconds = time.perf_counter() - started
+    doc = result.to_json()
+    doc["seconds"] = seconds
+    if folder is not None:
+        written = [folder / "uncertainty.json", folder / "uncertainty_criteria.csv", folder / "uncertainty_draws.csv"]
+        write_json(written[0], doc)
+        result.criterion_table().to_csv(written[1], index=False, float_format="%.6g")
+        result.draws_table().to_csv(written[2], index=False, float_format="%.6g")
+        png = tornado_png(result, folder / "uncertainty_tornado.png")
+        if png is not None:
+            written.append(png)
+        err.print(f"wrote {', '.join(str(p) for p in written)}")
+    if fmt == "json":
+        print_json(doc)
+        return
+    out.print(f"[bold]{escape(spec.title or scenario.name)}[/]: {result.draws:,} draws (seed {result.seed}, "
+              f"{result.executor}, {seconds:.1f} s)")
+    for note in result.notes:
+        out.print(f"[yellow]note:[/] {escape(note)}")
+    view = Table(title="Options over the draws (mean and 90% interval)", title_justify="left")
+    for col in ("option", "ranks\nfirst", "mean minutes\nto hub", "beds", "beds\np95", "standards\nflag", "workforce\nshortfall"):
+        view.add_column(col, justify="left" if col == "option" else "right", overflow="fold", no_wrap=col != "option")
+    for o in doc["options"]:
+        c = o["criteria"]
+
+        def share(v: Any) -> str:
+            return "-" if v is None else f"{v:.0%}"
+
+        view.add_row(escape(o["name"]), f"{o['p_rank_first']:.0%}", _interval(c["time_to_hub_mean_minutes"]),
+                     _interval(c["beds_at_target_occupancy"]),
+                     "-" if o["beds_p95"] is None else f"{o['beds_p95']:,.0f}",
+                     share(o["p_standards_flag"]), share(o["p_workforce_shortfall"]))
+    print_table(view)
+    drivers = [d for d in doc["drivers"] if d["largest"] is not None]
+    if drivers:
+        dv = Table(title="What drives the scores (Spearman rank correlation with each option's score)",
+                   title_justify="left")
+        dv.add_column("assumption", overflow="fold")
+        dv.add_column("distribution", overflow="fold")
+        for o in doc["options"]:
+            dv.add_column(escape(o["name"]), justify="right", overflow="fold")
+        for d in drivers:
+            dv.add_row(escape(d["parameter"]), escape(d["distribution"]),
+                       *["-" if v is None else f"{v:+.2f}" for v in d["spearman_with_score"].values()])
+        print_table(dv)
+    for option, sites in doc["robust_sites"].items():
+        shown = ", ".join(f"{s} {v:.0%}" for s, v in list(sites.items())[:12])
+        out.print(f"robust sites of {escape(option)}: {escape(shown)}")

@@ -1,0 +1,182 @@
+"""Uncertainty: draws, the Monte Carlo appraisal and its back ends, on the scenario tests' network."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hubplan.errors import InputError
+from hubplan.executor import Executor
+from hubplan.planning.distributions import Uncertain, UncertaintySpec, draw_values
+from hubplan.planning.scenario import load_scenario, run_scenario
+from hubplan.planning.uncertainty import run_uncertainty
+
+from test_scenario import make_network
+
+HUBPLAN = str(Path(sys.executable).parent / "hubplan")
+
+SCENARIO = """
+schema_version = 1
+[network]
+data = "net"
+[service]
+preset = "thrombectomy"
+[[options]]
+name = "one hub"
+hubs = ["H1"]
+spokes = "rest"
+[[options]]
+name = "two hubs"
+hubs = ["H1", "H2"]
+pathway = "direct"
+[[options]]
+name = "best 1"
+pathway = "direct"
+optimise = { k = 1 }
+[appraisal]
+draws = 20
+[uncertainty]
+draws = 6
+seed = 3
+[uncertainty.parameters]
+"""
+
+PARAMETERS = """
+service.transfer_delay_minutes = { distribution = "triangular", low = 45, mode = 60, high = 120 }
+service.length_of_stay_days = { distribution = "lognormal", median = 3, sigma = 0.3 }
+"demand.multiplier" = { distribution = "uniform", low = 1.0, high = 1.2 }
+travel_times.multiplier = { distribution = "normal", mean = 1.0, sd = 0.1, low = 0.7, high = 1.3 }
+"""
+
+
+def scenario_file(tmp_path: Path, parameters: str = PARAMETERS, name: str = "s.toml") -> Path:
+    if not (tmp_path / "net").exists():
+        make_network(tmp_path / "net")
+    path = tmp_path / name
+    path.write_text(SCENARIO + parameters)
+    return path
+
+
+def test_the_same_seed_gives_the_same_numbers_on_every_back_end(tmp_path: Path) -> None:
+    spec = load_scenario(scenario_file(tmp_path))
+    assert spec.uncertainty is not None
+    docs = []
+    for executor in (Executor("in-process"), Executor("processes", 2), Executor("local", 2)):
+        doc = run_uncertainty(spec, spec.uncertainty, executor=executor).to_json()
+        doc.pop("executor")
+        docs.append(json.dumps(doc, sort_keys=True))
+    assert docs[0] == docs[1] == docs[2]
+    again = run_uncertainty(spec, spec.uncertainty, seed=4).to_json()
+    again.pop("executor")
+    assert json.dumps(again, sort_keys=True) != docs[0]  # another seed, other draws
+
+
+def test_fixed_values_reproduce_the_deterministic_appraisal(tmp_path: Path) -> None:
+    fixed = ('service.transfer_delay_minutes = { distribution = "fixed", value = 60 }\n'
+             '"demand.multiplier" = { distribution = "fixed", value = 1 }\n')
+    spec = load_scenario(scenario_file(tmp_path, fixed))
+    assert spec.uncertainty is not None
+    result = run_uncertainty(spec, spec.uncertainty, draws=3)
+    deterministic = run_scenario(spec)
+    expected = deterministic.values.to_dict(orient="index")
+    for r in result.results:
+        for option, row in expected.items():
+            for criterion, value in row.items():
+                got = r["values"][option][criterion]
+                assert (np.isnan(got) and np.isnan(value)) or got == value, (option, criterion)
+        assert tuple(r["ranking"]) == deterministic.scores.ranking
+    doc = result.to_json()
+    assert [o["p_rank_first"] for o in doc["options"]] == [
+        1.0 if name == deterministic.scores.ranking[0] else 0.0 for name in result.options]
+    assert all(d["largest"] is None for d in doc["drivers"]) or doc["drivers"] == []
+
+
+def test_a_known_distribution_gives_the_right_interval(tmp_path: Path) -> None:
+    """One hub with the spoke: the transferred areas' minutes to hub rise one for one with the
+    transfer delay, so the mean minutes to hub is a + b x delay in every draw (a, b from two
+    deterministic runs), and its interval is that of a uniform delay."""
+    text = 'service.transfer_delay_minutes = { distribution = "uniform", low = 40, high = 80 }\n'
+    spec = load_scenario(scenario_file(tmp_path, text))
+    assert spec.uncertainty is not None
+    result = run_uncertainty(spec, spec.uncertainty, draws=150, seed=11)
+    import dataclasses
+
+    def mean_at(delay: float) -> float:
+        svc = dataclasses.replace(spec.service, overrides={**spec.service.overrides, "transfer_delay_minutes": delay})
+        a = run_scenario(dataclasses.replace(spec, service=svc))
+        return float(a.values.loc["one hub", "time_to_hub_mean_minutes"])
+
+    m40, m80 = mean_at(40.0), mean_at(80.0)
+    b = (m80 - m40) / 40.0
+    assert b > 0
+    delays = np.array([v["service.transfer_delay_minutes"] for v in result.values])
+    means = np.array([r["values"]["one hub"]["time_to_hub_mean_minutes"] for r in result.results])
+    np.testing.assert_allclose(means, m40 + b * (delays - 40.0), rtol=1e-9)
+    row = result.criterion_table().set_index(["option", "criterion"]).loc[("one hub", "time_to_hub_mean_minutes")]
+    assert row["p5"] == pytest.approx(np.percentile(means, 5))
+    # the delays are uniform on 40..80 (Kolmogorov-Smirnov, seed fixed), so the interval is near
+    # a + b x (42, 78)
+    assert stats.kstest(delays, stats.uniform(loc=40, scale=40).cdf).pvalue > 0.01
+    assert row["p5"] == pytest.approx(m40 + b * 2.0, abs=b * 2.0)
+    assert row["p95"] == pytest.approx(m40 + b * 38.0, abs=b * 2.0)
+
+
+def test_one_driver_moves_its_parameters_together() -> None:
+    spec = UncertaintySpec(draws=200, seed=1, parameters=(
+        Uncertain("service.transfer_delay_minutes", "uniform", {"low": 45, "high": 120}, driver="staffing"),
+        Uncertain("service.length_of_stay_days", "triangular", {"low": 2, "mode": 3, "high": 6}, driver="staffing"),
+        Uncertain("service.hub_share", "beta", {"alpha": 20, "beta": 180}),
+    ))
+    values = draw_values(spec)
+    a = [v["service.transfer_delay_minutes"] for v in values]
+    b = [v["service.length_of_stay_days"] for v in values]
+    c = [v["service.hub_share"] for v in values]
+    assert stats.spearmanr(a, b).statistic == pytest.approx(1.0)
+    assert abs(stats.spearmanr(a, c).statistic) < 0.3
+    assert values == draw_values(spec)  # the seed decides
+
+
+@pytest.mark.parametrize("line, message", [
+    ('service.transfer_delay_minutes = { distribution = "normal", mean = 60, sd = -5, low = 0 }', "sd must be above 0"),
+    ('service.transfer_delay_minutes = { distribution = "uniform", low = 90, high = 45 }', "low (90) must be below high (45)"),
+    ('service.transfer_delay_minute = { distribution = "uniform", low = 45, high = 90 }',
+     "the service has no numeric parameter 'transfer_delay_minute'"),
+    ('service.transfer_delay_minutes = { distribution = "gamma", shape = 2 }', "distribution must be one of fixed, uniform"),
+    ('service.transfer_delay_minutes = { distribution = "normal", mean = 60, sd = 20 }',
+     "the normal distribution reaches -inf, but the parameter must be"),
+    ('service.hub_share = { distribution = "uniform", low = 0.5, high = 1.5 }', "reaches 1.5"),
+    ('service.outcome.door_to_needle = { distribution = "uniform", low = 20, high = 60 }',
+     "the stroke outcome model has no figure 'door_to_needle'"),
+])
+def test_bad_distributions_name_the_file_and_key(tmp_path: Path, line: str, message: str) -> None:
+    path = scenario_file(tmp_path, line + "\n", "bad.toml")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    assert text.startswith("bad.toml, [uncertainty.parameters]: '") and message in text
+
+
+def test_the_command_line(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path)
+    out = subprocess.run([HUBPLAN, "uncertainty", str(path), "--draws", "4", "--format", "json", "--out",
+                          str(tmp_path / "o")], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["draws"] == 4 and doc["seed"] == 3
+    assert {o["name"] for o in doc["options"]} == {"one hub", "two hubs", "best 1"}
+    first = [o["p_rank_first"] for o in doc["options"]]
+    assert sum(first) == pytest.approx(1.0)
+    crit = doc["options"][0]["criteria"]["time_to_hub_mean_minutes"]
+    assert crit["p5"] <= crit["p50"] <= crit["p95"]
+    assert set(doc["robust_sites"]) == {"best 1"}
+    assert (tmp_path / "o" / "uncertainty_tornado.png").stat().st_size > 1000
+    bad = subprocess.run([HUBPLAN, "uncertainty", str(path), "--scheduler", "yarn"], capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "--scheduler 'yarn': expected in-process, processes, local" in bad.stderr
