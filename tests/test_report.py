@@ -96,8 +96,8 @@ def test_html_is_well_formed_with_every_section(appraisal, report):
     assert checker.errors == [] and checker.stack == []
     assert html.startswith("<!DOCTYPE html>")
     expected = [sid for sid, _ in section_list(build_content(appraisal), figures)]
-    assert expected == ["summary", "options", "scoring", "maps", "changes", "journeys", "equity", "capacity",
-                        "assumptions", "provenance"]
+    assert expected == ["summary", "options", "scoring", "maps", "changes", "journeys", "equity", "outcomes",
+                        "capacity", "assumptions", "provenance"]
     for sid in expected:
         assert sid in checker.ids
     assert "Test &lt;appraisal&gt; &amp; co" in html  # escaped
@@ -124,12 +124,13 @@ def test_maps_contain_every_area(appraisal, report):
     figures, html = report
     n = appraisal.network.n_areas
     assert len(figures.time_maps) == 3 and len(figures.change_maps) == 2
-    for image in [*figures.time_maps, *figures.change_maps]:
+    assert len(figures.outcome_maps) == 3  # the top option's added good outcomes, then each option against the baseline
+    for image in [*figures.time_maps, *figures.change_maps, *figures.outcome_maps]:
         assert image.n_areas == n and image.areas_drawn == n
         assert image.png.startswith(b"\x89PNG")
     checker = Checker()
     checker.feed(html)
-    assert len(checker.maps) == 5
+    assert len(checker.maps) == 8
     assert all(m["data-areas-drawn"] == m["data-areas"] == str(n) for m in checker.maps)
 
 
@@ -152,7 +153,7 @@ def test_pdf_opens_with_pages(appraisal, tmp_path):
     reader = PdfReader(io.BytesIO(files.pdf.read_bytes()))
     assert len(reader.pages) > 0
     text = "".join(page.extract_text() for page in reader.pages)
-    for heading in ("Summary", "The options", "Scores and ranking", "Assumptions and their sources"):
+    for heading in ("Summary", "The options", "Scores and ranking", "Outcomes", "Assumptions and their sources"):
         assert heading in text
     assert files.html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 

@@ -42,6 +42,7 @@ def test_hampshire_vascular(tmp_path):
     html = report_checks(a, tmp_path)
     assert "Demand is a proxy." in html  # the vascular demand is a labelled proxy
     assert "Beds not available" in html and "length_of_stay_days" in html
+    assert "<p>No outcome model for vascular_arterial: hubplan ships one for stroke services only" in html
 
 
 @pytest.mark.slow
@@ -64,5 +65,9 @@ def test_national_thrombectomy(tmp_path):
     assert a.solutions["best 30 centres, direct"].status == "optimal"
     assert a.sweep is not None and a.benchmark is not None
     html = report_checks(a, tmp_path)
-    for section in ('id="tradeoff"', 'id="benchmark"'):
+    for section in ('id="tradeoff"', 'id="benchmark"', 'id="outcomes"'):
         assert section in html
+    outcomes = html[html.index('<section id="outcomes">'):]
+    outcomes = outcomes[:outcomes.index("</section>")]
+    assert outcomes.count('<figure class="map"') == 3  # the top option, then the two others against it
+    assert "IMD 1 (most deprived)" in outcomes and "ESTIMATED. Source: stroke-outcome" in outcomes

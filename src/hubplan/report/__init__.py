@@ -6,7 +6,8 @@
 
 Sections: summary in plain words, the options side by side, scores and ranking with
 their sensitivity to the weights, maps of the time to hub per option and of the change
-against the baseline, journey-time curves, equity between regions, beds, workforce and
+against the baseline, journey-time curves, equity between regions (and by deprivation
+and rurality), the estimated outcomes (with a map of added good outcomes), beds, workforce and
 standards, the trade-off curve (when a sweep was run), benchmarking (when given), the
 assumptions with their sources, and the data, method and versions used.
 
@@ -17,7 +18,7 @@ download); :func:`write_report` writes ``<stem>.html`` and ``<stem>.pdf``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -27,7 +28,9 @@ from hubplan.report.figures import (
     access_curves_plotly,
     access_curves_png,
     funnel_png,
+    map_painter,
     option_maps,
+    outcome_maps,
     scores_plotly,
     scores_png,
     stability_plotly,
@@ -59,6 +62,9 @@ class ReportFigures:
     tradeoff_plotly: dict[str, Any] | None
     tradeoff_png: bytes | None
     funnel_png: bytes | None
+    #: Added good outcomes per 1,000 patients under the top option, and the change against
+    #: the baseline (none without an outcome model).
+    outcome_maps: list[MapImage] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,8 @@ def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None) -> R
     codes match, points elsewhere).
     """
     shapes = shapes if shapes is not None else area_shapes(appraisal.network)
-    time_maps, change_maps = option_maps(appraisal, shapes)
+    painter = map_painter(appraisal, shapes)
+    time_maps, change_maps = option_maps(appraisal, shapes, painter)
     return ReportFigures(
         time_maps=time_maps,
         change_maps=change_maps,
@@ -89,6 +96,7 @@ def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None) -> R
         tradeoff_plotly=tradeoff_plotly(appraisal),
         tradeoff_png=tradeoff_png(appraisal),
         funnel_png=funnel_png(appraisal),
+        outcome_maps=outcome_maps(appraisal, shapes, painter),
     )
 
 

@@ -77,6 +77,19 @@ class EquitySection:
 
 
 @dataclass(frozen=True)
+class OutcomesSection:
+    """The options' expected clinical outcomes (ESTIMATED, from the service's outcome model),
+    or, for a service without one, only ``text``: the sentence that says so."""
+
+    text: list[str]
+    table: Table | None = None
+    parameters: Table | None = None
+    groups_text: list[str] = field(default_factory=list)
+    groups_table: Table | None = None
+    map_text: str = ""
+
+
+@dataclass(frozen=True)
 class ReportContent:
     """Everything the report says, in order."""
 
@@ -110,6 +123,7 @@ class ReportContent:
     kind_heading: str = ""
     kind_measures: Table | None = None
     kind_sections: list[KindSection] = field(default_factory=list)
+    outcomes: OutcomesSection | None = None
 
 
 # ----------------------------------------------------------------------------- format
@@ -136,6 +150,36 @@ def _headline_threshold(appraisal: "Appraisal") -> str:
     return "60" if "60" in thresholds else thresholds[-1]
 
 
+# ----------------------------------------------------------------------------- sections
+def report_sections(*, deprivation: bool, capacity: bool, kind_heading: str = "", tradeoff: bool = False,
+                    benchmark: bool = False, outcomes: bool = True) -> list[tuple[str, str]]:
+    """``(id, "N. heading")`` of every section a report has, in order: the one list behind
+    the HTML's and the PDF's headings and the "section N" references in the text."""
+    sections = [
+        ("summary", "Summary"),
+        ("options", "The options"),
+        ("scoring", "Scores and ranking"),
+        ("maps", "Maps: time to hub"),
+        ("changes", "Who gains and who loses"),
+        ("journeys", "How long patients travel"),
+        ("equity", "Equity between regions"),
+    ]
+    if deprivation:
+        sections.append(("deprivation", "Equity: deprivation and rurality"))
+    if outcomes:
+        sections.append(("outcomes", "Outcomes"))
+    if capacity:
+        sections.append(("capacity", "Beds, workforce and standards"))
+    if kind_heading:
+        sections.append(("service", kind_heading))
+    if tradeoff:
+        sections.append(("tradeoff", "Trade-off: number of hubs and travel time"))
+    if benchmark:
+        sections.append(("benchmark", "Benchmarking"))
+    sections += [("assumptions", "Assumptions and their sources"), ("provenance", "Data, method and provenance")]
+    return [(sid, f"{i}. {title}") for i, (sid, title) in enumerate(sections, start=1)]
+
+
 # ----------------------------------------------------------------------------- build
 def build_content(appraisal: "Appraisal") -> ReportContent:
     """Compose the report's text and tables from an appraisal."""
@@ -157,6 +201,13 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
 
     kind_heading, kind_measures, kind_sections = _kind_parts(a)
     own_kind = kind_measures is not None  # a kind with its own measures (maternity, community, elective)
+    any_capacity = any(o is not None and o.result is not None for o in a.capacity.values())
+    deprivation_text, deprivation = _deprivation(a)
+    outcomes = _outcomes(a)
+    section_number = {sid: heading.split(".", 1)[0] for sid, heading in report_sections(
+        deprivation=bool(deprivation), capacity=not (own_kind and not any_capacity),
+        kind_heading=kind_heading if own_kind else "", tradeoff=a.sweep is not None,
+        benchmark=a.benchmark is not None)}
 
     # ------------------------------------------------------------------ summary
     summary = []
@@ -202,11 +253,14 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     top = a.scores.top
     share_first = float(a.stability.loc[top, "share_first"])
     summary.append(
-        f"Weighing the criteria as set out in section 3, '{top}' comes out best "
+        f"Weighing the criteria as set out in section {section_number['scoring']}, '{top}' comes out best "
         f"(score {a.scores.scores[top]:.2f} out of 1). It also comes first in {share_first:.0%} of "
         f"{a.draws:,} random weightings of the same criteria, so the ranking is "
         f"{'robust' if share_first >= 0.8 else 'moderately robust' if share_first >= 0.5 else 'sensitive to the weights'}."
     )
+    said = _outcome_sentence(a, section_number["outcomes"])
+    if said:
+        summary.append(said)
     fragile = a.sensitivity[~a.sensitivity["robust"]]
     if len(fragile):
         weakest = fragile.assign(room=np.minimum(fragile["weight"] - fragile["weight_low"],
@@ -233,7 +287,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         flagged = int((cap.result.sites[cap.result.sites["role"] == "hub"]["flags"].map(len) > 0).sum())
         if bits:
             summary.append(f"'{top}' needs {' and '.join(bits)}; {flagged} of its {net.hubs} hubs fall short of at "
-                           f"least one volume or staffing standard (section 8).")
+                           f"least one volume or staffing standard (section {section_number['capacity']}).")
     if warnings:
         summary.append("Read with care: the demand used here is a proxy, not real activity (see the box above).")
 
@@ -275,7 +329,6 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     row(f"patients a year with a longer journey than '{a.baseline}'", [count(x) for x in v["patients_longer_per_year"]])
     row("... of whom more than 15 min longer", [count(x) for x in v["patients_longer_by_more_than_15_per_year"]])
     row("patients a year with a shorter journey", [count(x) for x in v["patients_shorter_per_year"]])
-    any_capacity = any(o is not None and o.result is not None for o in a.capacity.values())
     if not own_kind:  # a kind with its own measures counts its own transfers and units
         row("transfers between hospitals a year", [count(x) for x in v["transfers_per_year"]])
         row("patients a year at the smallest hub", [count(x) for x in v["smallest_hub_patients_per_year"]])
@@ -392,8 +445,6 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         ["option", "patients longer", "by (mean min)", "longer by >15 min", "patients shorter", "by (mean min)",
          "unchanged"], change_rows,
         notes=[f"Against '{a.baseline}', time to hub, patients a year."])
-
-    deprivation_text, deprivation = _deprivation(a)
 
     # ------------------------------------------------------------------ capacity
     capacity_sections: list[CapacitySection] = []
@@ -516,7 +567,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         capacity_totals=capacity_totals, benchmark_text=benchmark_text, benchmark_table=benchmark_table,
         assumptions_table=assumptions_table, provenance=provenance, notes=other_notes, method=method,
         sweep_text=sweep_text, deprivation_text=deprivation_text, deprivation=deprivation,
-        kind_heading=kind_heading, kind_measures=kind_measures, kind_sections=kind_sections,
+        kind_heading=kind_heading, kind_measures=kind_measures, kind_sections=kind_sections, outcomes=outcomes,
     )
 
 
@@ -635,6 +686,154 @@ def _deprivation(a: "Appraisal") -> tuple[list[str], list[EquitySection]]:
             rows.append(cells)
         sections.append(EquitySection(ev.option.name, sentences, Table(header, rows)))
     return text, sections
+
+
+def _outcome_figure(x: Any, signed: bool = False) -> str:
+    """An outcome figure (expected patients or utility a year): as :func:`shown_figure`
+    (3 significant figures below 100), with its sign when ``signed``."""
+    if x is None or not math.isfinite(float(x)):
+        return "-"
+    value = 0.0 if abs(float(x)) < 1e-9 else float(x)  # sums of the same figures differ by rounding only
+    text = shown_figure(value)
+    return f"+{text}" if signed and value > 0 else text
+
+
+def _good_outcomes(measure: str) -> str:
+    """'good outcomes (mRS 0-2)' for the measure 'good outcome (mRS 0-2)', 'good outcomes
+    (survival)' for a curve's 'survival'."""
+    if measure.startswith("good outcome"):
+        return "good outcomes" + measure[len("good outcome"):]
+    return f"good outcomes ({measure})"
+
+
+def _per_thousand_word(model: str | None) -> str:
+    """What the outcome maps and tables count per 1,000 of: stroke admissions, else patients."""
+    return "admissions" if model == "stroke" else "patients"
+
+
+def _outcome_sentence(a: "Appraisal", section: str) -> str:
+    """The summary's sentence on the top option's outcomes (empty without an outcome model)."""
+    top = a.scores.top
+    head = a.evaluation(top).summary["outcomes"]
+    if not head.get("model") or head.get("added_good_outcomes_per_year") is None:
+        return ""
+    added = float(head["added_good_outcomes_per_year"])
+    sentence = (f"ESTIMATED (section {section}): '{top}' would add {_outcome_figure(added)} "
+                f"{_good_outcomes(str(head['measure']))} a year against {head['baseline']}")
+    comparison = a.comparisons.get(top)
+    change = None if comparison is None else comparison.summary["outcomes"]["change"]["added_good_outcomes_per_year"]
+    if change is not None:
+        if _outcome_figure(abs(change)) == "0":
+            sentence += f", about as many as '{a.baseline}'"
+        else:
+            sentence += (f", {_outcome_figure(abs(change))} {'more' if change > 0 else 'fewer'} than "
+                         f"'{a.baseline}'")
+    return sentence + "."
+
+
+def _outcomes(a: "Appraisal") -> OutcomesSection:
+    """The section on outcomes: each option's expected good outcomes, those added against
+    the model's baseline and the change against the baseline option, all ESTIMATED with
+    the model's source and notes; the model's figures; outcomes by deprivation and
+    rurality group per 1,000 patients. Without an outcome model: one sentence why."""
+    evs = list(a.evaluations)
+    head = evs[0].summary["outcomes"]
+    if not head.get("model"):
+        note = str((head.get("notes") or ["this service has no outcome model"])[0])
+        return OutcomesSection([note[:1].upper() + note[1:].rstrip(".") + "."])
+    measure, baseline = str(head["measure"]), str(head["baseline"])
+    utility = any(ev.summary["outcomes"]["added_utility_per_year"] is not None for ev in evs)
+    per = _per_thousand_word(head["model"])
+    text = [
+        f"ESTIMATED: what each option's journey times mean for patients, from the service's outcome model "
+        f"({head['model']}) applied to every neighbourhood's minutes to its first hospital and to its hub. A good "
+        f"outcome is {measure[len('good outcome'):].strip(' ()') if measure.startswith('good outcome') else measure}"
+        f". 'Added' good outcomes{' and utility' if utility else ''} are counted against "
+        f"{baseline}; the change columns compare each option with the baseline option '{a.baseline}'. These are "
+        "expected values from a model, not counts of patients.",
+    ]
+    header = ["option", "good outcomes a year (ESTIMATED)", "added good outcomes a year (ESTIMATED)"]
+    if utility:
+        header.append("added utility a year (ESTIMATED)")
+    header.append(f"change in good outcomes a year against '{a.baseline}'")
+    if utility:
+        header.append(f"change in added utility a year against '{a.baseline}'")
+    rows = []
+    for ev in evs:
+        o = ev.summary["outcomes"]
+        cells = [ev.option.name, _outcome_figure(o["good_outcomes_per_year"]),
+                 _outcome_figure(o["added_good_outcomes_per_year"])]
+        if utility:
+            cells.append(_outcome_figure(o["added_utility_per_year"]))
+        comparison = a.comparisons.get(ev.option.name)
+        if comparison is None:
+            cells += ["(baseline)"] * (2 if utility else 1)
+        else:
+            change = comparison.summary["outcomes"]["change"]
+            cells.append(_outcome_figure(change["added_good_outcomes_per_year"], signed=True))
+            if utility:
+                cells.append(_outcome_figure(change["added_utility_per_year"], signed=True))
+        rows.append(cells)
+    notes = [f"ESTIMATED. Source: {head['source']}."]
+    notes += [f"Note: {n}" for n in head["notes"]]
+    if utility:
+        notes.append("Utility: the change in each patient's quality-of-life weight after the stroke (the "
+                     "weights of the modified Rankin Scale scores, 1 = full health, 0 = death), summed over a "
+                     "year's patients.")
+    table = Table(header, rows, notes=notes)
+
+    parameter_rows = []
+    citations: dict[str, str] = {}
+    for r in head["parameters"]:
+        value = r["value"]
+        value_text = f"{value:g}" if isinstance(value, float) else str(value)
+        parameter_rows.append([str(r["parameter"]).replace("_", " "), value_text, str(r["unit"] or "-"),
+                               str(r["source"] or "-"), str(r["confidence"] or "-"), str(r["note"] or "")])
+        src = a.service.sources.get(str(r["parameter"]))
+        if r["source"] and src is not None and src.citation and str(r["source"]) not in citations:
+            citations[str(r["source"])] = src.citation
+    parameters = Table(["parameter", "value", "unit", "source", "confidence", "note"], parameter_rows,
+                       notes=[f"{key}: {citation}" for key, citation in citations.items()]
+                       + ["Confidence: H primary source, M secondary, L weak, derived = arithmetic on sourced "
+                          "inputs, assumption = a modelling choice, not a standard."])
+
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    order: list[tuple[str, str]] = []
+    values: dict[str, dict[tuple[str, str], float]] = {}
+    for ev in evs:
+        values[ev.option.name] = {}
+        for g in ev.outcomes_json()["by_group"]:
+            key = (str(g["grouping"]), str(g["group"]))
+            if key not in groups:
+                groups[key] = g
+                order.append(key)
+            values[ev.option.name][key] = (1000.0 * g["added_good_outcomes_per_year"] / g["patients"]
+                                           if g["patients"] > 0 else math.nan)
+    group_rows = [[str(groups[k]["label"]), count(groups[k]["patients"]),
+                   *[shown_number(values[ev.option.name].get(k), ".1f") for ev in evs]]
+                  for k in order if groups[k]["patients"] > 0]
+    groups_text: list[str] = []
+    groups_table = None
+    if group_rows:
+        groups_table = Table(["group", "patients a year", *[ev.option.name for ev in evs]], group_rows, notes=[
+            f"Added good outcomes per 1,000 {per} (ESTIMATED) against {baseline}, for the patients living in each "
+            "group of neighbourhoods (deprivation and rurality groups as in the equity section)."])
+        top = values[a.scores.top]
+        one, five = top.get(("imd_quintile", "1")), top.get(("imd_quintile", "5"))
+        if one is not None and five is not None and math.isfinite(one) and math.isfinite(five):
+            groups_text.append(
+                f"Under '{a.scores.top}', the most deprived fifth of patients (IMD 1) would have {one:.1f} added "
+                f"good outcomes per 1,000 {per} and the least deprived fifth (IMD 5) {five:.1f} (ESTIMATED).")
+    else:
+        groups_text.append("Not shown by deprivation or rurality: this network's areas carry no IMD, WIMD or "
+                           "rural-urban values.")
+    map_text = (f"Added good outcomes per 1,000 {per} living in each neighbourhood (ESTIMATED, against {baseline}) "
+                f"under '{a.scores.top}', the top option")
+    if a.comparisons:
+        map_text += (f", then the change against '{a.baseline}' under each other option (blue neighbourhoods "
+                     "would have more good outcomes, red ones fewer)")
+    map_text += ". Grey: neighbourhoods with no patients."
+    return OutcomesSection(text, table, parameters, groups_text, groups_table, map_text)
 
 
 def _patients(x: float, short: bool = False) -> str:

@@ -33,6 +33,11 @@ CHANGE_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#c6dbef", "#e9e9e9", "#fcbba
 CHANGE_LABELS = ("30+ min shorter", "15-30 min shorter", "5-15 min shorter", "up to 5 min shorter", "no change",
                  "up to 5 min longer", "5-15 min longer", "15-30 min longer", "30+ min longer")
 NO_ROUTE_COLOUR = "#9e9e9e"
+#: Added good outcomes per 1,000 patients: one sequential scale (ColorBrewer YlGn), the more
+#: good outcomes, the darker; classes of equal width set from the values (:func:`outcome_breaks`).
+OUTCOME_COLOURS = ("#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#005a32")
+#: Change in added good outcomes per 1,000 patients: fewer (red), no change (grey), more (blue).
+OUTCOME_CHANGE_COLOURS = CHANGE_COLOURS[::-1]
 #: Qualitative colours for options (colour-blind safe, Okabe-Ito).
 OPTION_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
@@ -154,8 +159,9 @@ class MapPainter:
         hubs: Sequence[int] = (),
         spokes: Sequence[int] = (),
         caption: str = "",
+        missing_label: str = "no known road route",
     ) -> MapImage:
-        """Colour every area by its class (``-1`` = no road route) and render a PNG."""
+        """Colour every area by its class (``-1`` = no road route, or ``missing_label``) and render a PNG."""
         from matplotlib.patches import Patch
 
         for artist in self._extras:
@@ -185,7 +191,7 @@ class MapPainter:
         handles: list[Any] = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
                    for c in range(len(colours)) if c in used]
         if -1 in used:
-            handles.append(Patch(facecolor=NO_ROUTE_COLOUR, label="no known road route"))
+            handles.append(Patch(facecolor=NO_ROUTE_COLOUR, label=missing_label))
         from matplotlib.lines import Line2D
 
         if len(hubs):
@@ -213,15 +219,16 @@ def _short(name: str, width: int = 28) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
-def _painter(appraisal: "Appraisal", shapes: AreaShapes) -> MapPainter:
+def map_painter(appraisal: "Appraisal", shapes: AreaShapes) -> MapPainter:
     sites = appraisal.network.sites
     xy = np.column_stack([sites["longitude"].to_numpy(dtype=float), sites["latitude"].to_numpy(dtype=float)])
     return MapPainter(shapes, xy, sites["site_name"].astype(str).tolist())
 
 
-def option_maps(appraisal: "Appraisal", shapes: AreaShapes) -> tuple[list[MapImage], list[MapImage]]:
+def option_maps(appraisal: "Appraisal", shapes: AreaShapes,
+                painter: MapPainter | None = None) -> tuple[list[MapImage], list[MapImage]]:
     """Maps of minutes to hub for every option, and of the change from the baseline."""
-    painter = _painter(appraisal, shapes)
+    painter = painter if painter is not None else map_painter(appraisal, shapes)
     time_maps = []
     for ev in appraisal.evaluations:
         classes = classify(np.asarray(ev.routes.time_to_hub, dtype=float), TIME_BREAKS)
@@ -241,6 +248,73 @@ def option_maps(appraisal: "Appraisal", shapes: AreaShapes) -> tuple[list[MapIma
             spokes=comparison.b.spoke_positions.tolist(), caption=_map_caption(shapes),
         ))
     return time_maps, change_maps
+
+
+def nice_step(x: float) -> float:
+    """The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least ``x`` (> 0)."""
+    power = 10.0 ** np.floor(np.log10(x))
+    return float(next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= x * (1 - 1e-12)))
+
+
+def outcome_breaks(values: np.ndarray, classes: int = len(OUTCOME_COLOURS)) -> tuple[float, ...]:
+    """Upper bounds of ``classes`` classes of equal, round width over the finite ``values``
+    (the last class is open)."""
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    step = nice_step(max(high - low, 1e-9) / classes)
+    start = np.floor(low / step) * step
+    return tuple(round(float(start + step * i), 9) for i in range(1, classes))
+
+
+def _class_labels(breaks: Sequence[float]) -> tuple[str, ...]:
+    return (f"under {breaks[0]:g}", *(f"{lo:g}-{hi:g}" for lo, hi in zip(breaks[:-1], breaks[1:])),
+            f"{breaks[-1]:g}+")
+
+
+def _per_thousand(values: np.ndarray, patients: np.ndarray) -> np.ndarray:
+    """``1000 * values / patients``, NaN where an area has no patients."""
+    return np.divide(1000.0 * values, patients, out=np.full(len(values), np.nan), where=patients > 0)
+
+
+def outcome_maps(appraisal: "Appraisal", shapes: AreaShapes, painter: MapPainter | None = None) -> list[MapImage]:
+    """Maps of added good outcomes per 1,000 patients per area (ESTIMATED) under the top
+    option, then of the change against the baseline for every other option (one scale);
+    none when the service has no outcome model."""
+    top = appraisal.evaluation(appraisal.scores.top)
+    if top.outcome_values is None:
+        return []
+    painter = painter if painter is not None else map_painter(appraisal, shapes)
+    per = "admissions" if top.summary["outcomes"]["model"] == "stroke" else "patients"
+    patients = np.asarray(top.patients_per_year, dtype=float)
+    added = _per_thousand(top.areas["added_good_outcomes_per_year"].to_numpy(dtype=float), patients)
+    breaks = outcome_breaks(added)
+    maps = [painter.draw(
+        classify(added, breaks), OUTCOME_COLOURS, _class_labels(breaks),
+        title=_wrap(f"Added good outcomes per 1,000 {per} (ESTIMATED): {top.option.name}", 80),
+        legend_title=f"per 1,000 {per}", hubs=top.hub_positions.tolist(),
+        spokes=top.spoke_positions.tolist(), caption=_map_caption(shapes), missing_label="no patients")]
+    changes: dict[str, np.ndarray] = {}
+    for name, comparison in appraisal.comparisons.items():
+        b_added = comparison.b.areas["added_good_outcomes_per_year"].to_numpy(dtype=float)
+        a_added = comparison.a.areas["added_good_outcomes_per_year"].to_numpy(dtype=float)
+        change = _per_thousand(b_added - a_added, patients)
+        changes[name] = np.where(np.abs(change) <= 1e-9, 0.0, change)
+    moved = np.abs(np.concatenate([c[np.isfinite(c) & (c != 0)] for c in changes.values()])) if changes \
+        else np.zeros(0)
+    step = nice_step(float(np.percentile(moved, 95)) / 3) if len(moved) else 1.0  # one scale for every option
+    change_breaks = (-3 * step, -2 * step, -step, -1e-9, 1e-9, step, 2 * step, 3 * step)
+    labels = (f"{3 * step:g}+ fewer", f"{2 * step:g}-{3 * step:g} fewer", f"{step:g}-{2 * step:g} fewer",
+              f"up to {step:g} fewer", "no change", f"up to {step:g} more", f"{step:g}-{2 * step:g} more",
+              f"{2 * step:g}-{3 * step:g} more", f"{3 * step:g}+ more")
+    for name, change in changes.items():
+        ev = appraisal.comparisons[name].b
+        maps.append(painter.draw(
+            classify(change, change_breaks), OUTCOME_CHANGE_COLOURS, labels,
+            title=f"Change in added good outcomes per 1,000 {per} (ESTIMATED)\n"
+                  + _wrap(f"{name} against {appraisal.baseline}", 80),
+            legend_title=f"change per 1,000 {per}", hubs=ev.hub_positions.tolist(),
+            spokes=ev.spoke_positions.tolist(), caption=_map_caption(shapes), missing_label="no patients"))
+    return maps
 
 
 def _map_caption(shapes: AreaShapes) -> str:

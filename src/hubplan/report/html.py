@@ -12,7 +12,7 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from hubplan.report.content import ReportContent, Table
+from hubplan.report.content import ReportContent, Table, report_sections
 from hubplan.report.figures import MapImage
 
 if TYPE_CHECKING:
@@ -92,27 +92,11 @@ def _paragraphs(lines: list[str]) -> str:
 
 def section_list(content: ReportContent, figures: "ReportFigures") -> list[tuple[str, str]]:
     """``(id, heading)`` of every section the report has, in order (numbered)."""
-    sections = [
-        ("summary", "Summary"),
-        ("options", "The options"),
-        ("scoring", "Scores and ranking"),
-        ("maps", "Maps: time to hub"),
-        ("changes", "Who gains and who loses"),
-        ("journeys", "How long patients travel"),
-        ("equity", "Equity between regions"),
-    ]
-    if content.deprivation:
-        sections.append(("deprivation", "Equity: deprivation and rurality"))
-    if content.capacity:
-        sections.append(("capacity", "Beds, workforce and standards"))
-    if content.kind_measures is not None:
-        sections.append(("service", content.kind_heading))
-    if figures.tradeoff_plotly is not None:
-        sections.append(("tradeoff", "Trade-off: number of hubs and travel time"))
-    if content.benchmark_text:
-        sections.append(("benchmark", "Benchmarking"))
-    sections += [("assumptions", "Assumptions and their sources"), ("provenance", "Data, method and provenance")]
-    return [(sid, f"{i}. {title}") for i, (sid, title) in enumerate(sections, start=1)]
+    return report_sections(
+        deprivation=bool(content.deprivation), capacity=bool(content.capacity),
+        kind_heading=content.kind_heading if content.kind_measures is not None else "",
+        tradeoff=figures.tradeoff_plotly is not None, benchmark=bool(content.benchmark_text),
+        outcomes=content.outcomes is not None)
 
 
 def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str) -> str:
@@ -189,6 +173,24 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
         add(_paragraphs(content.deprivation_text))
         for part in content.deprivation:
             add(f"<h3>{escape(part.option)}</h3>" + _paragraphs(part.sentences) + table_html(part.table))
+        add("</section>")
+
+    if content.outcomes is not None:
+        o = content.outcomes
+        add(f'<section id="outcomes"><h2>{escape(heading["outcomes"])}</h2>')
+        add(_paragraphs(o.text))
+        if o.table is not None:
+            add(table_html(o.table, "outcomes-table"))
+        if o.groups_table is not None or o.groups_text:
+            add("<h3>By deprivation and rurality</h3>" + _paragraphs(o.groups_text))
+            if o.groups_table is not None:
+                add(table_html(o.groups_table, "outcomes-groups"))
+        if figures.outcome_maps:
+            add(f"<h3>Map: added good outcomes</h3><p>{escape(o.map_text)}</p>")
+            add('<div class="maps">' + "".join(_map_figure(m) for m in figures.outcome_maps) + "</div>")
+        if o.parameters is not None:
+            add(f"<details><summary>The outcome model's figures ({len(o.parameters.rows)})</summary>"
+                f"{table_html(o.parameters, 'outcomes-parameters')}</details>")
         add("</section>")
 
     if "capacity" in heading:

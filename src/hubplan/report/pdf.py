@@ -197,6 +197,27 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             add(KeepTogether([_p(part.option, styles["h3"]), *[_p(line, styles["body"]) for line in part.sentences]]))
             story += _table(part.table, styles, width, first_width=width * 0.26)
 
+    if content.outcomes is not None:
+        o = content.outcomes
+        add(PageBreak())
+        h2("outcomes")
+        for line in o.text:
+            add(_p(line, styles["body"]))
+        if o.table is not None:
+            story += _table(o.table, styles, width, first_width=width * 0.25)
+        if o.groups_table is not None or o.groups_text:
+            add(_p("By deprivation and rurality", styles["h3"]))
+            for line in o.groups_text:
+                add(_p(line, styles["body"]))
+            if o.groups_table is not None:
+                story += _table(o.groups_table, styles, width, first_width=width * 0.3)
+        if figures.outcome_maps:
+            maps_grid(figures.outcome_maps, lead=[_p("Map: added good outcomes", styles["h3"]),
+                                                  _p(o.map_text, styles["body"])])
+        if o.parameters is not None:
+            add(_p("The outcome model's figures", styles["h3"]))
+            story += _table(o.parameters, styles, width, fractions=[22, 8, 13, 14, 9, 34])
+
     if "capacity" in heading:
         add(PageBreak())
         h2("capacity")
