@@ -235,9 +235,11 @@ def test_appraisal_criteria_by_hand(both) -> None:
     assert v.loc["A", "imd_gap_time_to_hub_mean_minutes"] == pytest.approx(40.0)  # the size, either way
     assert v.loc["B", "imd_gap_time_to_hub_mean_minutes"] == pytest.approx(110 / 3 - 30)
     assert v["wimd_gap_time_to_hub_mean_minutes"].isna().all()
-    # default weights include the Core20 change (1 of 11): A is better on it (v = 1, B 0)
+    # default weights include the Core20 change (1 of 11, and of 14 with the outcome criterion at 3
+    # that a stroke service adds): A is better on it (v = 1, B 0)
     assert "core20_change_time_to_hub_mean_minutes" in a.scores.weights.index
-    assert a.scores.weights["core20_change_time_to_hub_mean_minutes"] == pytest.approx(1 / 11)
+    assert a.scores.weights["core20_change_time_to_hub_mean_minutes"] == pytest.approx(1 / 14)
+    assert a.scores.weights["added_good_outcomes_per_year"] == pytest.approx(3 / 14)
     assert a.scores.normalised.loc["A", "core20_change_time_to_hub_mean_minutes"] == 1.0
     assert a.scores.normalised.loc["B", "core20_change_time_to_hub_mean_minutes"] == 0.0
     gap_only = appraise(equity_network(), SERVICE, list(both), draws=20,

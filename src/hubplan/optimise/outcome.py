@@ -60,8 +60,15 @@ class OutcomeProblem:
     v_max: float
 
     @property
+    def measure_label(self) -> str:
+        """What the objective counts, in words (a curve's own measure for a curve)."""
+        if self.measure == "utility":
+            return MEASURES["utility"]
+        return f"added {self.model.measure} a year" if self.model.name == "curve" else MEASURES["good"]
+
+    @property
     def description(self) -> str:
-        return f"{self.minutes_problem.description}; objective: {MEASURES[self.measure]} ({self.model.name} model)"
+        return f"{self.minutes_problem.description}; objective: {self.measure_label} ({self.model.name} model)"
 
     def value_of(self, open_positions: "np.ndarray | list[int]") -> float:
         """Added outcomes a year of a set of hubs (patients at their nearest hub by road)."""
@@ -122,8 +129,15 @@ def solve_outcome(op: OutcomeProblem, *, method: str = "exact", time_limit: floa
                 threads=threads, progress=progress)
     value, bound, gap = _in_outcomes(op, op.minutes_problem, sol.sites, sol.bound, sol.status)
     p = op.minutes_problem
-    details: dict[str, Any] = {**sol.details, "measure": op.measure, "measure_label": MEASURES[op.measure],
+    details: dict[str, Any] = {**sol.details, "measure": op.measure, "measure_label": op.measure_label,
                                "model": op.model.name, "mean_minutes": p.objective_value(p.positions(list(sol.sites)))}
+    # the loss solve's own figures, in outcomes a year (the heuristic's set: its value;
+    # the Lagrangian bound: an upper bound, as ``bound``)
+    total = p.total_demand
+    if isinstance(details.get("heuristic_objective"), float):
+        details["heuristic_objective"] = total * (op.v_max - details["heuristic_objective"])
+    if isinstance(details.get("lagrangian_bound"), float):
+        details["lagrangian_bound"] = total * (op.v_max - details["lagrangian_bound"])
     return replace(sol, objective=value, bound=bound, gap=gap, objective_name=OBJECTIVE_NAME,
                    seconds=time.perf_counter() - t0, details=details)
 

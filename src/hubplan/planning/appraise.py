@@ -118,10 +118,11 @@ CRITERIA: dict[str, CriterionInfo] = {
     "standards_flags": CriterionInfo("standards flags at hubs (volume, rota, operator volume)", "flags", "min"),
     "hubs_meeting_standards_share": CriterionInfo("share of hubs with no standards flag", "fraction", "max"),
     "added_good_outcomes_per_year": CriterionInfo(
-        "added good outcomes a year against no treatment (ESTIMATED, the service's outcome model)",
+        "added good outcomes a year against the outcome model's baseline (ESTIMATED; docs/outcomes.md)",
         "patients/year", "max"),
     "added_utility_per_year": CriterionInfo(
-        "added utility a year against no treatment (ESTIMATED, stroke outcome model)", "utility/year", "max"),
+        "added utility a year against no thrombolysis or thrombectomy (ESTIMATED, stroke outcome model)",
+        "utility/year", "max"),
 }
 
 #: Weight of the outcome criterion in the defaults of a service with an outcome model
