@@ -18,8 +18,10 @@ One small interface (:class:`Executor.map`) with three back ends, chosen by
 ``fn(shared, item)`` must be a module-level function (it is pickled by reference) and
 must not depend on anything but its arguments: results come back in the order of
 ``items`` whatever the back end, so the same inputs give the same numbers everywhere.
-Workers run with ``OMP_NUM_THREADS=1`` (and callers ask the solver for one thread), so
-``workers`` processes use ``workers`` cores.
+Every task runs with numpy's BLAS and OpenMP pools at one thread (``threadpoolctl``), on
+every back end, in-process too: a sum split over threads is added in another order, so
+results would otherwise differ in the last digits. Callers ask the solver for one thread,
+so ``workers`` processes use ``workers`` cores.
 """
 
 from __future__ import annotations
@@ -51,12 +53,22 @@ def _init_process(blob: bytes) -> None:
     _SHARED = pickle.loads(blob)
 
 
+def _one_thread(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> Any:
+    """``fn(shared, item)`` with numpy's BLAS and OpenMP pools at one thread: a sum split over
+    threads is added in another order, so results would depend on the back end in the
+    last digits."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return fn(shared, item)
+
+
 def _run_in_process(fn: Callable[[Any, Any], Any], item: Any) -> Any:
-    return fn(_SHARED, item)
+    return _one_thread(fn, _SHARED, item)
 
 
 def _run_on_dask(fn: Callable[[Any, Any], Any], item: Any, shared: Any) -> Any:
-    return fn(shared, item)
+    return _one_thread(fn, shared, item)
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,7 @@ class Executor:
         if self.scheduler == "in-process" or total == 0:
             out = []
             for i, item in enumerate(items):
-                out.append(fn(shared, item))
+                out.append(_one_thread(fn, shared, item))
                 say(i + 1, total)
             return out
         if self.scheduler == "processes":
