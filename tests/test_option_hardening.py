@@ -373,6 +373,7 @@ def test_every_numeric_option_refuses_nonsense(monkeypatch, capsys, tmp_path, co
     from hubplan.cli import main
 
     required = {"benchmark": [str(tmp_path / "p.csv")], "appraise": [str(tmp_path / "s.toml")],
+                "uncertainty": [str(tmp_path / "s.toml")],
                 "optimise": ["--k", "1"] if option != "--k" else []}.get(command, [])
     value = "nan" if kind == "float" else "-1"
     monkeypatch.setattr(sys, "argv", ["hubplan", command, *required, option, value])

@@ -161,6 +161,7 @@ LIMITS: Mapping[str, Limit] = {
     # --- the planner's server
     "port": Limit(minimum=1, maximum=65_535, whole=True),
     "threads": Limit("threads", minimum=1, maximum=256, whole=True),
+    "workers": Limit("worker processes", minimum=1, maximum=1024, whole=True),
 }
 
 

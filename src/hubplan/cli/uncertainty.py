@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.markup import escape
@@ -15,6 +16,80 @@ from rich.table import Table
 from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
 from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
+
+if TYPE_CHECKING:
+    from hubplan.planning.scenario import NetworkSpec
+    from hubplan.planning.uncertainty import UncertaintyResult
+
+
+def write_uncertainty_files(result: "UncertaintyResult", folder: Path, doc: dict[str, Any], *,
+                            page_title: str | None = None, site_names: dict[str, str] | None = None) -> list[Path]:
+    """``uncertainty.json``, ``uncertainty_criteria.csv``, ``uncertainty_draws.csv``, the tornado
+    chart ``uncertainty_tornado.png`` (when an assumption moved a score) and, with
+    ``page_title``, ``uncertainty.html`` (the report's Uncertainty section as one page)."""
+    from hubplan.planning.uncertainty import tornado_png
+
+    written = [folder / "uncertainty.json", folder / "uncertainty_criteria.csv", folder / "uncertainty_draws.csv"]
+    write_json(written[0], doc)
+    result.criterion_table().to_csv(written[1], index=False, float_format="%.6g")
+    result.draws_table().to_csv(written[2], index=False, float_format="%.6g")
+    png = tornado_png(result, folder / "uncertainty_tornado.png")
+    if png is not None:
+        written.append(png)
+    if page_title is not None:
+        from hubplan.report import render_uncertainty_html
+
+        page = folder / "uncertainty.html"
+        tmp = page.with_name(f".{page.name}.tmp")
+        tmp.write_text(render_uncertainty_html(result, title=page_title, site_names=site_names), encoding="utf-8")
+        os.replace(tmp, page)
+        written.append(page)
+    return written
+
+
+def site_names(network: "NetworkSpec", result: "UncertaintyResult") -> dict[str, str]:
+    """The names of the robust sites' codes, from the scenario's network as loaded (sites added
+    by the scenario keep their codes); nothing to load when no option is optimised."""
+    if not result.robust_sites():
+        return {}
+    from hubplan.geography import load_bundled, load_csv_network
+
+    base = load_csv_network(network.data) if network.data is not None else load_bundled()
+    return {str(code): str(name) for code, name in base.sites["site_name"].items()}
+
+
+def print_uncertainty(doc: dict[str, Any]) -> None:
+    """The options over the draws, the drivers and the robust sites, as terminal tables."""
+    view = Table(title="Options over the draws (mean and 90% interval; ASSUMED distributions)", title_justify="left")
+    for col in ("option", "ranks\nfirst", "mean minutes\nto hub", "beds", "beds\np95", "standards\nflag",
+                "workforce\nshortfall"):
+        view.add_column(col, justify="left" if col == "option" else "right", overflow="fold", no_wrap=col != "option")
+    for o in doc["options"]:
+        c = o["criteria"]
+
+        def share(v: Any) -> str:
+            return "-" if v is None else f"{v:.0%}"
+
+        view.add_row(escape(o["name"]), f"{o['p_rank_first']:.0%}", _interval(c["time_to_hub_mean_minutes"]),
+                     _interval(c["beds_at_target_occupancy"]),
+                     "-" if o["beds_p95"] is None else f"{o['beds_p95']:,.0f}",
+                     share(o["p_standards_flag"]), share(o["p_workforce_shortfall"]))
+    print_table(view)
+    drivers = [d for d in doc["drivers"] if d["largest"] is not None]
+    if drivers:
+        dv = Table(title="What drives the scores (Spearman rank correlation with each option's score)",
+                   title_justify="left")
+        dv.add_column("assumption", overflow="fold")
+        dv.add_column("distribution", overflow="fold")
+        for o in doc["options"]:
+            dv.add_column(escape(o["name"]), justify="right", overflow="fold")
+        for d in drivers:
+            dv.add_row(escape(d["parameter"]), escape(d["distribution"]),
+                       *["-" if v is None else f"{v:+.2f}" for v in d["spearman_with_score"].values()])
+        print_table(dv)
+    for option, sites in doc["robust_sites"].items():
+        shown = ", ".join(f"{s} {v:.0%}" for s, v in list(sites.items())[:12])
+        out.print(f"robust sites of {escape(option)}: {escape(shown)}")
 
 
 def _interval(c: dict[str, Any]) -> str:
@@ -34,10 +109,11 @@ def uncertainty_command(
     scheduler: str = typer.Option("in-process", "--scheduler", help="in-process, processes (local processes), local "
                                   "(a Dask LocalCluster) or a Dask scheduler address such as tcp://host:8786."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes for processes and local "
-                                          "(default 2)."),
+                                          "(default 2).", callback=limited("workers")),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write uncertainty.json, CSV tables and a "
-                                           "tornado chart to this folder.", callback=check_out_dir),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write uncertainty.json, CSV tables, a "
+                                           "tornado chart and uncertainty.html (the report's Uncertainty section) "
+                                           "to this folder.", callback=check_out_dir),
 ) -> None:
     """How sure are we? Every option and criterion over draws of the uncertain assumptions:
     intervals, the chance each option ranks first, standards flags, workforce shortfall,
@@ -45,7 +121,7 @@ def uncertainty_command(
     from hubplan.executor import Executor
     from hubplan.planning.distributions import UncertaintySpec
     from hubplan.planning.scenario import load_scenario
-    from hubplan.planning.uncertainty import run_uncertainty, tornado_png
+    from hubplan.planning.uncertainty import run_uncertainty
 
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
@@ -74,13 +150,8 @@ def uncertainty_command(
     doc = result.to_json()
     doc["seconds"] = seconds
     if folder is not None:
-        written = [folder / "uncertainty.json", folder / "uncertainty_criteria.csv", folder / "uncertainty_draws.csv"]
-        write_json(written[0], doc)
-        result.criterion_table().to_csv(written[1], index=False, float_format="%.6g")
-        result.draws_table().to_csv(written[2], index=False, float_format="%.6g")
-        png = tornado_png(result, folder / "uncertainty_tornado.png")
-        if png is not None:
-            written.append(png)
+        written = write_uncertainty_files(result, folder, doc, page_title=spec.title or scenario.name,
+                                          site_names=site_names(spec.network, result))
         err.print(f"wrote {', '.join(str(p) for p in written)}")
     if fmt == "json":
         print_json(doc)
@@ -89,32 +160,4 @@ def uncertainty_command(
               f"{result.executor}, {seconds:.1f} s)")
     for note in result.notes:
         out.print(f"[yellow]note:[/] {escape(note)}")
-    view = Table(title="Options over the draws (mean and 90% interval)", title_justify="left")
-    for col in ("option", "ranks\nfirst", "mean minutes\nto hub", "beds", "beds\np95", "standards\nflag", "workforce\nshortfall"):
-        view.add_column(col, justify="left" if col == "option" else "right", overflow="fold", no_wrap=col != "option")
-    for o in doc["options"]:
-        c = o["criteria"]
-
-        def share(v: Any) -> str:
-            return "-" if v is None else f"{v:.0%}"
-
-        view.add_row(escape(o["name"]), f"{o['p_rank_first']:.0%}", _interval(c["time_to_hub_mean_minutes"]),
-                     _interval(c["beds_at_target_occupancy"]),
-                     "-" if o["beds_p95"] is None else f"{o['beds_p95']:,.0f}",
-                     share(o["p_standards_flag"]), share(o["p_workforce_shortfall"]))
-    print_table(view)
-    drivers = [d for d in doc["drivers"] if d["largest"] is not None]
-    if drivers:
-        dv = Table(title="What drives the scores (Spearman rank correlation with each option's score)",
-                   title_justify="left")
-        dv.add_column("assumption", overflow="fold")
-        dv.add_column("distribution", overflow="fold")
-        for o in doc["options"]:
-            dv.add_column(escape(o["name"]), justify="right", overflow="fold")
-        for d in drivers:
-            dv.add_row(escape(d["parameter"]), escape(d["distribution"]),
-                       *["-" if v is None else f"{v:+.2f}" for v in d["spearman_with_score"].values()])
-        print_table(dv)
-    for option, sites in doc["robust_sites"].items():
-        shown = ", ".join(f"{s} {v:.0%}" for s, v in list(sites.items())[:12])
-        out.print(f"robust sites of {escape(option)}: {escape(shown)}")
+    print_uncertainty(doc)
