@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DRAWS = 8
+DRAWS = 24
 UNCERTAINTY = """
 [uncertainty]
 draws = {draws}
