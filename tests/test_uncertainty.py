@@ -205,3 +205,30 @@ travel_times.multiplier = { distribution = "normal", mean = 1.0, sd = 0.05, low 
     for doc in (a, b):
         doc.pop("executor")
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_the_lead_and_its_drivers_by_hand(tmp_path: Path) -> None:
+    """One criterion, two options: the lead of the deterministic first is the other's mean
+    minutes minus its own, over their deterministic range; a longer transfer delay only
+    lengthens the option with transfers, so it is the lead's driver."""
+    text = SCENARIO.replace("[appraisal]\ndraws = 20", "[appraisal]\ndraws = 20\n[appraisal.criteria]\n"
+                            "time_to_hub_mean_minutes = 1")
+    text = text.replace('[[options]]\nname = "best 1"\npathway = "direct"\noptimise = { k = 1 }\n', "")
+    make_network(tmp_path / "net")
+    path = tmp_path / "lead.toml"
+    path.write_text(text + 'service.transfer_delay_minutes = { distribution = "uniform", low = 40, high = 80 }\n'
+                    '"demand.multiplier" = { distribution = "uniform", low = 1.0, high = 1.2 }\n')
+    spec = load_scenario(path)
+    assert spec.uncertainty is not None
+    result = run_uncertainty(spec, spec.uncertainty, draws=30)
+    det = run_scenario(spec)
+    top, other = det.scores.ranking
+    span = abs(det.values.loc[top, "time_to_hub_mean_minutes"] - det.values.loc[other, "time_to_hub_mean_minutes"])
+    for lead, r in zip(result.leads, result.results):
+        v = {o: r["values"][o]["time_to_hub_mean_minutes"] for o in (top, other)}
+        assert lead == pytest.approx((v[other] - v[top]) / span, rel=1e-12)
+    drivers = {d["parameter"]: d for d in result.drivers()}
+    delay = np.array([v["service.transfer_delay_minutes"] for v in result.values])
+    expected = stats.spearmanr(delay, np.array(result.leads)).statistic
+    assert drivers["service.transfer_delay_minutes"]["spearman_with_lead"] == pytest.approx(expected)
+    assert abs(expected) > 0.9 and result.drivers()[0]["parameter"] == "service.transfer_delay_minutes"

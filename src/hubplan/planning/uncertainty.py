@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from hubplan.planning.appraise import Appraisal
     from hubplan.planning.scenario import Scenario
 
 __all__ = ["UncertaintyResult", "UncertaintySpec", "run_uncertainty"]
@@ -120,6 +121,9 @@ class UncertaintyResult:
     options: tuple[str, ...]
     deterministic_ranking: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    #: Per draw: how far the option first in the deterministic appraisal leads the best other
+    #: option (see :func:`_leads`); the quantity the drivers and the tornado chart explain.
+    leads: tuple[float, ...] = ()
 
     def criterion_table(self) -> "pd.DataFrame":
         """One row per option and criterion: mean, p5, p50, p95 over the draws (NaN-aware)."""
@@ -160,21 +164,26 @@ class UncertaintyResult:
                 else:
                     rho[option] = float(spearmanr(x, y).statistic)
             sizes = [abs(v) for v in rho.values() if v is not None]
+            lead = np.asarray(self.leads, dtype=float)
+            with_lead = None
+            if len(lead) == len(x) and np.ptp(x) > 0 and np.isfinite(lead).all() and np.ptp(lead) > 0:
+                with_lead = float(spearmanr(x, lead).statistic)
             out.append({"parameter": u.parameter, "distribution": u.describe(), "driver": u.driver,
-                        "source": u.source, "spearman_with_score": rho,
+                        "source": u.source, "spearman_with_lead": with_lead, "spearman_with_score": rho,
                         "largest": max(sizes) if sizes else None})
-        return sorted(out, key=lambda d: -(d["largest"] or 0.0))
+        return sorted(out, key=lambda d: (-abs(d["spearman_with_lead"] or 0.0), -(d["largest"] or 0.0)))
 
     def robust_sites(self) -> dict[str, dict[str, float]]:
         """Per optimised option: the share of draws in which each site is chosen."""
-        out: dict[str, dict[str, float]] = {}
+        out: dict[str, dict[str, int]] = {}
         n = len(self.results)
         for r in self.results:
             for option, sites in r["sites"].items():
                 counts = out.setdefault(option, {})
                 for s in sites:
-                    counts[s] = counts.get(s, 0.0) + 1.0 / n
-        return {o: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for o, c in out.items()}
+                    counts[s] = counts.get(s, 0) + 1
+        # counted, then divided: a site chosen in every one of 10 draws is 1.0, not ten 0.1s (0.9999999999999999)
+        return {o: {s: k / n for s, k in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))} for o, c in out.items()}
 
     def draws_table(self) -> "pd.DataFrame":
         """One row per draw: its parameter values, each option's score and the option first."""
@@ -236,8 +245,10 @@ def _share(x: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> float | N
 
 def run_uncertainty(scenario: "Scenario", spec: UncertaintySpec, *, draws: int | None = None, seed: int | None = None,
                     executor: Executor | None = None, progress: Callable[[int, int], None] | None = None,
-                    say: Callable[[str], None] | None = None) -> UncertaintyResult:
-    """The Monte Carlo appraisal of a scenario (see the module docstring)."""
+                    say: Callable[[str], None] | None = None,
+                    deterministic: "Appraisal | None" = None) -> UncertaintyResult:
+    """The Monte Carlo appraisal of a scenario (see the module docstring); ``deterministic``
+    is the scenario's own appraisal when it has been run already (else it is run here)."""
     from hubplan.planning.scenario import build_service, load_network, run_scenario
 
     talk = say or (lambda message: None)
@@ -246,14 +257,16 @@ def run_uncertainty(scenario: "Scenario", spec: UncertaintySpec, *, draws: int |
     s = spec.seed if seed is None else int(seed)
     if not LIMITS["draws"].accepts(n):
         raise InputError(f"--draws {shown(n)}: expected {LIMITS['draws'].describe()}")
-    talk("the deterministic appraisal ...")
-    deterministic = run_scenario(scenario)
+    if deterministic is None:
+        talk("the deterministic appraisal ...")
+        deterministic = run_scenario(scenario)
     network = load_network(scenario.network)
     service = build_service(scenario.service)
     values = draw_values(spec, n, s)
     talk(f"{n:,} draws ({executor.description}) ...")
     shared = {"scenario": scenario, "network": network, "service": service}
     results = executor.map(_one_draw, list(enumerate(values)), shared=shared, progress=progress)
+    leads = _leads(deterministic, results)
     notes = []
     whole = [u.parameter for u in spec.parameters
              if getattr(_target_limit(u.parameter)[1], "whole", False) and u.distribution != "fixed"]
@@ -264,26 +277,60 @@ def run_uncertainty(scenario: "Scenario", spec: UncertaintySpec, *, draws: int |
         notes.append(f"robust sites of {name!r}: re-optimised in every draw by the {method} method")
     return UncertaintyResult(spec, n, s, executor.description, values, results,
                              tuple(ev.option.name for ev in deterministic.evaluations),
-                             tuple(deterministic.scores.ranking), tuple(notes))
+                             tuple(deterministic.scores.ranking), tuple(notes), leads)
+
+
+def _leads(deterministic: "Appraisal", results: list[dict[str, Any]]) -> tuple[float, ...]:
+    """Per draw, the lead of the deterministic appraisal's first option over the best other:
+    the weighted sum over the scored criteria of its advantage (in the better direction),
+    each criterion measured in its range over the options of the deterministic appraisal
+    (1 where they all have the same value). Unlike the draw's own scores, which are scaled
+    to the options of that draw (with two options always 0 and 1), the lead is on one scale
+    for every draw: positive when the first option stays ahead."""
+    scores = deterministic.scores
+    if len(scores.ranking) < 2:
+        return ()
+    top = scores.ranking[0]
+    values = deterministic.values
+    parts = []
+    for c in scores.criteria:
+        column = values[c.name].astype(float)
+        span = float(column.max() - column.min()) if column.notna().all() else 0.0
+        sign = 1.0 if (c.direction or "min") == "max" else -1.0
+        parts.append((c.name, float(scores.weights[c.name]), sign, span if span > 0 else 1.0))
+    leads = []
+    for r in results:
+        best = math.inf
+        for other in scores.ranking[1:]:
+            lead = 0.0
+            for name, weight, sign, span in parts:
+                a, b = r["values"][top].get(name, math.nan), r["values"][other].get(name, math.nan)
+                if math.isfinite(a) and math.isfinite(b):
+                    lead += weight * sign * (a - b) / span
+            best = min(best, lead)
+        leads.append(best)
+    return tuple(leads)
 
 
 def _draws_table(result: "UncertaintyResult") -> "pd.DataFrame":
     import pandas as pd
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for values, r in zip(result.values, result.results):
         row: dict[str, Any] = {"draw": r["index"], **values}
         for o in result.options:
             row[f"score: {o}"] = r["scores"][o]
         row["first"] = r["ranking"][0]
+        if result.leads:
+            row["lead of the deterministic first"] = result.leads[len(rows)]
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def tornado_png(result: "UncertaintyResult", path: "Path") -> "Path | None":
-    """A tornado chart: each uncertain assumption's rank correlation with the score of the
+    """A tornado chart: each uncertain assumption's rank correlation with the lead of the
     option first in the deterministic appraisal (largest on top); ``None`` without drivers."""
-    drivers = [d for d in result.drivers() if d["largest"] is not None]
+    drivers = [d for d in result.drivers() if d["spearman_with_lead"] is not None]
     if not drivers or not result.deterministic_ranking:
         return None
     import matplotlib
@@ -293,12 +340,12 @@ def tornado_png(result: "UncertaintyResult", path: "Path") -> "Path | None":
 
     top = result.deterministic_ranking[0]
     names = [d["parameter"] for d in drivers][::-1]
-    rho = [d["spearman_with_score"][top] or 0.0 for d in drivers][::-1]
+    rho = [d["spearman_with_lead"] for d in drivers][::-1]
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * len(names)), dpi=120)
     ax.barh(names, rho, color=["tab:red" if v < 0 else "tab:blue" for v in rho])
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlim(-1, 1)
-    ax.set_xlabel(f"Spearman rank correlation with the score of '{top}'")
+    ax.set_xlabel(f"Spearman rank correlation with the lead of '{top}' over the next best option")
     ax.set_title(f"What drives the appraisal ({result.draws:,} draws, seed {result.seed})")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
