@@ -232,3 +232,35 @@ def test_the_lead_and_its_drivers_by_hand(tmp_path: Path) -> None:
     expected = stats.spearmanr(delay, np.array(result.leads)).statistic
     assert drivers["service.transfer_delay_minutes"]["spearman_with_lead"] == pytest.approx(expected)
     assert abs(expected) > 0.9 and result.drivers()[0]["parameter"] == "service.transfer_delay_minutes"
+
+
+@pytest.mark.slow
+def test_done_when_essex_on_a_local_cluster() -> None:
+    """The issue's command through the installed hubplan: rank probabilities and bed and
+    workforce intervals, and docs/uncertainty.md's Essex table true to the rounding shown."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([HUBPLAN, "uncertainty", str(root / "examples" / "essex_vascular.toml"), "--draws", "1000",
+                          "--scheduler", "local", "--format", "json"], capture_output=True, text=True, timeout=1800)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["draws"] == 1000 and doc["executor"].startswith("Dask LocalCluster of 2 workers")
+    spoke, three = doc["options"]
+    assert spoke["p_rank_first"] + three["p_rank_first"] == pytest.approx(1.0)
+    text = " ".join((root / "docs" / "uncertainty.md").read_text(encoding="utf-8").split())
+
+    def cell(c: dict) -> str:
+        return f"{c['mean']:.1f} ({c['p5']:.1f}-{c['p95']:.1f})"
+
+    for o in (spoke, three):
+        c = o["criteria"]
+        assert cell(c["time_to_hub_mean_minutes"]) in text
+        beds = c["beds_at_target_occupancy"]
+        assert f"{beds['mean']:.1f} ({beds['p5']:.0f}-{beds['p95']:.0f}), 95th percentile {o['beds_p95']:.0f}" in text
+    assert f"| ranks first | {spoke['p_rank_first']:.0%} | {three['p_rank_first']:.0%} |" in text
+    short = three["criteria"]["workforce_shortfall"]
+    assert f"{three['p_workforce_shortfall']:.0%} ({short['p5']:.1f}-{short['p95']:.1f} short)" in text
+    lead = doc["drivers"][0]
+    assert lead["parameter"] == "service.transfer_delay_minutes"
+    assert re.search(rf"Spearman correlation {abs(lead['spearman_with_lead']):.2f} with it", text)
