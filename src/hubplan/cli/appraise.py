@@ -81,16 +81,37 @@ def appraise_command(
                                        callback=limited("seed")),
     draws: Optional[int] = typer.Option(None, "--draws", help="Number of random weightings, 1 to 1,000,000 "
                                         "(default: the scenario's).", callback=limited("draws")),
+    uncertainty: Optional[int] = typer.Option(
+        None, "--uncertainty", metavar="N", callback=limited("draws"),
+        help="Also appraise N draws of the scenario's [uncertainty] assumptions (seed: the scenario's) and add "
+             "the Uncertainty section to the report; with --out, also uncertainty.json and CSV tables "
+             "(docs/uncertainty.md)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Where the --uncertainty draws run: in-process (default), processes (local "
+                                  "processes), local (a Dask LocalCluster) or a Dask scheduler address."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes for --scheduler processes "
+                                          "and local (default 2)."),
 ) -> None:
     """Appraise the options of a scenario file: scores, ranking, sensitivity, and the report."""
     import dataclasses
 
+    from hubplan.executor import Executor
     from hubplan.planning.scenario import load_scenario, run_scenario
 
     fmt = fmt.lower()
     if fmt not in ("table", "json"):
         raise InputError(f"--format {fmt}: expected 'table' or 'json'")
+    if uncertainty is None and (scheduler is not None or workers is not None):
+        raise InputError(f"{'--scheduler' if scheduler is not None else '--workers'}: only with --uncertainty N "
+                         "(where the draws of the uncertain assumptions run)")
+    if uncertainty is not None and fmt == "json" and out_dir is None:
+        raise InputError("--uncertainty with --format json: give --out DIR for uncertainty.json and the report "
+                         "(or run hubplan uncertainty --format json)")
+    executor = Executor(scheduler or "in-process", workers)
     spec = load_scenario(scenario)
+    if uncertainty is not None and (spec.uncertainty is None or not spec.uncertainty.parameters):
+        raise InputError(f"--uncertainty {uncertainty}: {scenario.name} has no [uncertainty.parameters] to draw "
+                         "(docs/uncertainty.md)")
     if seed is not None or draws is not None:
         how = spec.appraisal
         how = dataclasses.replace(how, seed=how.seed if seed is None else seed,
@@ -98,15 +119,30 @@ def appraise_command(
         spec = dataclasses.replace(spec, appraisal=how)
     folder = prepare_out_dir(out_dir) if out_dir is not None else None
     started = time.perf_counter()
+    result = None
     with Progress(f"Appraising {scenario.name} ...", timed=True) as progress:
         appraisal = run_scenario(spec, progress=progress)
+        if uncertainty is not None and spec.uncertainty is not None:
+            from hubplan.planning.uncertainty import run_uncertainty
+
+            progress(f"{uncertainty:,} draws of the uncertain assumptions ({executor.description}) ...")
+
+            def step(done: int, total: int) -> None:
+                progress.status.update(f"draw {done:,} of {total:,} ({executor.description})")
+
+            result = run_uncertainty(spec, spec.uncertainty, draws=uncertainty, executor=executor, progress=step,
+                                     deterministic=appraisal)
         written: list[Path] = []
         if folder is not None:
             written += write_tables(appraisal, folder)
+            if result is not None:
+                from hubplan.cli.uncertainty import write_uncertainty_files
+
+                written += write_uncertainty_files(result, folder, result.to_json())
             if html or pdf:
                 from hubplan.report import write_report
 
-                files = write_report(appraisal, folder, html=html, pdf=pdf, progress=progress)
+                files = write_report(appraisal, folder, html=html, pdf=pdf, progress=progress, uncertainty=result)
                 written += [p for p in (files.html, files.pdf) if p is not None]
     if fmt == "json":
         print_json(appraisal.to_json())
@@ -117,6 +153,14 @@ def appraise_command(
         print_table(options_table(appraisal))
         print_table(ranking_table(appraisal))
         print_table(sensitivity_table(appraisal))
+        if result is not None:
+            from hubplan.cli.uncertainty import print_uncertainty
+
+            out.print(f"[bold]How sure are we?[/] {result.draws:,} draws of the ASSUMED distributions (seed "
+                      f"{result.seed}, {escape(result.executor)})")
+            for note in result.notes:
+                out.print(f"[yellow]note:[/] {escape(note)}")
+            print_uncertainty(result.to_json())
     if folder is not None:
         err.print(f"wrote {len(written)} files to {folder}/ ({', '.join(p.name for p in written)}) "
                   f"in {time.perf_counter() - started:.1f} s", highlight=False)

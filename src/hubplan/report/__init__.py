@@ -8,11 +8,14 @@ Sections: summary in plain words, the options side by side, scores and ranking w
 their sensitivity to the weights, maps of the time to hub per option and of the change
 against the baseline, journey-time curves, equity between regions (and by deprivation
 and rurality), the estimated outcomes (with a map of added good outcomes), beds, workforce and
-standards, the trade-off curve (when a sweep was run), benchmarking (when given), the
-assumptions with their sources, and the data, method and versions used.
+standards, the trade-off curve (when a sweep was run), benchmarking (when given), how sure
+the ranking is over draws of uncertain assumptions (when given an
+:class:`~hubplan.planning.uncertainty.UncertaintyResult`: intervals, chances, a tornado chart
+and robust sites), the assumptions with their sources, and the data, method and versions used.
 
 :func:`render_report_html` returns the HTML as a string (for a web app to offer for
-download); :func:`write_report` writes ``<stem>.html`` and ``<stem>.pdf``.
+download); :func:`write_report` writes ``<stem>.html`` and ``<stem>.pdf``;
+:func:`render_uncertainty_html` is a standalone page of the Uncertainty section alone.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from hubplan.report.content import ReportContent, build_content
+from hubplan.report.content import ReportContent, build_content, uncertainty_section
 from hubplan.report.figures import (
     MapImage,
     access_curves_plotly,
@@ -34,6 +37,8 @@ from hubplan.report.figures import (
     scores_plotly,
     scores_png,
     stability_plotly,
+    tornado_plotly,
+    tornado_png,
     tradeoff_plotly,
     tradeoff_png,
 )
@@ -41,8 +46,10 @@ from hubplan.report.geometry import AreaShapes, area_shapes
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
+    from hubplan.planning.uncertainty import UncertaintyResult
 
-__all__ = ["ReportFigures", "ReportFiles", "build_figures", "render_report_html", "write_report"]
+__all__ = ["ReportFigures", "ReportFiles", "build_figures", "render_report_html", "render_uncertainty_html",
+           "write_report"]
 
 Progress = Callable[[str], None]
 
@@ -65,6 +72,10 @@ class ReportFigures:
     #: Added good outcomes per 1,000 patients under the top option, and the change against
     #: the baseline (none without an outcome model).
     outcome_maps: list[MapImage] = field(default_factory=list)
+    #: The Uncertainty section's tornado chart (none without an uncertainty result, or when no
+    #: assumption moved the top option's score).
+    tornado_plotly: dict[str, Any] | None = None
+    tornado_png: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -75,11 +86,12 @@ class ReportFiles:
     pdf: Path | None
 
 
-def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None) -> ReportFigures:
+def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None,
+                  uncertainty: "UncertaintyResult | None" = None) -> ReportFigures:
     """Draw the maps and charts of a report.
 
     ``shapes`` are the areas to draw (default: the bundled LSOA boundaries where the
-    codes match, points elsewhere).
+    codes match, points elsewhere); ``uncertainty`` adds the tornado chart.
     """
     shapes = shapes if shapes is not None else area_shapes(appraisal.network)
     painter = map_painter(appraisal, shapes)
@@ -97,6 +109,8 @@ def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None) -> R
         tradeoff_png=tradeoff_png(appraisal),
         funnel_png=funnel_png(appraisal),
         outcome_maps=outcome_maps(appraisal, shapes, painter),
+        tornado_plotly=tornado_plotly(uncertainty) if uncertainty is not None else None,
+        tornado_png=tornado_png(uncertainty) if uncertainty is not None else None,
     )
 
 
@@ -111,13 +125,31 @@ def render_report_html(
     *,
     figures: ReportFigures | None = None,
     content: ReportContent | None = None,
+    uncertainty: "UncertaintyResult | None" = None,
 ) -> str:
-    """The whole report as one self-contained HTML document (works offline)."""
+    """The whole report as one self-contained HTML document (works offline); ``uncertainty``
+    adds the Uncertainty section (when ``figures`` and ``content`` are not given)."""
     from hubplan.report.html import render_html
 
-    figures = figures if figures is not None else build_figures(appraisal)
-    content = content if content is not None else build_content(appraisal)
+    figures = figures if figures is not None else build_figures(appraisal, uncertainty=uncertainty)
+    content = content if content is not None else build_content(appraisal, uncertainty=uncertainty)
     return render_html(content, figures, _plotly_js())
+
+
+def render_uncertainty_html(result: "UncertaintyResult", *, title: str = "",
+                            site_names: dict[str, str] | None = None) -> str:
+    """The Uncertainty section alone as one self-contained HTML page (works offline), as
+    ``hubplan uncertainty --out`` writes it to ``uncertainty.html``; ``site_names`` (code to
+    name) names the robust sites."""
+    from hubplan.report.content import _now
+    from hubplan.report.html import render_uncertainty_page
+
+    section = uncertainty_section(result, site_names=site_names)
+    heading = title or "Options appraisal"
+    subtitle = (f"How sure are we? {result.draws:,} draws of the ASSUMED distributions of "
+                f"{len(result.spec.parameters)} assumptions · {len(result.options)} options")
+    return render_uncertainty_page(section, tornado_plotly(result), _plotly_js(), title=heading, subtitle=subtitle,
+                                   generated=_now())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -134,16 +166,18 @@ def write_report(
     html: bool = True,
     pdf: bool = True,
     progress: Progress | None = None,
+    uncertainty: "UncertaintyResult | None" = None,
 ) -> ReportFiles:
-    """Write ``<stem>.html`` and/or ``<stem>.pdf`` into ``out_dir`` (created if needed)."""
+    """Write ``<stem>.html`` and/or ``<stem>.pdf`` into ``out_dir`` (created if needed);
+    ``uncertainty`` (the Monte Carlo appraisal of the same scenario) adds the Uncertainty section."""
     from hubplan.report.pdf import render_pdf
 
     say = progress or (lambda message: None)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     say("drawing maps and charts ...")
-    figures = build_figures(appraisal)
-    content = build_content(appraisal)
+    figures = build_figures(appraisal, uncertainty=uncertainty)
+    content = build_content(appraisal, uncertainty=uncertainty)
     html_path = pdf_path = None
     if html:
         say("writing the HTML report ...")

@@ -18,6 +18,7 @@ from hubplan.formatting import shown_figure, shown_number
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
+    from hubplan.planning.uncertainty import UncertaintyResult
 
 PATHWAY_WORDS = {
     "direct": "direct to hub (every patient taken straight to the nearest hub)",
@@ -90,6 +91,22 @@ class OutcomesSection:
 
 
 @dataclass(frozen=True)
+class UncertaintySection:
+    """The Monte Carlo appraisal (:class:`hubplan.planning.uncertainty.UncertaintyResult`): every
+    figure rests on the ASSUMED distributions in ``parameters``."""
+
+    text: list[str]
+    parameters: Table
+    overview: Table
+    options: list[tuple[str, Table]]
+    tornado_text: str
+    drivers: Table | None
+    robust_text: list[str] = field(default_factory=list)
+    robust: list[tuple[str, Table]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ReportContent:
     """Everything the report says, in order."""
 
@@ -124,6 +141,7 @@ class ReportContent:
     kind_measures: Table | None = None
     kind_sections: list[KindSection] = field(default_factory=list)
     outcomes: OutcomesSection | None = None
+    uncertainty: UncertaintySection | None = None
 
 
 # ----------------------------------------------------------------------------- format
@@ -152,7 +170,8 @@ def _headline_threshold(appraisal: "Appraisal") -> str:
 
 # ----------------------------------------------------------------------------- sections
 def report_sections(*, deprivation: bool, capacity: bool, kind_heading: str = "", tradeoff: bool = False,
-                    benchmark: bool = False, outcomes: bool = True) -> list[tuple[str, str]]:
+                    benchmark: bool = False, outcomes: bool = True,
+                    uncertainty: bool = False) -> list[tuple[str, str]]:
     """``(id, "N. heading")`` of every section a report has, in order: the one list behind
     the HTML's and the PDF's headings and the "section N" references in the text."""
     sections = [
@@ -176,13 +195,16 @@ def report_sections(*, deprivation: bool, capacity: bool, kind_heading: str = ""
         sections.append(("tradeoff", "Trade-off: number of hubs and travel time"))
     if benchmark:
         sections.append(("benchmark", "Benchmarking"))
+    if uncertainty:
+        sections.append(("uncertainty", "Uncertainty: how sure are we?"))
     sections += [("assumptions", "Assumptions and their sources"), ("provenance", "Data, method and provenance")]
     return [(sid, f"{i}. {title}") for i, (sid, title) in enumerate(sections, start=1)]
 
 
 # ----------------------------------------------------------------------------- build
-def build_content(appraisal: "Appraisal") -> ReportContent:
-    """Compose the report's text and tables from an appraisal."""
+def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None" = None) -> ReportContent:
+    """Compose the report's text and tables from an appraisal (and, when given, the Monte
+    Carlo appraisal of the same scenario: the Uncertainty section)."""
     a = appraisal
     service, network = a.service, a.network
     evs = list(a.evaluations)
@@ -207,7 +229,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     section_number = {sid: heading.split(".", 1)[0] for sid, heading in report_sections(
         deprivation=bool(deprivation), capacity=not (own_kind and not any_capacity),
         kind_heading=kind_heading if own_kind else "", tradeoff=a.sweep is not None,
-        benchmark=a.benchmark is not None)}
+        benchmark=a.benchmark is not None, uncertainty=uncertainty is not None)}
 
     # ------------------------------------------------------------------ summary
     summary = []
@@ -261,6 +283,8 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
     said = _outcome_sentence(a, section_number["outcomes"])
     if said:
         summary.append(said)
+    if uncertainty is not None:
+        summary.append(_uncertainty_sentence(uncertainty, top, section_number["uncertainty"]))
     fragile = a.sensitivity[~a.sensitivity["robust"]]
     if len(fragile):
         weakest = fragile.assign(room=np.minimum(fragile["weight"] - fragile["weight_low"],
@@ -568,6 +592,7 @@ def build_content(appraisal: "Appraisal") -> ReportContent:
         assumptions_table=assumptions_table, provenance=provenance, notes=other_notes, method=method,
         sweep_text=sweep_text, deprivation_text=deprivation_text, deprivation=deprivation,
         kind_heading=kind_heading, kind_measures=kind_measures, kind_sections=kind_sections, outcomes=outcomes,
+        uncertainty=None if uncertainty is None else uncertainty_section(uncertainty, appraisal=a),
     )
 
 
@@ -834,6 +859,188 @@ def _outcomes(a: "Appraisal") -> OutcomesSection:
                      "would have more good outcomes, red ones fewer)")
     map_text += ". Grey: neighbourhoods with no patients."
     return OutcomesSection(text, table, parameters, groups_text, groups_table, map_text)
+
+
+#: Criteria shown for every option in the Uncertainty section besides the scored ones.
+UNCERTAINTY_EXTRA_CRITERIA = ("beds_at_target_occupancy", "workforce_shortfall")
+
+
+def _share(x: Any) -> str:
+    """A share of draws (0..1) as a percentage, a dash when not known."""
+    return shown_number(x, ".0f", scale=100, suffix="%")
+
+
+def _criterion_words(name: str) -> tuple[str, str]:
+    """A criterion's label and unit (the name itself for one the appraisal does not know)."""
+    from hubplan.errors import InputError
+    from hubplan.planning.appraise import criterion_info
+
+    try:
+        info = criterion_info(name)
+    except InputError:
+        return name, ""
+    return info.label, info.unit
+
+
+def _criterion_figure(x: Any, unit: str) -> str:
+    return pct(x) if unit == "fraction" else shown_figure(x)
+
+
+def uncertainty_criteria(result: "UncertaintyResult") -> list[str]:
+    """The criteria the Uncertainty section shows: the scored ones (as in every draw), then
+    beds at the target occupancy and the workforce shortfall."""
+    scored = list(result.results[0]["criteria"]) if result.results else []
+    return list(dict.fromkeys([*scored, *UNCERTAINTY_EXTRA_CRITERIA]))
+
+
+def tornado_bars(result: "UncertaintyResult") -> tuple[str, list[tuple[str, float]]]:
+    """The tornado chart's data: the option first in the deterministic appraisal and, for each
+    uncertain assumption (from :meth:`UncertaintyResult.drivers`), its Spearman rank
+    correlation over the draws with that option's lead over the next best option (one scale
+    for every draw, unlike a draw's own scores, which are rescaled to that draw's options:
+    always 0 and 1 with two), the largest first; assumptions whose correlation is not
+    defined (the lead or the values did not vary) are left out."""
+    if not result.deterministic_ranking:
+        return "", []
+    top = result.deterministic_ranking[0]
+    bars = [(str(d["parameter"]), float(d["spearman_with_lead"])) for d in result.drivers()
+            if d.get("spearman_with_lead") is not None]
+    return top, sorted(bars, key=lambda bar: -abs(bar[1]))
+
+
+def _uncertainty_sentence(result: "UncertaintyResult", top: str, section: str) -> str:
+    """The summary's sentence on how sure the ranking is over the assumptions' draws."""
+    first = result.p_rank_first()
+    uncertain = [u for u in result.spec.parameters if u.distribution != "fixed"]
+    best = max(first, key=lambda o: (first[o], o == top))
+    sentence = (f"Over {result.draws:,} draws of {len(uncertain)} uncertain assumptions (ASSUMED distributions, "
+                f"section {section}), '{top}' ranks first in {_share(first.get(top, 0.0))} of the draws")
+    if best != top:
+        sentence += f"; '{best}' in {_share(first[best])}"
+    return sentence + "."
+
+
+def uncertainty_section(result: "UncertaintyResult", *, appraisal: "Appraisal | None" = None,
+                        site_names: dict[str, str] | None = None) -> UncertaintySection:
+    """The Uncertainty section: the draws, the ASSUMED distributions with their sources, each
+    option's chance of ranking first, standards flags, workforce shortfall and beds at the
+    95th percentile, its criteria's mean and 90% interval, the assumptions that drive the
+    top option's score (the tornado chart's figures) and the robust sites.
+
+    ``appraisal`` (the deterministic appraisal of the same scenario) names the sites and
+    marks those its optimisation chose; without it, ``site_names`` (code to name) may name them.
+    """
+    from hubplan.planning.distributions import PERCENTILES
+
+    doc_options = {o["name"]: o for o in result.option_json()}
+    uncertain = [u for u in result.spec.parameters if u.distribution != "fixed"]
+    low, high = PERCENTILES[0], PERCENTILES[-1]
+    text = [
+        f"ASSUMED: every figure in this section rests on the distributions stated below for "
+        f"{len(uncertain)} uncertain assumption{'s' if len(uncertain) != 1 else ''} (the scenario's "
+        "[uncertainty] section), not on measurements; other distributions give other figures. Each of the "
+        f"{result.draws:,} draws (seed {result.seed}; run {result.executor}) is a whole appraisal at that draw's "
+        "values: options re-optimised where the scenario optimises them, every option evaluated, beds, "
+        "workforce, the criteria and the weighted score, with the criteria and weights of this appraisal.",
+        f"Intervals are 90% intervals: from the {low}th to the {high}th percentile of the draws (ASSUMED "
+        "distributions); the mean is over the draws with a value.",
+    ]
+    if not uncertain:
+        text.append("No assumption is uncertain here (every one is fixed): every draw is the same appraisal.")
+    param_rows = [[u.parameter, u.describe(), u.driver if u.driver != u.parameter else "-",
+                   u.source or "not given"] for u in result.spec.parameters]
+    parameters = Table(["assumption", "distribution (ASSUMED)", "driver", "source"], param_rows, notes=[
+        "Assumptions that name the same driver are drawn from one random number, so they move together. "
+        "Whole-number assumptions (consultants) are rounded in every draw."])
+
+    rank = {name: i for i, name in enumerate(result.deterministic_ranking, start=1)}
+    overview_rows = []
+    for name in result.options:
+        o = doc_options[name]
+        overview_rows.append([name, str(rank.get(name, "-")), _share(o["p_rank_first"]),
+                              _share(o["p_standards_flag"]), _share(o["p_workforce_shortfall"]),
+                              shown_figure(o["beds_p95"])])
+    overview = Table(
+        ["option", "rank in the appraisal", "ranks first (share of draws)", "a hub short of a standard",
+         "workforce short", f"beds at the {high}th percentile"], overview_rows,
+        notes=[f"Shares of the {result.draws:,} draws (ASSUMED distributions). 'A hub short of a standard': at "
+               "least one hub falls short of a volume or staffing standard; 'workforce short': the consultants "
+               "needed exceed those available (a dash where not known); beds at the target occupancy, all open "
+               "sites."])
+
+    criteria = uncertainty_criteria(result)
+    option_tables = []
+    for name in result.options:
+        measured = doc_options[name]["criteria"]
+        rows = []
+        for c in criteria:
+            if c not in measured:
+                continue
+            figures = measured[c]
+            label, unit = _criterion_words(c)
+            rows.append([label, unit or "-", _criterion_figure(figures["mean"], unit),
+                         _criterion_figure(figures[f"p{low}"], unit), _criterion_figure(figures[f"p{high}"], unit),
+                         f"{figures['draws_with_value']:,}"])
+        option_tables.append((name, Table(
+            ["criterion", "unit", "mean", f"{low}th percentile", f"{high}th percentile", "draws with a value"], rows,
+            notes=[f"Over {result.draws:,} draws of the ASSUMED distributions; 90% interval: {low}th to {high}th "
+                   "percentile."])))
+
+    top, bars = tornado_bars(result)
+    drivers = [d for d in result.drivers() if d["largest"] is not None or d.get("spearman_with_lead") is not None]
+    if bars:
+        tornado_text = (f"The Spearman rank correlation over the draws between each uncertain assumption and the "
+                        f"lead of '{top}', first in the appraisal, over the next best option (+1: the lead always "
+                        "grows with the assumption, -1: always shrinks, 0: no relation). The lead is the weighted "
+                        "sum, over the scored criteria, of its advantage on each, measured in that criterion's "
+                        "range over the options of the appraisal: one scale for every draw, above 0 while it stays "
+                        "ahead. ASSUMED distributions; a correlation, not a cause.")
+    elif not uncertain:
+        tornado_text = "No assumption is uncertain (every one is fixed): there is nothing to chart."
+    else:
+        tornado_text = (f"The lead of '{top}', first in the appraisal, over the next best option is the same in "
+                        "every draw: no assumption moves it, so there is nothing to chart.")
+    drivers_table = None
+    if drivers:
+        drivers_table = Table(["assumption", "distribution (ASSUMED)", f"lead of '{top}'",
+                               *[f"score of '{o}'" for o in result.options]],
+                              [[str(d["parameter"]), str(d["distribution"]),
+                                shown_number(d.get("spearman_with_lead"), "+.2f"),
+                                *[shown_number(d["spearman_with_score"][o], "+.2f") for o in result.options]]
+                               for d in drivers],
+                              notes=[f"Spearman rank correlation of each assumption with the lead of '{top}' over "
+                                     "the next best option (the chart) and with each option's own score over the "
+                                     "draws; a draw's scores are rescaled between that draw's options (with two "
+                                     "options always 0 and 1). A dash: it did not vary."])
+
+    names = dict(site_names or {})
+    chosen: dict[str, set[str]] = {}
+    if appraisal is not None:
+        sites = appraisal.network.sites
+        if "site_name" in sites:
+            names.update({str(k): str(v) for k, v in sites["site_name"].items()})
+        chosen = {o: set(map(str, sol.sites)) for o, sol in appraisal.solutions.items()}
+    robust_text: list[str] = []
+    robust = []
+    for option, shares in result.robust_sites().items():
+        header = ["site", "chosen in (share of draws)"]
+        if option in chosen:
+            header.append("chosen in the appraisal")
+        rows = []
+        for code, share in shares.items():
+            cells = [f"{names[code]} ({code})" if code in names else code, _share(share)]
+            if option in chosen:
+                cells.append("yes" if code in chosen[option] else "no")
+            rows.append(cells)
+        always = sum(1 for share in shares.values() if share >= 1 - 1e-9)
+        robust.append((option, Table(header, rows)))
+        robust_text.append(f"'{option}': {always} site{'s' if always != 1 else ''} chosen in every draw, "
+                           f"{len(shares)} chosen in at least one.")
+    if robust:
+        robust_text.insert(0, "Each optimised option is re-optimised in every draw: below, the share of the draws "
+                              "in which each site is chosen (ASSUMED distributions).")
+    return UncertaintySection(text, parameters, overview, option_tables,
+                              tornado_text, drivers_table, robust_text, robust, list(result.notes))
 
 
 def _patients(x: float, short: bool = False) -> str:

@@ -21,6 +21,7 @@ from hubplan.report.geometry import AreaShapes
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
     from hubplan.access.evaluate import Evaluation
+    from hubplan.planning.uncertainty import UncertaintyResult
 
 #: Classes of minutes to hub: upper bounds (the last class is open).
 TIME_BREAKS = (15.0, 30.0, 45.0, 60.0, 90.0, 120.0)
@@ -529,3 +530,59 @@ def funnel_png(appraisal: "Appraisal") -> bytes | None:
     with tempfile.TemporaryDirectory() as folder:
         path = write_png(data, Path(folder) / "funnel.png")
         return path.read_bytes()
+
+
+def _tornado_title(result: "UncertaintyResult", top: str) -> tuple[str, str]:
+    return (f"Spearman rank correlation with the lead of '{top}' over the next best option",
+            f"What drives the lead of '{top}' ({result.draws:,} draws of the ASSUMED distributions, "
+            f"seed {result.seed})")
+
+
+def tornado_plotly(result: "UncertaintyResult") -> dict[str, Any] | None:
+    """The tornado chart (horizontal bars, largest on top) of :func:`hubplan.report.content.tornado_bars`;
+    ``None`` when no assumption moved the lead."""
+    import plotly.graph_objects as go
+
+    from hubplan.report.content import tornado_bars
+
+    top, bars = tornado_bars(result)
+    if not bars:
+        return None
+    names = [name for name, _ in bars][::-1]
+    rho = [round(value, 4) for _, value in bars][::-1]
+    axis, title = _tornado_title(result, top)
+    fig = go.Figure(go.Bar(y=names, x=rho, orientation="h",
+                           marker={"color": ["#D55E00" if v < 0 else "#0072B2" for v in rho]},
+                           hovertemplate="%{y}: %{x:+.2f}<extra></extra>"))
+    fig.add_vline(x=0, line={"color": "#333333", "width": 1})
+    fig.update_layout(title={"text": title, "font": {"size": 13}}, xaxis={"title": axis, "range": [-1, 1]},
+                      height=140 + 38 * len(names), margin={"l": 280, "r": 20, "t": 40, "b": 40},
+                      template="plotly_white")
+    return fig.to_plotly_json()
+
+
+def tornado_png(result: "UncertaintyResult") -> bytes | None:
+    """The same tornado chart as a PNG (for the PDF); ``None`` when no assumption moved the lead."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from hubplan.report.content import tornado_bars
+
+    top, bars = tornado_bars(result)
+    if not bars:
+        return None
+    names = [_wrap(name, 34) for name, _ in bars][::-1]
+    rho = [value for _, value in bars][::-1]
+    axis, title = _tornado_title(result, top)
+    fig = Figure(figsize=(7.0, 1.3 + 0.42 * len(names)), dpi=130)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.barh(names, rho, color=["#D55E00" if v < 0 else "#0072B2" for v in rho])
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel(_wrap(axis, 90), fontsize=8)
+    ax.set_title(_wrap(title, 90), fontsize=8.5, loc="left")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)

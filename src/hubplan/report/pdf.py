@@ -79,7 +79,7 @@ def _table(table: Table, styles: dict[str, Any], width: float, first_width: floa
 
 
 def _numeric(text: str) -> bool:
-    t = text.replace(",", "").replace("%", "").replace("-", "").replace(".", "").strip()
+    t = text.replace(",", "").replace("%", "").replace("-", "").replace("+", "").replace(".", "").strip()
     return t.isdigit() or text.strip() == "-"
 
 
@@ -256,6 +256,35 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             add(_image(figures.funnel_png, width * 0.9))
         if content.benchmark_table is not None:
             story += _table(content.benchmark_table, styles, width, first_width=width * 0.4)
+
+    if content.uncertainty is not None:
+        u = content.uncertainty
+        add(PageBreak())
+        h2("uncertainty")
+        add(_p(u.text[0], styles["warning"]))
+        for line in u.text[1:]:
+            add(_p(line, styles["body"]))
+        add(_p("The uncertain assumptions (ASSUMED distributions)", styles["h3"]))
+        story += _table(u.parameters, styles, width, fractions=[24, 22, 10, 44])
+        add(_p("The options over the draws", styles["h3"]))
+        story += _table(u.overview, styles, width, first_width=width * 0.3)
+        for name, table in u.options:
+            add(KeepTogether([_p(f"{name}: mean and 90% interval", styles["h3"]),
+                              *_table(table, styles, width, fractions=[40, 12, 12, 12, 12, 12])]))
+        drives = [_p("What drives the result", styles["h3"]), _p(u.tornado_text, styles["body"])]
+        if figures.tornado_png is not None:
+            drives.append(_image(figures.tornado_png, width * 0.85))
+        add(KeepTogether(drives))
+        if u.drivers is not None:
+            story += _table(u.drivers, styles, width, first_width=width * 0.26)
+        if u.robust:
+            add(_p("Robust sites", styles["h3"]))
+            add(_p(u.robust_text[0], styles["body"]))
+            for (name, table), line in zip(u.robust, u.robust_text[1:]):
+                add(_p(line, styles["body"]))
+                story += _table(table, styles, width, first_width=width * 0.5)
+        for note in u.notes:
+            add(_p(f"Note: {note}", styles["small"]))
 
     add(PageBreak())
     h2("assumptions")
