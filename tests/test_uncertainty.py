@@ -264,3 +264,18 @@ def test_done_when_essex_on_a_local_cluster() -> None:
     lead = doc["drivers"][0]
     assert lead["parameter"] == "service.transfer_delay_minutes"
     assert re.search(rf"Spearman correlation {abs(lead['spearman_with_lead']):.2f} with it", text)
+
+
+def test_a_sweep_on_worker_processes_is_the_in_process_sweep() -> None:
+    """The exact method's solves of each k sent to workers: proven optima, the same sites."""
+    from hubplan.optimise import SiteSelectionProblem, sweep
+
+    rng = np.random.default_rng(8)
+    cost = np.round(rng.uniform(5, 90, (60, 12)), 1)
+    demand = rng.integers(1, 50, 60).astype(float)
+    problem = SiteSelectionProblem(cost, demand, tuple(f"S{j}" for j in range(12)), k=6)
+    here = sweep(problem, [2, 3, 4, 5, 6])
+    there = sweep(problem, [2, 3, 4, 5, 6], executor=Executor("processes", 2))
+    assert (here["status"] == "optimal").all() and (there["status"] == "optimal").all()
+    assert list(here["sites"]) == list(there["sites"])
+    np.testing.assert_allclose(here["objective"], there["objective"], rtol=1e-12)

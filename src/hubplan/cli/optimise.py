@@ -444,6 +444,11 @@ def sweep_command(
     ),
     pareto_k: Optional[str] = typer.Option(None, "--pareto-k", help="k values for --pareto (default: 24,30)."),
     html: bool = typer.Option(False, "--html", help="With --out, also write an interactive sweep.html."),
+    scheduler: str = typer.Option("in-process", "--scheduler", help="Where the exact solves of the k run: "
+                                  "in-process, processes, local (a Dask LocalCluster) or a Dask address such as "
+                                  "tcp://host:8786 (docs/uncertainty.md)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes for processes and local "
+                                          "(default 2).", callback=limited("workers")),
     data: Optional[Path] = DATA_OPTION,
     country: Optional[str] = COUNTRY_OPTION,
     region: Optional[str] = REGION_OPTION,
@@ -462,7 +467,10 @@ def sweep_command(
     from hubplan.optimise import pareto, plot_pareto, plot_sweep, sweep
     from hubplan.optimise.sweep import sweep_html
 
+    from hubplan.executor import Executor
+
     fmt = check_format(fmt)
+    executor = Executor(scheduler, workers)
     ks = parse_ks(k)
     grid = parse_grid(pareto_grid) if pareto_grid is not None else None
     pareto_ks = parse_ks(pareto_k, "--pareto-k") if pareto_k else None
@@ -486,10 +494,12 @@ def sweep_command(
 
             op = outcome_problem(problem, network, svc, outcome_measure.strip().lower())
             table = sweep_outcome(op, ks, network=network, service=svc, method=method,
-                                  time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress)
+                                  time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress,
+                                  executor=executor)
         else:
             table = sweep(problem, ks, method=method, network=network, service=svc,
-                          time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress)
+                          time_limit=600.0 if time_limit is None else time_limit, seed=seed, progress=progress,
+                          executor=executor)
         front = None
         if grid is not None:
             pks = pareto_ks or [x for x in (24, 30) if x <= problem.n_candidates]

@@ -29,6 +29,7 @@ from hubplan.optimise.solution import Solution
 from hubplan.validation import check_number
 
 if TYPE_CHECKING:
+    from hubplan.executor import Executor
     from hubplan.geography.network import Network
     from hubplan.services import Service
 
@@ -85,6 +86,7 @@ def sweep(
     seed: int | None = 0,
     threads: int | None = None,
     progress: Progress | None = None,
+    executor: "Executor | None" = None,
 ) -> pd.DataFrame:
     """Solve ``problem`` for each ``k`` and tabulate the results, each with its proven bound.
 
@@ -103,6 +105,12 @@ def sweep(
     share runs out keeps its best set found with status ``time_limit`` and the gap
     proven by then (``nan`` if none). Infeasible ``k`` (e.g. fewer than the kept sites)
     give a row with status ``infeasible`` and the reason.
+
+    ``executor`` (:class:`hubplan.executor.Executor`, other than in-process): the exact
+    method's solves, one task per ``k``, run on its workers (one solver thread each); each
+    ``k`` may then use ``time_limit x workers / len(ks)`` seconds. Where every ``k`` is
+    proven optimal the answers are those of the in-process sweep; under time limits the
+    sets found may differ.
 
     Returns
     -------
@@ -154,7 +162,20 @@ def sweep(
         if key == "heuristic":
             say(f"k = {k}: {problem.objective.value} {solution.objective:.4g} ({solution.status}, "
                 f"{seconds[k]:.2f} s)")
-    if key == "exact":
+    if key == "exact" and executor is not None and executor.scheduler != "in-process" and found:
+        solvable = sorted(found, reverse=True)
+        share = max(end - time.perf_counter(), 0.0) * executor.n_workers / len(solvable)
+        items = [(k, found[k].sites, seed, share) for k in solvable]
+        say(f"exact method for {len(items)} values of k on {executor.description} ...")
+        for (k, *_), (solution, error, spent) in zip(items, executor.map(_exact_task, items, shared=problem)):
+            if error is not None:
+                del found[k]
+                infeasible[k] = error
+                say(f"k = {k}: infeasible ({error})")
+                continue
+            found[k] = solution
+            seconds[k] += spent
+    elif key == "exact":
         # the exact method, k downwards: a large k is usually quick to prove, so the time
         # it leaves goes to the small k, whose models are larger
         solvable = sorted(found, reverse=True)
@@ -192,6 +213,21 @@ def sweep(
         row.update(_summary_columns(problem.with_k(k), solution, network, service))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _exact_task(problem: SiteSelectionProblem, item: tuple[int, tuple[str, ...], int | None, float]
+                ) -> tuple[Solution | None, str | None, float]:
+    """One k of a distributed sweep: the exact method warm-started from the heuristic's sites."""
+    k, sites, seed, share = item
+    t0 = time.perf_counter()
+    p = problem.with_k(k)
+    start = Solution(sites=sites, objective=math.nan, bound=math.nan, gap=math.nan, status="feasible",
+                     method="heuristic", seconds=0.0)
+    try:
+        solution = _solve_warm(p, start, seed=seed, threads=1, deadline=time.perf_counter() + share)
+    except InfeasibleError as exc:
+        return None, str(exc), time.perf_counter() - t0
+    return solution, None, time.perf_counter() - t0
 
 
 def _solve_warm(problem: SiteSelectionProblem, heuristic: Solution, *, seed: int | None,
