@@ -2,7 +2,8 @@
 
 The page lists the keys of each object in a table after a ``<!-- keys: NAME -->``
 comment (a ``?`` after a key: not always present; ``<T>`` a threshold, ``<capability>``
-a capability column) with its JSON type. Here each command runs through the installed
+a capability column, ``<option>`` an option's name, ``<site>`` a site code, ``<criterion>``
+a key of appraise's criteria, ``<flag>`` a standards flag) with its JSON type. Here each command runs through the installed
 ``hubplan`` on the page's own example files (``<!-- file: PATH -->`` blocks) and on
 Wessex, stdout is parsed whole (``NaN`` or ``Infinity`` refused), and every object is
 checked against its table: a key the output has and the table does not, a key listed as
@@ -15,18 +16,25 @@ still be the command's output, with arrays cut short and some keys left out.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
 import shlex
 import subprocess
 import sys
+import tomllib
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pytest
+from scipy import stats
 
+from hubplan.capacity.workforce import STANDARD_FLAGS
 from hubplan.geography.network import CAPABILITY_ALIASES
 
 HUBPLAN = Path(sys.executable).parent / "hubplan"
@@ -118,7 +126,23 @@ FILES = parse_files(TEXT)
 # the example network's capability columns and the bundled network's
 CAPABILITIES = sorted({c for c in FILES["net/sites.csv"].splitlines()[0].split(",") if c not in SITE_FIXED_COLUMNS}
                       | set(CAPABILITY_ALIASES.values()))
-TABLES = parse_tables(TEXT, {"T": r"\d+(?:\.\d+)?", "capability": "|".join(map(re.escape, CAPABILITIES))})
+
+
+def _alternatives(names: Any) -> str:
+    return "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+
+
+#: The option names of the page's scenario files and the example network's site codes.
+OPTION_NAMES = [o["name"] for path, content in FILES.items() if path.endswith(".toml")
+                for o in tomllib.loads(content).get("options", [])]
+SITE_CODES = [row["site_code"] for row in csv.DictReader(io.StringIO(FILES["net/sites.csv"]))]
+PLACEHOLDERS = {"T": r"\d+(?:\.\d+)?", "capability": _alternatives(CAPABILITIES), "option": _alternatives(OPTION_NAMES),
+                "site": _alternatives(SITE_CODES), "flag": _alternatives(STANDARD_FLAGS)}
+# `<criterion>`: a key of appraise's criteria table (read from the page, placeholders that are
+# not yet known matching nothing), or a kind's measure `<kind>.<key>`
+_CRITERIA = parse_tables(TEXT, defaultdict(lambda: "(?!)", PLACEHOLDERS))["appraise.options[].criteria"]
+PLACEHOLDERS["criterion"] = "|".join([k.pattern.pattern for k in _CRITERIA] + [r"[a-z_]+\.[a-z_0-9]+"])
+TABLES = parse_tables(TEXT, PLACEHOLDERS)
 EXAMPLES = parse_examples(TEXT)
 
 # ----------------------------------------------------------------------------- running hubplan
@@ -152,6 +176,8 @@ RUNS: dict[str, tuple[list[str], int]] = {
                               / "surgical_hubs_illustrative.csv"), "--illustrative"], 0),
     "spc_ratio": (["spc", "activity.csv", "--value", "transfers", "--denominator", "admissions", "--per", "100",
                    "--group", "site", "--rebase", "2024-01"], 0),
+    # a scenario without [uncertainty]: every draw is the deterministic appraisal
+    "uncertainty_no_parameters": (["uncertainty", "scenario.toml", "--draws", "3", "--seed", "2"], 0),
 }
 RATIO_CSV = "provider,observed,expected\nP1,10,12\nP2,30,25\nP3,5,9\nP4,60,55\n"
 #: A step: 0.9 up to 25 minutes to the hub, 0.5 from 30 (the baseline of "added": 0.5).
@@ -346,6 +372,19 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "appraise.criteria_left_out[]": [("appraise", "criteria_left_out[]")],
     "appraise.sensitivity[]": [("appraise", "sensitivity[]")],
     "appraise.rank_stability[]": [("appraise", "rank_stability[]")],
+    "uncertainty": [("uncertainty", ""), ("uncertainty_no_parameters", "")],
+    "uncertainty.parameters[]": [("uncertainty", "parameters[]")],
+    "uncertainty.options[]": [("uncertainty", "options[]"), ("uncertainty_no_parameters", "options[]")],
+    "uncertainty.options[].criteria": [("uncertainty", "options[].criteria"),
+                                       ("uncertainty_no_parameters", "options[].criteria")],
+    "uncertainty.options[].criteria.*": [("uncertainty", "options[].criteria.*"),
+                                         ("uncertainty_no_parameters", "options[].criteria.*")],
+    "uncertainty.options[].p_flag": [("uncertainty", "options[].p_flag"),
+                                     ("uncertainty_no_parameters", "options[].p_flag")],
+    "uncertainty.drivers[]": [("uncertainty", "drivers[]")],
+    "uncertainty.drivers[].spearman_with_score": [("uncertainty", "drivers[].spearman_with_score")],
+    "uncertainty.robust_sites": [("uncertainty", "robust_sites"), ("uncertainty_no_parameters", "robust_sites")],
+    "uncertainty.robust_sites.*": [("uncertainty", "robust_sites.*"), ("uncertainty_no_parameters", "robust_sites.*")],
 }
 # `S.within` is every `within` of an S
 CHECKS["S.within"] = [(name, f"{path}.within") for name, path in CHECKS["S"]]
@@ -434,7 +473,7 @@ def test_every_table_is_checked_and_every_check_has_a_table() -> None:
 def test_the_page_has_an_example_for_every_command_with_json() -> None:
     commands = {args[0] for args, _ in EXAMPLES.values()}
     assert commands == {"sites", "regions", "evaluate", "compare", "optimise", "sweep", "capacity", "workforce",
-                        "benchmark", "appraise", "spc"}
+                        "benchmark", "appraise", "uncertainty", "spc"}
 
 
 @pytest.mark.parametrize("table", _table_params())
@@ -543,3 +582,96 @@ def test_outcome_optimum_under_a_step_curve(run: Runner) -> None:
     # each hub's catchment: S2 has A1 (45 min: 0) and A2 (20 x 0.4), S3 has A3 and A4 (70 x 0.4)
     assert [(s["site_code"], s["added_good_outcomes_per_year"]) for s in outcomes["by_site"]] == [
         ("S2", pytest.approx(8.0)), ("S3", pytest.approx(28.0))]
+
+
+def test_uncertainty_by_hand(folder: Path, tmp_path: Path) -> None:
+    # uncertainty.toml on the example network. By hand from net/travel_times.csv (patients
+    # 10/20/30/40): today's two centres (S1, S3) give A1-A4 10, 30, 20 and 25 min to hub, a mean
+    # of 23; the best two (S2, S4) 45, 15, 35 and 12, a mean of 22.8. `travel_times.multiplier`
+    # m scales every minute alike and `demand.multiplier` every area's patients alike, so a
+    # draw's means are 23 m and 22.8 m and S2 + S4 stay the best pair (robust in every draw).
+    # Within 30 min of a hub: today's 0.8 + 0.2 [m <= 1] (A2 at 30 m min, A4 at 25 m <= 30 with
+    # m <= 1.2), the best two 0.6 (A2, A4). One hub at S3 with the other sites as spokes has
+    # only A3 within 30 min (0.3: A4 is 13 min further from S3 than from S4, more than the bypass
+    # of 0, or 10 in the draws) and a mean of at least 30 m (the direct times to S3; a transfer
+    # adds 30 min or more), so it is last on both scored criteria and scores 0 in every draw;
+    # today's scores at least 0.75 (30 - 23)/(30 - 22.8) + 0.25 = 0.979, the best two at most
+    # 0.75 + 0.25 x (0.6 - 0.3)/(0.8 - 0.3) = 0.9: today's is first in every draw (and at the
+    # scenario's own values: 71.8 min for one hub), the best two second.
+    res = subprocess.run([str(HUBPLAN), "uncertainty", "uncertainty.toml", "--format", "json", "--out",
+                          str(tmp_path / "o")], capture_output=True, text=True, cwd=folder)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout, parse_constant=_refuse_constant)
+    assert json.loads((tmp_path / "o" / "uncertainty.json").read_text(encoding="utf-8")) == doc
+    with open(tmp_path / "o" / "uncertainty_draws.csv", encoding="utf-8", newline="") as f:
+        draws = list(csv.DictReader(f))  # the draws' values (6 significant digits) and scores
+    assert doc["draws"] == len(draws) == 8 and doc["seed"] == 5 and doc["executor"] == "in-process"
+    m = np.array([float(d["travel_times.multiplier"]) for d in draws])
+    assert m.min() >= 0.8 and m.max() <= 1.2 and np.abs(m - 1.0).min() > 1e-4  # no draw too near 30 min
+    options = {o["name"]: o for o in doc["options"]}
+    assert list(options) == ["today's two centres", "one hub, three spokes", "best two"]
+    for name, mean, within in (("today's two centres", 23.0 * m, np.where(m <= 1.0, 1.0, 0.8)),
+                               ("best two", 22.8 * m, np.full(len(m), 0.6))):
+        for criterion, x, tol in (("time_to_hub_mean_minutes", mean, 1e-5), ("time_to_hub_within_30", within, 1e-12)):
+            got = options[name]["criteria"][criterion]
+            assert got["draws_with_value"] == 8
+            assert got["mean"] == pytest.approx(x.mean(), rel=tol)
+            for p in (5, 50, 95):
+                assert got[f"p{p}"] == pytest.approx(np.percentile(x, p), rel=tol)
+    for o in doc["options"]:
+        beds = o["criteria"]["beds_at_target_occupancy"]
+        assert o["beds_p95"] == beds["p95"] and beds["p5"] <= beds["p50"] <= beds["p95"]
+        assert o["criteria"]["wimd_gap_time_to_hub_mean_minutes"] == {  # the example network has no WIMD
+            "mean": None, "p5": None, "p50": None, "p95": None, "draws_with_value": 0}
+    assert doc["deterministic_ranking"] == ["today's two centres", "best two", "one hub, three spokes"]
+    assert [o["p_rank_first"] for o in doc["options"]] == [1.0, 0.0, 0.0]
+    assert {d["first"] for d in draws} == {"today's two centres"}
+    assert doc["robust_sites"] == {"best two": {"S2": 1.0, "S4": 1.0}}
+    # drivers: every parameter but the fixed bypass, its correlation with each score (scipy
+    # on the draws' values), the shared driver `growth` giving its two parameters the same
+    assert [p["parameter"] for p in doc["parameters"]] == [
+        "service.transfer_delay_minutes", "demand.multiplier", "service.length_of_stay_days",
+        "travel_times.multiplier", "option.bypass_minutes"]
+    drivers = {d["parameter"]: d for d in doc["drivers"]}
+    assert set(drivers) == {p["parameter"] for p in doc["parameters"]} - {"option.bypass_minutes"}
+    assert {float(d["score: one hub, three spokes"]) for d in draws} == {0.0}
+    score = [float(d["score: today's two centres"]) for d in draws]
+    for name, d in drivers.items():
+        assert d["spearman_with_score"]["one hub, three spokes"] is None
+        expected = stats.spearmanr([float(row[name]) for row in draws], score).statistic
+        assert d["spearman_with_score"]["today's two centres"] == pytest.approx(expected, abs=1e-9)
+        assert d["largest"] == max(abs(v) for v in d["spearman_with_score"].values() if v is not None)
+    assert drivers["demand.multiplier"]["driver"] == drivers["service.length_of_stay_days"]["driver"] == "growth"
+    assert drivers["demand.multiplier"]["spearman_with_score"] == drivers["service.length_of_stay_days"][
+        "spearman_with_score"]
+    # the lead of today's over the best two (the closer of the others), each criterion in its
+    # range over the options at the scenario's values (mean minutes 22.8 to 71.8 for one hub, 49;
+    # within 30 0.3 to 1.0, 0.7), weight shares 0.75 and 0.25: -0.75 x 0.2 m / 49 + 0.25 x
+    # (within - 0.6) / 0.7, falling as m rises (correlation -1 with the road times)
+    lead = np.array([float(d["lead of the deterministic first"]) for d in draws])
+    within = np.where(m <= 1.0, 1.0, 0.8)
+    np.testing.assert_allclose(lead, -0.75 * 0.2 * m / 49 + 0.25 * (within - 0.6) / 0.7, rtol=1e-5)
+    assert drivers["travel_times.multiplier"]["spearman_with_lead"] == pytest.approx(-1.0)
+    for name, d in drivers.items():
+        expected = stats.spearmanr([float(row[name]) for row in draws], lead).statistic
+        assert d["spearman_with_lead"] == pytest.approx(expected, abs=1e-9)
+    order = [(abs(d["spearman_with_lead"] or 0.0), d["largest"] or 0.0) for d in doc["drivers"]]
+    assert order == sorted(order, reverse=True)
+    assert doc["drivers"][0]["parameter"] == "travel_times.multiplier"
+
+
+def test_uncertainty_without_parameters_is_the_appraisal(run: Runner) -> None:
+    # scenario.toml has no [uncertainty]: every draw is its appraisal. By hand (see
+    # test_uncertainty_by_hand): today's 23 min on average and all within 30 min, the best two
+    # (S2, S4) 22.8 min and 0.6 within 30; weights 3 and 1 give the best two 0.75 and today's 0.25
+    doc = run("uncertainty_no_parameters")
+    assert doc["draws"] == 3 and doc["seed"] == 2 and doc["parameters"] == [] and doc["drivers"] == []
+    assert doc["deterministic_ranking"] == ["best two", "today's two centres"]
+    options = {o["name"]: o for o in doc["options"]}
+    assert options["best two"]["p_rank_first"] == 1.0 and options["today's two centres"]["p_rank_first"] == 0.0
+    for name, mean, within in (("today's two centres", 23.0, 1.0), ("best two", 22.8, 0.6)):
+        for criterion, value in (("time_to_hub_mean_minutes", mean), ("time_to_hub_within_30", within)):
+            got = options[name]["criteria"][criterion]
+            assert got["draws_with_value"] == 3
+            assert [got[k] for k in ("mean", "p5", "p50", "p95")] == pytest.approx([value] * 4, rel=1e-6)
+    assert doc["robust_sites"] == {"best two": {"S2": 1.0, "S4": 1.0}}
