@@ -279,3 +279,23 @@ def test_a_sweep_on_worker_processes_is_the_in_process_sweep() -> None:
     assert (here["status"] == "optimal").all() and (there["status"] == "optimal").all()
     assert list(here["sites"]) == list(there["sites"])
     np.testing.assert_allclose(here["objective"], there["objective"], rtol=1e-12)
+
+
+def test_preset_ranges_come_with_their_sources(tmp_path: Path) -> None:
+    """thrombectomy's door-in-door-out: 60 min (Allen 2019) to the 75-120 min of international
+    medians, as presets.toml's note says; a distribution in the file wins over the preset's."""
+    from hubplan.planning.distributions import preset_ranges
+
+    (u,) = preset_ranges("thrombectomy")
+    assert u.parameter == "service.transfer_delay_minutes" and u.distribution == "uniform"
+    assert (u.settings["low"], u.settings["high"]) == (60.0, 120.0) and "STRATIS" in u.source
+    make_network(tmp_path / "net")
+    path = tmp_path / "r.toml"
+    path.write_text(SCENARIO.replace("[uncertainty.parameters]", "preset_ranges = true\n[uncertainty.parameters]"))
+    spec = load_scenario(path)
+    assert spec.uncertainty is not None and [p.parameter for p in spec.uncertainty.parameters] == [u.parameter]
+    path.write_text(SCENARIO.replace("[uncertainty.parameters]", "preset_ranges = true\n[uncertainty.parameters]")
+                    + 'service.transfer_delay_minutes = { distribution = "fixed", value = 90 }\n')
+    spec = load_scenario(path)
+    assert spec.uncertainty is not None and spec.uncertainty.parameters[0].distribution == "fixed"
+    assert len(preset_ranges("community_diagnostic_centre")) == 1 and len(preset_ranges("maternity")) == 1

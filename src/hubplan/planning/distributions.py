@@ -302,6 +302,26 @@ def _scaled(network: "Network", factor: float, estimated: float) -> "Network":
     return dataclasses.replace(network, area_site_minutes=minutes, site_site_minutes=site, _site_pos={})
 
 
+def preset_ranges(preset: str) -> tuple[Uncertain, ...]:
+    """The published ranges of a preset's values (``range`` in ``presets.toml``), as
+    uncertain parameters with their sources."""
+    from hubplan.services.service import _presets
+
+    spec = _presets()["services"][preset.replace("-", "_")]
+    found = []
+
+    def error(message: str) -> InputError:
+        return InputError(f"presets.toml, [services.{preset}]: {message}")
+
+    for key, raw in spec.items():
+        tables = [(f"service.{key}", raw)] if key not in ("parameters", "outcome") else [
+            (f"service.{key}.{k}", v) for k, v in raw.items()]
+        for name, entry in tables:
+            if isinstance(entry, dict) and isinstance(entry.get("range"), dict):
+                found.append(parse_uncertain(name, entry["range"], error))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class UncertaintySpec:
     """The ``[uncertainty]`` section: draws, seed and the uncertain parameters."""

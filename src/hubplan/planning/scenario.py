@@ -335,7 +335,8 @@ def parse_scenario(text: str, path: str | Path | None = None) -> Scenario:
     appraisal = _appraisal(where.at("[appraisal]"), raw.get("appraisal", {}), [o.name for o in options])
     sweep = _sweep(where.at("[sweep]"), raw["sweep"]) if "sweep" in raw else None
     bench = _benchmark(where.at("[benchmark]"), raw["benchmark"], base) if "benchmark" in raw else None
-    uncertain = _uncertainty(where.at("[uncertainty]"), raw["uncertainty"], base) if "uncertainty" in raw else None
+    uncertain = (_uncertainty(where.at("[uncertainty]"), raw["uncertainty"], base, service.preset)
+                 if "uncertainty" in raw else None)
     return Scenario(
         path=file_path, title=title, description=description, network=network, service=service,
         options=tuple(options), appraisal=appraisal, sweep=sweep, benchmark=bench, schema_version=version,
@@ -343,10 +344,10 @@ def parse_scenario(text: str, path: str | Path | None = None) -> Scenario:
     )
 
 
-_UNCERTAINTY_KEYS = ("draws", "seed", "parameters")
+_UNCERTAINTY_KEYS = ("draws", "seed", "parameters", "preset_ranges")
 
 
-def _uncertainty(where: _Where, raw: Any, base: Path) -> "UncertaintySpec":
+def _uncertainty(where: _Where, raw: Any, base: Path, preset_name: str = "") -> "UncertaintySpec":
     """``[uncertainty]``: draws, seed and ``[uncertainty.parameters]`` (docs/uncertainty.md)."""
     from hubplan.planning.distributions import UncertaintySpec, parse_uncertain
 
@@ -359,7 +360,7 @@ def _uncertainty(where: _Where, raw: Any, base: Path) -> "UncertaintySpec":
 
     def walk(prefix: str, value: Any) -> None:
         # dotted keys without quotes (service.transfer_delay_minutes = {...}) are nested tables in TOML
-        if isinstance(value, dict) and "distribution" not in value and value:
+        if isinstance(value, dict) and "distribution" not in value:
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
         else:
@@ -368,6 +369,14 @@ def _uncertainty(where: _Where, raw: Any, base: Path) -> "UncertaintySpec":
     walk("", table)
     inner = where.at("[uncertainty.parameters]")
     params = tuple(parse_uncertain(name, value, inner.error, base) for name, value in flat.items())
+    use_ranges = raw.get("preset_ranges", False)
+    if not isinstance(use_ranges, bool):
+        raise where.error(f"'preset_ranges' must be true or false, got {_shown(use_ranges)}")
+    if use_ranges:  # the preset's published ranges, where the file gives no distribution of its own
+        from hubplan.planning.distributions import preset_ranges
+
+        given = {u.parameter for u in params}
+        params += tuple(u for u in preset_ranges(preset_name) if u.parameter not in given)
     return UncertaintySpec(draws=draws, seed=seed, parameters=params)
 
 
