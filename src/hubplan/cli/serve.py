@@ -30,23 +30,31 @@ def serve(
     ),
     threads: int = typer.Option(8, "--threads", help="Requests served at the same time (1 to 256).",
                                 callback=limited("threads")),
+    allowed_host: Optional[list[str]] = typer.Option(
+        None, "--allowed-host", help="Another host name the server answers to (repeatable), e.g. its name "
+        "behind a reverse proxy; loopback names and the --host address always are."),
 ) -> None:
     """Start the interactive planner (open the address it prints in a browser)."""
     from hubplan.planning.store import database_url
     from hubplan.web.app import make_server_app
 
+    from hubplan.web.guard import allowed_hosts
+
     url = database_url(db)
+    hosts = allowed_hosts(host, allowed_host or ())
     with err.status("Loading the bundled network and drawing the outlines ..."):
-        application = make_server_app(url)
+        application = make_server_app(url, hosts)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"hubplan planner on [bold]http://{shown}:{port}/[/] (API under /api/); scenarios in {url}")
     if not _is_loopback(host):
         err.print("[yellow]note:[/] listening beyond this machine: there is no login, so anyone who can reach "
                   "this address can see and change the saved scenarios.")
+    err.print(f"answers to host names {', '.join(sorted(hosts))}; changes only from its own pages (Origin "
+              "checked) and JSON bodies only")
     err.print("Press Ctrl+C to stop.")
     from waitress import serve as waitress_serve
 
-    from hubplan.web.app import MAX_SERVER_REQUEST_BYTES
+    from hubplan.web.app import WAITRESS_BODY_BYTES
 
     waitress_serve(application.server, host=host, port=port, threads=threads,
-                   max_request_body_size=MAX_SERVER_REQUEST_BYTES, ident="hubplan", _quiet=True)
+                   max_request_body_size=WAITRESS_BODY_BYTES, ident="hubplan", _quiet=True)

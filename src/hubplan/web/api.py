@@ -73,9 +73,31 @@ def body() -> Any:
     try:
         import json
 
-        return json.loads(raw)
+        data = json.loads(raw)
     except ValueError as exc:
         raise RequestError(f"request body: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RequestError(f"request body: nested more than {MAX_NESTING} deep") from None
+    if _depth(data) > MAX_NESTING:
+        raise RequestError(f"request body: nested more than {MAX_NESTING} deep")
+    return data
+
+
+#: Deepest nesting of arrays and objects accepted in a request body.
+MAX_NESTING = 20
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest (iteratively: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if level > MAX_NESTING:
+                return level
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 class _TooLarge(Exception):
@@ -303,6 +325,8 @@ def save_scenario() -> Any:
     saved_by = data.get("saved_by") or ""
     if not isinstance(saved_by, str):
         raise RequestError("saved_by: expected text")
+    if any(ch in saved_by for ch in "<>&\"") or any(ord(ch) < 32 or ord(ch) == 127 for ch in saved_by):
+        raise RequestError("saved_by: a name without control characters, line breaks or < > & \"")
     replace = data.get("replace", False)
     if not isinstance(replace, bool):
         raise RequestError("replace: expected true or false")

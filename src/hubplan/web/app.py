@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import dash
 from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
@@ -184,7 +184,8 @@ def build_layout() -> html.Div:
 
 
 # ----------------------------------------------------------------------------- app
-def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None) -> dash.Dash:
+def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None,
+               allowed_hosts: frozenset[str] | None = None) -> dash.Dash:
     """The planner (Dash) with the ``/api/`` routes on its Flask server.
 
     Parameters
@@ -193,7 +194,10 @@ def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None) -> dash
         Where scenarios are saved (shared by the page and the API).
     jobs:
         Background optimisations (a new registry by default).
+    allowed_hosts:
+        Host names the server answers to (:mod:`hubplan.web.guard`; default: loopback).
     """
+    from hubplan.web import guard
     from hubplan.web.api import api, register_error_handlers
 
     app = dash.Dash(
@@ -206,6 +210,7 @@ def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None) -> dash
     server.config["HUBPLAN_STORE"] = store
     server.config["HUBPLAN_JOBS"] = jobs or JobRegistry()
     register_error_handlers(server)
+    guard.install(server, allowed_hosts)
     server.register_blueprint(api)
     app.layout = build_layout
     _register_callbacks(app, store, server.config["HUBPLAN_JOBS"])
@@ -615,7 +620,8 @@ def _report_html(page: dict[str, Any], baseline: Any, start: Any, store: Scenari
 
 
 # ----------------------------------------------------------------------------- serving
-def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = None, threads: int = 8) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = None, threads: int = 8,
+          allowed_hosts: Sequence[str] = ()) -> None:
     """Run the planner and the API under waitress until interrupted.
 
     Parameters
@@ -627,15 +633,24 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = Non
         ``hubplan-scenarios.db`` in the current folder).
     threads:
         Requests served at the same time.
+    allowed_hosts:
+        More host names the server answers to (its name behind a reverse proxy).
     """
     from waitress import serve as waitress_serve
 
-    app = make_server_app(db)
+    from hubplan.web.guard import allowed_hosts as hosts_for
+
+    app = make_server_app(db, hosts_for(host, allowed_hosts))
     waitress_serve(app.server, host=host, port=port, threads=threads,
-                   max_request_body_size=MAX_SERVER_REQUEST_BYTES, ident="hubplan")
+                   max_request_body_size=WAITRESS_BODY_BYTES, ident="hubplan")
 
 
-def make_server_app(db: str | Path | None = None) -> dash.Dash:
+#: waitress's own limit, above the app's (MAX_SERVER_REQUEST_BYTES), so that a body too
+#: large gets the app's JSON 413 rather than waitress's plain-text one.
+WAITRESS_BODY_BYTES = 8 * MAX_SERVER_REQUEST_BYTES
+
+
+def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] | None = None) -> dash.Dash:
     """The app with its store, the bundled network loaded and the outlines drawn (warm)."""
     store = ScenarioStore(db)
     bundled_network()
@@ -643,4 +658,4 @@ def make_server_app(db: str | Path | None = None) -> dash.Dash:
 
     country_outline()
     isdn_outlines()
-    return create_app(store)
+    return create_app(store, allowed_hosts=allowed_hosts)
