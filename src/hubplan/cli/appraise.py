@@ -90,7 +90,7 @@ def appraise_command(
         None, "--scheduler", help="Where the --uncertainty draws run: in-process (default), processes (local "
                                   "processes), local (a Dask LocalCluster) or a Dask scheduler address."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes for --scheduler processes "
-                                          "and local (default 2)."),
+                                          "and local (default 2).", callback=limited("workers")),
 ) -> None:
     """Appraise the options of a scenario file: scores, ranking, sensitivity, and the report."""
     import dataclasses
