@@ -299,3 +299,12 @@ def test_preset_ranges_come_with_their_sources(tmp_path: Path) -> None:
     spec = load_scenario(path)
     assert spec.uncertainty is not None and spec.uncertainty.parameters[0].distribution == "fixed"
     assert len(preset_ranges("community_diagnostic_centre")) == 1 and len(preset_ranges("maternity")) == 1
+
+
+def test_kind_parameters_are_checked_when_the_file_is_read(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, 'service.parameters.fmu_uptake = { distribution = "uniform", low = 0.1, high = 0.3 }\n',
+                         "kind.toml")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert str(info.value).startswith("kind.toml, [uncertainty.parameters]: 'service.parameters.fmu_uptake': "
+                                      "service 'thrombectomy' (kind 'emergency') has no parameter 'fmu_uptake'")

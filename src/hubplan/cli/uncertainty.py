@@ -75,17 +75,20 @@ def print_uncertainty(doc: dict[str, Any]) -> None:
                      "-" if o["beds_p95"] is None else f"{o['beds_p95']:,.0f}",
                      share(o["p_standards_flag"]), share(o["p_workforce_shortfall"]))
     print_table(view)
-    drivers = [d for d in doc["drivers"] if d["largest"] is not None]
+    drivers = [d for d in doc["drivers"] if d["largest"] is not None or d.get("spearman_with_lead") is not None]
     if drivers:
-        dv = Table(title="What drives the scores (Spearman rank correlation with each option's score)",
-                   title_justify="left")
+        top = doc["deterministic_ranking"][0]
+        dv = Table(title=f"What drives the result (Spearman rank correlation with the lead of '{escape(top)}' over "
+                   "the next best option, and with each option's score)", title_justify="left")
         dv.add_column("assumption", overflow="fold")
         dv.add_column("distribution", overflow="fold")
+        dv.add_column(f"lead of\n{escape(top)}", justify="right", overflow="fold")
         for o in doc["options"]:
             dv.add_column(escape(o["name"]), justify="right", overflow="fold")
         for d in drivers:
             dv.add_row(escape(d["parameter"]), escape(d["distribution"]),
-                       *["-" if v is None else f"{v:+.2f}" for v in d["spearman_with_score"].values()])
+                       *["-" if v is None else f"{v:+.2f}"
+                         for v in (d.get("spearman_with_lead"), *d["spearman_with_score"].values())])
         print_table(dv)
     for option, sites in doc["robust_sites"].items():
         shown = ", ".join(f"{s} {v:.0%}" for s, v in list(sites.items())[:12])
@@ -130,13 +133,13 @@ def uncertainty_command(
     spec = load_scenario(scenario)
     uspec = spec.uncertainty or UncertaintySpec()
     if not uspec.parameters:
-        err.print("[yellow]note:[/] the scenario has no [uncertainty.parameters]: every draw is the deterministic "
-                  "appraisal (docs/uncertainty.md)")
+        err.print("[yellow]note:[/] " + escape("the scenario has no [uncertainty.parameters]: every draw is the "
+                                               "deterministic appraisal (docs/uncertainty.md)"))
     folder = prepare_out_dir(out_dir) if out_dir is not None else None
     n = uspec.draws if draws is None else draws
     started = time.perf_counter()
     with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-             TimeRemainingColumn(), console=err, transient=True) as bar:
+             TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"{n:,} draws, {executor.description}", total=n)
 
         def step(done: int, total: int) -> None:

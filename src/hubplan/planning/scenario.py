@@ -369,6 +369,18 @@ def _uncertainty(where: _Where, raw: Any, base: Path, preset_name: str = "") -> 
     walk("", table)
     inner = where.at("[uncertainty.parameters]")
     params = tuple(parse_uncertain(name, value, inner.error, base) for name, value in flat.items())
+    if preset_name:  # a kind parameter must be one the service has
+        from hubplan import kinds
+        from hubplan.services import Service
+
+        service = Service.preset(preset_name)
+        declared = {p.name for p in kinds.kind(service.kind).parameters} | set(service.parameters)
+        for u in params:
+            if u.parameter.startswith("service.parameters."):
+                name = u.parameter.split(".", 2)[2]
+                if name not in declared:
+                    raise inner.error(f"'{u.parameter}': service {preset_name!r} (kind {service.kind!r}) has no "
+                                      f"parameter {name!r}: expected one of {', '.join(sorted(declared)) or '(none)'}")
     use_ranges = raw.get("preset_ranges", False)
     if not isinstance(use_ranges, bool):
         raise where.error(f"'preset_ranges' must be true or false, got {_shown(use_ranges)}")

@@ -37,6 +37,7 @@ same numbers on every back end.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -71,6 +72,8 @@ def _one_draw(shared: Mapping[str, Any], item: tuple[int, Mapping[str, float]]) 
     options, sites = [], {}
     for spec in scenario.options:
         if spec.optimise is not None:
+            if "option.transfer_delay_minutes" in values:  # the drawn delay shapes the choice too
+                spec = dataclasses.replace(spec, transfer_delay_minutes=values["option.transfer_delay_minutes"])
             option, solution = optimise_option(network, service, spec, scenario.file_name, threads=1)
             sites[spec.name] = list(solution.sites)
         else:
