@@ -127,3 +127,22 @@ def test_the_installed_server(tmp_path: Path) -> None:
             proc.kill()
             _, err = proc.communicate()
     assert "answers to host names" in err
+
+
+@pytest.mark.parametrize("path", [
+    "/_dash-component-suites/../../etc/passwd", "/_dash-component-suites/dash/..%2f..%2fapp.py",
+    "/_dash-component-suites/dash/deps/..\\..\\x.js", "/_dash-component-suites/nonexistent/x.js",
+])
+def test_component_paths_outside_the_registered_files_are_404(client, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 404 and r.json["error"].startswith("no such file")
+
+
+@pytest.mark.parametrize("payload, fragment", [
+    ([1, 2], "expected a JSON object"),
+    ({"output": "x"}, "'output' is not one of this page's callbacks"),
+    ({"output": "demand.placeholder", "inputs": "no"}, "'inputs' must be a list"),
+])
+def test_malformed_callback_requests_are_400(client, payload: object, fragment: str) -> None:
+    r = client.post("/_dash-update-component", json=payload)
+    assert r.status_code == 400 and fragment in r.json["error"]

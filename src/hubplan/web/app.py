@@ -214,6 +214,7 @@ def create_app(store: ScenarioStore, *, jobs: JobRegistry | None = None,
     server.register_blueprint(api)
     app.layout = build_layout
     _register_callbacks(app, store, server.config["HUBPLAN_JOBS"])
+    server.config["HUBPLAN_CALLBACK_OUTPUTS"] = frozenset(app.callback_map)
     return app
 
 

@@ -10,6 +10,9 @@
 * **Content type**: a request body to ``/api/`` or to the page's own callbacks must be
   ``application/json``: a cross-site "simple" request (``text/plain``, a form) cannot be
   one, so it cannot carry a body that would be read as JSON (415).
+* **Malformed page requests**: a callback request that is not an object naming one of the
+  page's callbacks is 400, and a component file outside the registered ones (path
+  traversal) 404, not a server error.
 
 Errors are JSON ``{"error": message}`` like the API's own.
 """
@@ -49,10 +52,31 @@ def allowed_hosts(listen_host: str, extra: Iterable[str] = ()) -> frozenset[str]
     return frozenset(names)
 
 
+def _callback_body_problem(data: Any, outputs: frozenset[str]) -> str | None:
+    """Why a ``/_dash-update-component`` body is not a callback request of this page."""
+    if not isinstance(data, dict):
+        return "expected a JSON object"
+    if not isinstance(data.get("output"), str) or (outputs and data["output"] not in outputs):
+        return "'output' is not one of this page's callbacks"
+    for key in ("inputs", "state"):
+        if key in data and not isinstance(data[key], list):
+            return f"'{key}' must be a list"
+    if "changedPropIds" in data and not isinstance(data["changedPropIds"], list):
+        return "'changedPropIds' must be a list"
+    return None
+
+
 def install(server: Flask, hosts: frozenset[str] | None) -> None:
     """Register the checks (``hosts=None``: loopback names only)."""
+    from dash.exceptions import DependencyException, InvalidResourceError
+
     allowed = hosts if hosts is not None else frozenset(LOOPBACK_HOSTS)
     server.config["HUBPLAN_ALLOWED_HOSTS"] = allowed
+
+    @server.errorhandler(DependencyException)
+    @server.errorhandler(InvalidResourceError)
+    def _no_such_file(_exc: Exception) -> Any:  # e.g. /_dash-component-suites/../../etc/passwd
+        return jsonify({"error": f"no such file: {request.path}"}), 404
 
     @server.before_request
     def _guard() -> Any:
@@ -77,4 +101,9 @@ def install(server: Flask, hosts: frozenset[str] | None) -> None:
             if not (mimetype == "application/json" or mimetype.endswith("+json")):
                 return jsonify({"error": f"request body: expected Content-Type application/json, got "
                                          f"{request.mimetype or 'none'}"}), 415
+        if request.path == "/_dash-update-component":
+            data = request.get_json(silent=True, cache=True)
+            problem = _callback_body_problem(data, server.config.get("HUBPLAN_CALLBACK_OUTPUTS", frozenset()))
+            if problem is not None:
+                return jsonify({"error": f"callback request: {problem}"}), 400
         return None
