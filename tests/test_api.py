@@ -203,16 +203,48 @@ def test_compare_two_options(client) -> None:
     assert missing.status_code == 400 and missing.json["error"].startswith("b: this field is required")
 
 
+def finished(client, response) -> dict:
+    """Poll a started optimisation job until it ends (waiting for the work, not timing it)."""
+    import time
+
+    assert response.status_code == 202, response.json
+    url = response.json["url"]
+    for _ in range(1200):
+        job = client.get(url).json
+        if job["status"] != "running":
+            return job
+        time.sleep(0.1)
+    raise AssertionError("the job did not finish")
+
+
 def test_optimise_a_region(client) -> None:
     body = {"service": "vascular_arterial", "region": HAMPSHIRE, "pathway": "direct", "k": 1, "method": "exact",
             "time_limit_seconds": 20}
-    response = client.post("/api/optimise", json=body)
-    assert response.status_code == 200, response.json
-    solution = response.json["solution"]
+    job = finished(client, client.post("/api/optimise", json=body))
+    assert job["status"] == "done", job
+    solution = job["result"]["solution"]
     assert solution["status"] == "optimal" and len(solution["sites"]) == 1
-    assert response.json["evaluation"]["summary"]["time_to_hub"]["mean"] == pytest.approx(solution["objective"])
-    heuristic = client.post("/api/optimise", json={**body, "method": "heuristic"}).json["solution"]
-    assert heuristic["sites"] == solution["sites"]
+    assert job["result"]["evaluation"]["summary"]["time_to_hub"]["mean"] == pytest.approx(solution["objective"])
+    heuristic = finished(client, client.post("/api/optimise", json={**body, "method": "heuristic"}))
+    assert heuristic["result"]["solution"]["sites"] == solution["sites"]
+    assert client.get("/api/jobs/nosuchjob").status_code == 404
+
+
+def test_optimisations_share_the_page_limit() -> None:
+    """Two at once at most, through the API as through the page: a third is 429."""
+    import threading
+
+    from hubplan.web.jobs import JobRegistry
+
+    registry = JobRegistry(max_running=2)
+    gate = threading.Event()
+    for _ in range(2):
+        registry.start("held", lambda say: (gate.wait(60), {})[1])
+    c = create_app(ScenarioStore("sqlite://"), jobs=registry).server.test_client()
+    body = {"service": "vascular_arterial", "region": HAMPSHIRE, "pathway": "direct", "k": 1}
+    r = c.post("/api/optimise", json=body)
+    gate.set()
+    assert r.status_code == 429 and "optimisations are running" in r.json["error"]
 
 
 @pytest.mark.parametrize(

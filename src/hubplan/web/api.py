@@ -6,6 +6,7 @@ Every answer is JSON. Errors are ``{"error": message}`` with the status:
   an unknown field);
 * 404 no such scenario (or no such API route);
 * 409 a scenario of that name exists already;
+* 429 as many optimisations as the server allows are running (``POST /api/optimise``);
 * 413 the request body is larger than :data:`MAX_REQUEST_BYTES`;
 * 422 the values are well formed but the model refuses them (an unknown site code or
   region, an infeasible optimisation): the same messages as the command line;
@@ -29,6 +30,7 @@ from hubplan.planning.store import ScenarioExistsError, ScenarioNotFoundError, S
 from hubplan.web.jobs import JobRegistry
 from hubplan.web.plans import (
     RequestError,
+    check_optimisation,
     compare_plans,
     evaluate_plan,
     evaluation_json,
@@ -190,7 +192,7 @@ def index() -> Any:
     return jsonify({
         "routes": [
             "GET /api/services", "GET /api/regions", "GET /api/sites", "POST /api/evaluate",
-            "POST /api/compare", "POST /api/optimise", "GET /api/scenarios",
+            "POST /api/compare", "POST /api/optimise", "GET /api/jobs/<id>", "GET /api/scenarios",
             "POST /api/scenarios", "GET /api/scenarios/<name>", "PATCH /api/scenarios/<name>",
             "DELETE /api/scenarios/<name>",
         ],
@@ -275,10 +277,30 @@ def compare_route() -> Any:
 
 @api.post("/optimise")
 def optimise_route() -> Any:
-    """Choose the best ``k`` hubs (heuristic by default; exact with a time limit)."""
-    request_ = parse_optimise(body())
-    solution, evaluation, _option = run_optimisation(request_)
-    return jsonify(to_jsonable({"solution": solution.to_json(), "evaluation": evaluation_json(evaluation)}))
+    """Start choosing the best ``k`` hubs (heuristic by default; exact with a time limit) as a
+    background job, under the same limit of jobs at once as the page: 202 with the job, whose
+    ``url`` answers its progress and, when done, ``{"solution", "evaluation"}``."""
+    request_ = parse_optimise(body())  # a malformed request is refused here, not in the job
+    check_optimisation(request_)
+    try:
+        job = jobs().start(f"best {request_.k} hubs ({request_.method})", lambda say: _optimise_work(request_, say))
+    except InputError as exc:  # as many jobs as the server allows are running
+        return error(str(exc), 429)
+    return jsonify({**job.to_json(), "url": f"/api/jobs/{job.id}"}), 202
+
+
+def _optimise_work(request_: Any, say: Any) -> dict[str, Any]:
+    solution, evaluation, _option = run_optimisation(request_, progress=say)
+    return to_jsonable({"solution": solution.to_json(), "evaluation": evaluation_json(evaluation)})  # type: ignore[no-any-return]
+
+
+@api.get("/jobs/<job_id>")
+def job_route(job_id: str) -> Any:
+    """A background job: ``status`` running, done or failed; ``progress``; ``result``; ``error``."""
+    job = jobs().get(job_id)
+    if job is None:
+        return error(f"no job {job_id!r} (finished jobs are kept for a while, then forgotten)", 404)
+    return jsonify(job.to_json())
 
 
 @api.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -454,6 +454,20 @@ def parse_optimise(body: Any) -> OptimiseRequest:
     )
 
 
+def check_optimisation(request: OptimiseRequest) -> None:
+    """What can be refused before the work starts: the network, the service and every site
+    code named (the API answers these at once, before starting a background job)."""
+    plan = request.plan
+    network = get_network(plan.country, plan.region)
+    build_service(plan)
+    for field_name, what in (("keep", "keep site"), ("exclude", "excluded site"), ("candidates", "candidate site")):
+        value = getattr(request, field_name)
+        if isinstance(value, tuple) and value:
+            network.site_positions(list(value), what)
+        elif isinstance(value, str) and value:
+            network.sites_with(value)
+
+
 def run_optimisation(
     request: OptimiseRequest, progress: Callable[[str], None] | None = None
 ) -> tuple[Any, Evaluation, Option]:
