@@ -308,3 +308,24 @@ def test_kind_parameters_are_checked_when_the_file_is_read(tmp_path: Path) -> No
         load_scenario(path)
     assert str(info.value).startswith("kind.toml, [uncertainty.parameters]: 'service.parameters.fmu_uptake': "
                                       "service 'thrombectomy' (kind 'emergency') has no parameter 'fmu_uptake'")
+
+
+def test_a_cluster_address_runs_the_same_draws(tmp_path: Path) -> None:
+    """--scheduler tcp://...: a cluster started here (as a user's would be), reached by its address."""
+    from distributed import LocalCluster
+
+    from hubplan.executor import WORKER_ENV
+
+    spec = load_scenario(scenario_file(tmp_path))
+    assert spec.uncertainty is not None
+    here = run_uncertainty(spec, spec.uncertainty, draws=4).to_json()
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, env=dict(WORKER_ENV)) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        there = run_uncertainty(spec, spec.uncertainty, draws=4, executor=Executor(address)).to_json()
+    assert there["executor"] == f"Dask cluster at {address}"
+    for doc in (here, there):
+        doc.pop("executor")
+    assert json.dumps(here, sort_keys=True) == json.dumps(there, sort_keys=True)
+    with pytest.raises(InputError, match="cannot reach a Dask scheduler there"):
+        run_uncertainty(spec, spec.uncertainty, draws=1, executor=Executor("tcp://127.0.0.1:9"))

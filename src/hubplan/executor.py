@@ -146,7 +146,7 @@ class Executor:
                 client = Client(cluster)
             else:
                 try:
-                    client = Client(self.scheduler, timeout="30s")
+                    client = Client(self.scheduler, timeout="10s")
                 except (OSError, TimeoutError) as exc:
                     raise InputError(f"--scheduler {self.scheduler}: cannot reach a Dask scheduler there ({exc})") from None
             try:
