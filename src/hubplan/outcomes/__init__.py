@@ -276,10 +276,16 @@ class StrokeModel(OutcomeModel):
                      measure: str = "good") -> np.ndarray:
         key = {"good": "good", "utility": "utility_shift"}[measure]
         otn, otp = self.times(first_minutes, hub_minutes, transferred)
-        grid, t = self._tables["grid"], self._tables["curves"]
+        t = self._tables["curves"]
+        # linear interpolation on the regular grid: where each time falls, worked out once
+        # for onset-to-needle and once for onset-to-puncture, then a lookup per curve
+        # (the same values as np.interp on the grid, without a binary search per curve)
+        places = {id(otn): _grid_place(otn), id(otp): _grid_place(otp)}
 
         def at(curve: str, what: str, minutes: np.ndarray) -> np.ndarray:
-            return np.interp(minutes, grid, t[curve][what])  # type: ignore[no-any-return]
+            i, frac = places[id(minutes)]
+            c = t[curve][what]
+            return c[i] + frac * (c[i + 1] - c[i])  # type: ignore[no-any-return]
 
         nt = self._tables["untreated"]
         value = np.zeros(np.broadcast(otn, otp).shape)
@@ -303,6 +309,15 @@ class StrokeModel(OutcomeModel):
             v = np.maximum(v - nt[code], 0.0) if key == "good" else np.maximum(v, 0.0)
             value = value + share * v
         return value
+
+
+def _grid_place(minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the grid point at or below each time and the fraction to the next (times
+    beyond the grid's end, 1440 min, take its last value: every curve is flat there)."""
+    last = int(round(1440.0 / GRID_MINUTES))
+    x = np.clip(np.asarray(minutes, dtype=np.float64), 0.0, 1440.0) / GRID_MINUTES
+    i = np.minimum(np.floor(x).astype(np.intp), last - 1)
+    return i, x - i
 
 
 def _package_version() -> str:
