@@ -64,7 +64,7 @@ def main() -> None:
     print(f"\nadded good outcomes for every area x candidate ({minutes.shape[0]:,} x {minutes.shape[1]} = "
           f"{pairs:,} pairs):")
     print(f"{'method':<46}{'seconds':>9}")
-    print(f"{'hubplan tabulated curves (0.1 min, np.interp)':<46}{tab_s:>9.2f}")
+    print(f"{'hubplan tabulated curves (0.1 min grid lookup)':<46}{tab_s:>9.2f}")
     if peer_s is not None:
         print(f"{'stroke-outcome called directly (chunks of 500k)':<46}{peer_s:>9.2f}")
         print(f"tabulated is {peer_s / tab_s:.1f}x faster; largest difference {diff:.1e} good outcomes per admission")

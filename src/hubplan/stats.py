@@ -16,12 +16,58 @@ import numpy as np
 WITHIN_TOLERANCE = 1e-4
 
 
+#: Below this many values the quantiles sort them all; above, they bucket first (see
+#: :func:`weighted_quantiles`).
+SORT_ALL_BELOW = 2048
+#: Buckets of the first pass.
+BUCKETS = 1024
+
+
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
-    """Lower weighted quantiles of ``values`` (see module docstring)."""
+    """Lower weighted quantiles of ``values`` (see module docstring).
+
+    Without sorting every value: the values are put in :data:`BUCKETS` equal-width
+    buckets between their minimum and maximum, the bucket where the cumulative weight
+    crosses ``q`` is found from the buckets' weights, and only that bucket's values are
+    sorted. The answer is the full sort's (tests/test_stats.py checks it against the full
+    sort by brute force, ties and zero weights included); nationally (32,843 areas) it
+    takes a fraction of the full sort's time.
+    """
     keep = weights > 0
     v, w = values[keep], weights[keep]
     if len(v) == 0:
         return [float("nan")] * len(qs)
+    if len(v) < SORT_ALL_BELOW:
+        return _sorted_quantiles(v, w, qs)
+    lo, hi = float(v.min()), float(v.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return _sorted_quantiles(v, w, qs)
+    bucket = np.minimum(((v - lo) * (BUCKETS / (hi - lo))).astype(np.intp), BUCKETS - 1)
+    # the buckets rise with the values (equal-width, from the minimum), so cumulative bucket
+    # weights bound the cumulative weight of the sorted values
+    cum = np.cumsum(np.bincount(bucket, weights=w, minlength=BUCKETS))
+    total = float(w.sum())
+    out = []
+    for q in qs:
+        target = q * total - 1e-9 * total
+        b = int(np.searchsorted(cum, target - 1e-12 * total, side="left"))
+        b = min(b, BUCKETS - 1)
+        # the answer lies in bucket b, or at the first value of a later bucket when the
+        # rounding of the bucket sums put the crossing one bucket early: take b and b + 1
+        inside = (bucket >= b) & (bucket <= min(b + 1, BUCKETS - 1))
+        before = float(w[bucket < b].sum())
+        vb, wb = v[inside], w[inside]
+        order = np.argsort(vb, kind="stable")
+        cw = before + np.cumsum(wb[order])
+        idx = int(np.searchsorted(cw, target, side="left"))
+        if idx >= len(cw):  # past these buckets (rounding): the sorted answer, to be exact
+            out.append(_sorted_quantiles(v, w, (q,))[0])
+        else:
+            out.append(float(vb[order][idx]))
+    return out
+
+
+def _sorted_quantiles(v: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> list[float]:
     order = np.argsort(v, kind="stable")
     v, cw = v[order], np.cumsum(w[order])
     total = cw[-1]
