@@ -279,10 +279,14 @@ def test_scenario_life_cycle() -> None:
     assert client.get(url).json["id"] == scenario["id"]
     again = client.post("/api/scenarios", json={"name": "southampton only", "parameters": SOUTHAMPTON})
     assert again.status_code == 409 and "already exists" in again.json["error"]
+    blind = client.post("/api/scenarios", json={"name": "Southampton only", "parameters": SOUTHAMPTON,
+                                                "saved_by": "ben", "replace": True})
+    assert blind.status_code == 409 and "give base_version" in blind.json["error"]
     replaced = client.post("/api/scenarios", json={"name": "Southampton only", "parameters": SOUTHAMPTON,
-                                                   "saved_by": "ben", "replace": True})
+                                                   "saved_by": "ben", "replace": True, "base_version": 1})
     assert replaced.status_code == 200 and replaced.json["id"] == scenario["id"]
-    assert replaced.json["saved_by"] == "ben"
+    assert replaced.json["saved_by"] == "ben" and replaced.json["version"] == 2
+    assert replaced.json["created_by"] == "ana"
     client.post("/api/scenarios", json={"name": "Two hubs", "parameters": {**SOUTHAMPTON, "hubs": ["SO166YD", "PO63LY"]}})
     clash = client.patch(url, json={"name": "two hubs"})
     assert clash.status_code == 409

@@ -30,6 +30,7 @@ server processes sharing one SQLite file) can save at the same time and lose not
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 import unicodedata
@@ -49,8 +50,10 @@ from hubplan.errors import HubplanError, InputError
 MAX_NAME_CHARACTERS = 120
 #: Seconds a SQLite connection waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
-#: Version of the table layout, stored with every scenario.
-SCHEMA_VERSION = 1
+#: Version of the table layout, stored with every scenario. 2 added versions (``version``,
+#: ``created_by``, ``created_at``), soft deletes (``deleted_at``, ``deleted_by``) and the
+#: history table; a version-1 database is upgraded when a store opens it (:func:`_migrate`).
+SCHEMA_VERSION = 2
 
 _T = TypeVar("_T")
 
@@ -61,6 +64,11 @@ class ScenarioNotFoundError(HubplanError, LookupError):
 
 class ScenarioExistsError(HubplanError):
     """A scenario with that name exists already (the API answers 409)."""
+
+
+class ScenarioConflictError(ScenarioExistsError):
+    """A save based on an older version than the one stored: someone else changed it
+    (the API answers 409; nothing is overwritten)."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +101,12 @@ class Scenario:
     summary: Mapping[str, Any] = field(default_factory=dict)
     saved_by: str = ""
     saved_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    version: int = 1
+    created_by: str = ""
+    created_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The scenario as plain JSON values (``saved_at`` in ISO 8601, UTC)."""
+        """The scenario as plain JSON values (times in ISO 8601, UTC)."""
         return {
             "id": self.id,
             "name": self.name,
@@ -104,6 +115,9 @@ class Scenario:
             "summary": dict(self.summary),
             "saved_by": self.saved_by,
             "saved_at": self.saved_at.isoformat(timespec="seconds"),
+            "version": self.version,
+            "created_by": self.created_by,
+            "created_at": (self.created_at or self.saved_at).isoformat(timespec="seconds"),
         }
 
 
@@ -121,7 +135,33 @@ scenarios_table = sa.Table(
     sa.Column("saved_by", sa.String(MAX_NAME_CHARACTERS), nullable=False),
     sa.Column("saved_at", sa.String(40), nullable=False),
     sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_by", sa.String(MAX_NAME_CHARACTERS), nullable=True),
+    sa.Column("created_at", sa.String(40), nullable=True),
+    sa.Column("deleted_at", sa.String(40), nullable=True),
+    sa.Column("deleted_by", sa.String(MAX_NAME_CHARACTERS), nullable=True),
 )
+
+#: Every version of every scenario, and deletes: what was saved, by whom, when.
+history_table = sa.Table(
+    "hubplan_scenario_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scenario_id", sa.Integer, nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(MAX_NAME_CHARACTERS), nullable=False),
+    sa.Column("service", sa.String(100), nullable=False),
+    sa.Column("parameters", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("saved_by", sa.String(MAX_NAME_CHARACTERS), nullable=False),
+    sa.Column("saved_at", sa.String(40), nullable=False),
+)
+
+#: Columns version 2 added to the scenarios table: (name, SQL type and default).
+_ADDED_IN_2 = (("version", "INTEGER NOT NULL DEFAULT 1"), ("created_by", "VARCHAR(120)"),
+               ("created_at", "VARCHAR(40)"), ("deleted_at", "VARCHAR(40)"), ("deleted_by", "VARCHAR(120)"))
+_LIVE = scenarios_table.c.deleted_at.is_(None)
 
 
 def clean_name(name: object, what: str = "name") -> str:
@@ -192,7 +232,7 @@ class ScenarioStore:
     # ------------------------------------------------------------------ reading
     def list(self) -> list[Scenario]:
         """Every scenario, most recently saved first."""
-        query = sa.select(scenarios_table).order_by(
+        query = sa.select(scenarios_table).where(_LIVE).order_by(
             scenarios_table.c.saved_at.desc(), scenarios_table.c.id.desc()
         )
         with self.engine.connect() as conn:
@@ -209,7 +249,7 @@ class ScenarioStore:
         key = name_key(clean_name(name))
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(scenarios_table).where(scenarios_table.c.name_key == key)
+                sa.select(scenarios_table).where(scenarios_table.c.name_key == key, _LIVE)
             ).mappings().first()
         if row is None:
             raise ScenarioNotFoundError(f"no saved scenario named {name.strip()!r}")
@@ -217,7 +257,7 @@ class ScenarioStore:
 
     def __len__(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(scenarios_table)).scalar_one())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(scenarios_table).where(_LIVE)).scalar_one())
 
     def __iter__(self) -> Iterator[Scenario]:
         return iter(self.list())
@@ -232,6 +272,7 @@ class ScenarioStore:
         summary: Mapping[str, Any] | None = None,
         saved_by: str = "",
         replace: bool = False,
+        base_version: int | None = None,
     ) -> Scenario:
         """Save a scenario in one transaction.
 
@@ -247,7 +288,13 @@ class ScenarioStore:
             Who saves it (free text, e.g. a name or an email address).
         replace:
             If a scenario of this name exists: ``False`` raises
-            :class:`ScenarioExistsError`, ``True`` replaces its contents (keeping its id).
+            :class:`ScenarioExistsError`, ``True`` replaces its contents (keeping its id)
+            as its next version; the version replaced stays in its :meth:`history`.
+        base_version:
+            With ``replace``: the version the change was made from. If the scenario has
+            been saved since (its version is another), :class:`ScenarioConflictError` names
+            who saved it and when, and nothing is written. ``None`` replaces whatever is
+            there (for scripts that own their scenarios).
 
         Returns
         -------
@@ -258,6 +305,10 @@ class ScenarioStore:
         who = saved_by.strip() if isinstance(saved_by, str) else ""
         if len(who) > MAX_NAME_CHARACTERS:
             raise InputError(f"saved_by: at most {MAX_NAME_CHARACTERS} characters, got {len(who)}")
+        if base_version is not None and (isinstance(base_version, bool) or not isinstance(base_version, int)
+                                         or base_version < 1):
+            raise InputError(f"base_version: expected a whole number >= 1, got {base_version!r}")
+        now = _now()
         values = {
             "name": clean,
             "name_key": name_key(clean),
@@ -265,29 +316,41 @@ class ScenarioStore:
             "parameters": _dumps(parameters, "parameters"),
             "summary": _dumps(summary or {}, "summary"),
             "saved_by": who,
-            "saved_at": _now(),
+            "saved_at": now,
             "schema_version": SCHEMA_VERSION,
         }
 
         def work(conn: Connection) -> int:
             existing = conn.execute(
-                sa.select(scenarios_table.c.id).where(scenarios_table.c.name_key == values["name_key"])
-            ).scalar_one_or_none()
+                sa.select(scenarios_table.c.id, scenarios_table.c.version, scenarios_table.c.saved_by,
+                          scenarios_table.c.saved_at)
+                .where(scenarios_table.c.name_key == values["name_key"])
+            ).mappings().first()
             if existing is not None:
                 if not replace:
                     raise ScenarioExistsError(_exists_message(clean))
-                conn.execute(
-                    sa.update(scenarios_table).where(scenarios_table.c.id == existing).values(**values)
-                )
-                return int(existing)
+                current = int(existing["version"])
+                if base_version is not None and base_version != current:
+                    raise ScenarioConflictError(
+                        f"{clean!r} was saved again by {existing['saved_by'] or 'someone'} at "
+                        f"{str(existing['saved_at'])[:16].replace('T', ' ')} UTC (version {current}) after the "
+                        f"version {base_version} your change was made from: nothing was overwritten; load it "
+                        "again and make your change there, or save under another name")
+                new = {**values, "version": current + 1}
+                conn.execute(sa.update(scenarios_table).where(scenarios_table.c.id == existing["id"]).values(**new))
+                _record(conn, int(existing["id"]), current + 1, "replaced", new)
+                return int(existing["id"])
             try:
-                result = conn.execute(sa.insert(scenarios_table).values(**values))
+                result = conn.execute(sa.insert(scenarios_table).values(
+                    **values, version=1, created_by=who, created_at=now))
             except IntegrityError:
                 # Another writer inserted the same name between our check and insert
                 # (possible on databases without SQLite's whole-database write lock).
                 raise _RetryWithReplace() from None
             key = result.inserted_primary_key
-            return int(key[0]) if key else -1
+            scenario_id = int(key[0]) if key else -1
+            _record(conn, scenario_id, 1, "saved", values)
+            return scenario_id
 
         for attempt in range(3):
             try:
@@ -314,7 +377,7 @@ class ScenarioStore:
 
         def work(conn: Connection) -> int:
             found = conn.execute(
-                sa.select(scenarios_table.c.id).where(scenarios_table.c.name_key == old_key)
+                sa.select(scenarios_table.c.id).where(scenarios_table.c.name_key == old_key, _LIVE)
             ).scalar_one_or_none()
             if found is None:
                 raise ScenarioNotFoundError(f"no saved scenario named {old_name.strip()!r}")
@@ -331,12 +394,15 @@ class ScenarioStore:
                 )
             except IntegrityError:
                 raise ScenarioExistsError(_exists_message(new)) from None
+            row = conn.execute(sa.select(scenarios_table).where(scenarios_table.c.id == found)).mappings().one()
+            _record(conn, int(found), int(row["version"]), "renamed", dict(row))
             return int(found)
 
         return self._by_id(self._write(work))
 
-    def delete(self, name: str) -> None:
-        """Delete a scenario.
+    def delete(self, name: str, deleted_by: str = "") -> None:
+        """Delete a scenario: softly, so that :meth:`undelete` can bring it back. Its name is
+        free for a new scenario at once.
 
         Raises
         ------
@@ -344,14 +410,76 @@ class ScenarioStore:
             If there is none of that name.
         """
         key = name_key(clean_name(name))
+        who = deleted_by.strip() if isinstance(deleted_by, str) else ""
 
         def work(conn: Connection) -> int:
-            result = conn.execute(sa.delete(scenarios_table).where(scenarios_table.c.name_key == key))
-            if result.rowcount == 0:
+            row = conn.execute(
+                sa.select(scenarios_table).where(scenarios_table.c.name_key == key, _LIVE)
+            ).mappings().first()
+            if row is None:
                 raise ScenarioNotFoundError(f"no saved scenario named {name.strip()!r}")
+            conn.execute(sa.update(scenarios_table).where(scenarios_table.c.id == row["id"]).values(
+                deleted_at=_now(), deleted_by=who, name_key=_deleted_key(key, int(row["id"]))))
+            _record(conn, int(row["id"]), int(row["version"]), "deleted", {**dict(row), "saved_by": who,
+                                                                           "saved_at": _now()})
             return 0
 
         self._write(work)
+
+    def deleted(self) -> "builtins.list[dict[str, Any]]":
+        """Deleted scenarios, most recently deleted first: ``id, name, deleted_by, deleted_at``."""
+        query = sa.select(scenarios_table).where(scenarios_table.c.deleted_at.is_not(None)).order_by(
+            scenarios_table.c.deleted_at.desc())
+        with self.engine.connect() as conn:
+            return [{"id": int(r["id"]), "name": str(r["name"]), "deleted_by": str(r["deleted_by"] or ""),
+                     "deleted_at": str(r["deleted_at"])[:19]} for r in conn.execute(query).mappings()]
+
+    def undelete(self, scenario_id: int, by: str = "") -> Scenario:
+        """Bring a deleted scenario back under its name (:class:`ScenarioExistsError` if a
+        live scenario has taken the name meanwhile: rename that one first)."""
+
+        def work(conn: Connection) -> int:
+            row = conn.execute(sa.select(scenarios_table).where(
+                scenarios_table.c.id == scenario_id, scenarios_table.c.deleted_at.is_not(None))).mappings().first()
+            if row is None:
+                raise ScenarioNotFoundError(f"no deleted scenario with id {scenario_id}")
+            key = name_key(str(row["name"]))
+            try:
+                conn.execute(sa.update(scenarios_table).where(scenarios_table.c.id == scenario_id).values(
+                    deleted_at=None, deleted_by=None, name_key=key))
+            except IntegrityError:
+                raise ScenarioExistsError(
+                    f"a scenario named {row['name']!r} exists again: rename it, then restore this one") from None
+            _record(conn, scenario_id, int(row["version"]), "undeleted", {**dict(row), "saved_by": by.strip(),
+                                                                          "saved_at": _now()})
+            return scenario_id
+
+        return self._by_id(self._write(work))
+
+    def history(self, name: str) -> "builtins.list[dict[str, Any]]":
+        """Every version of a scenario and what happened to it, oldest first: ``version,
+        action, name, saved_by, saved_at``."""
+        scenario = self.load(name)
+        query = sa.select(history_table).where(history_table.c.scenario_id == scenario.id).order_by(
+            history_table.c.id)
+        with self.engine.connect() as conn:
+            return [{"version": int(r["version"]), "action": str(r["action"]), "name": str(r["name"]),
+                     "saved_by": str(r["saved_by"]), "saved_at": str(r["saved_at"])[:19]}
+                    for r in conn.execute(query).mappings()]
+
+    def restore(self, name: str, version: int, saved_by: str = "", base_version: int | None = None) -> Scenario:
+        """Save an old version's contents again, as the next version (nothing is lost: the
+        version replaced stays in the history)."""
+        scenario = self.load(name)
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(history_table).where(
+                history_table.c.scenario_id == scenario.id, history_table.c.version == version,
+                history_table.c.action.in_(("saved", "replaced"))).order_by(history_table.c.id.desc())).mappings().first()
+        if row is None:
+            raise ScenarioNotFoundError(f"{scenario.name!r} has no version {version}")
+        return self.save(scenario.name, service=str(row["service"]), parameters=json.loads(row["parameters"]),
+                         summary=json.loads(row["summary"]), saved_by=saved_by, replace=True,
+                         base_version=base_version if base_version is not None else scenario.version)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -387,7 +515,9 @@ class ScenarioStore:
     def _create_table(self) -> None:
         for attempt in range(5):
             try:
+                self._migrate()
                 metadata.create_all(self.engine)
+                self._backfill_history()
                 return
             except OperationalError as exc:  # another process created it at the same moment
                 if "already exists" in str(exc) or "locked" in str(exc).lower():
@@ -396,6 +526,54 @@ class ScenarioStore:
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise
+
+
+    def _migrate(self) -> None:
+        """Upgrade a version-1 scenarios table in place: add version 2's columns (existing
+        scenarios become version 1, created by whoever saved them). Each step is an
+        ``ALTER TABLE ... ADD COLUMN`` SQLite and PostgreSQL both run in a transaction."""
+        inspector = sa.inspect(self.engine)
+        if not inspector.has_table(scenarios_table.name):
+            return
+        present = {c["name"] for c in inspector.get_columns(scenarios_table.name)}
+        missing = [(n, t) for n, t in _ADDED_IN_2 if n not in present]
+        if not missing:
+            return
+
+        def work(conn: Connection) -> int:
+            for column, sql_type in missing:
+                conn.exec_driver_sql(f"ALTER TABLE {scenarios_table.name} ADD COLUMN {column} {sql_type}")
+            conn.execute(sa.update(scenarios_table).where(scenarios_table.c.created_by.is_(None)).values(
+                created_by=scenarios_table.c.saved_by, created_at=scenarios_table.c.saved_at,
+                schema_version=SCHEMA_VERSION))
+            return 0
+
+        self._write(work)
+
+    def _backfill_history(self) -> None:
+        """A history row (version 1, ``saved``) for every scenario that has none (upgraded)."""
+
+        def work(conn: Connection) -> int:
+            known = sa.select(history_table.c.scenario_id)
+            rows = conn.execute(sa.select(scenarios_table).where(scenarios_table.c.id.not_in(known))).mappings().all()
+            for row in rows:
+                _record(conn, int(row["id"]), int(row["version"] or 1), "saved", dict(row))
+            return len(rows)
+
+        self._write(work)
+
+
+def _record(conn: Connection, scenario_id: int, version: int, action: str, values: Mapping[str, Any]) -> None:
+    conn.execute(sa.insert(history_table).values(
+        scenario_id=scenario_id, version=version, action=action, name=values["name"], service=values["service"],
+        parameters=values["parameters"], summary=values["summary"], saved_by=values.get("saved_by") or "",
+        saved_at=values.get("saved_at") or _now()))
+
+
+def _deleted_key(key: str, scenario_id: int) -> str:
+    """The name key of a deleted scenario: unique, never a live name's (keys are case-folded
+    text without control characters), so that the name is free again."""
+    return f"\x00deleted {scenario_id}"
 
 
 class _RetryWithReplace(Exception):
@@ -431,7 +609,15 @@ def _row_to_scenario(row: Any) -> Scenario:
         summary=json.loads(row["summary"]),
         saved_by=str(row["saved_by"]),
         saved_at=saved_at,
+        version=int(row["version"] or 1),
+        created_by=str(row["created_by"] or row["saved_by"]),
+        created_at=_parsed_time(row["created_at"]) if row["created_at"] else saved_at,
     )
+
+
+def _parsed_time(text: Any) -> datetime:
+    value = datetime.fromisoformat(str(text))
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 def _make_engine(url: str, busy_timeout_seconds: float) -> Engine:

@@ -26,7 +26,13 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from hubplan.errors import HubplanError, InfeasibleError, InputError
-from hubplan.planning.store import ScenarioExistsError, ScenarioNotFoundError, ScenarioStore, clean_name
+from hubplan.planning.store import (
+    ScenarioConflictError,
+    ScenarioExistsError,
+    ScenarioNotFoundError,
+    ScenarioStore,
+    clean_name,
+)
 from hubplan.web.jobs import JobRegistry
 from hubplan.web.plans import (
     RequestError,
@@ -193,6 +199,8 @@ def index() -> Any:
         "routes": [
             "GET /api/services", "GET /api/regions", "GET /api/sites", "POST /api/evaluate",
             "POST /api/compare", "POST /api/optimise", "GET /api/jobs/<id>", "GET /api/scenarios",
+            "GET /api/scenarios/<name>/history", "POST /api/scenarios/<name>/restore", "GET /api/deleted-scenarios",
+            "POST /api/deleted-scenarios/<id>/restore",
             "POST /api/scenarios", "GET /api/scenarios/<name>", "PATCH /api/scenarios/<name>",
             "DELETE /api/scenarios/<name>",
         ],
@@ -328,17 +336,20 @@ def list_scenarios() -> Any:
 
 @api.post("/scenarios")
 def save_scenario() -> Any:
-    """Save a scenario: ``{"name", "saved_by", "parameters": <plan>, "replace": false}``.
+    """Save a scenario: ``{"name", "saved_by", "parameters": <plan>, "replace": false,
+    "base_version": n}``.
 
     The parameters are evaluated first (so only valid plans are saved) and the summary
-    is stored with them. 201 when created, 200 when replaced.
+    is stored with them. 201 when created, 200 when replaced. Replacing needs
+    ``base_version``, the version the change was made from: if the scenario has been
+    saved since, 409 names who saved it, and nothing is overwritten.
     """
     data = body()
     if not isinstance(data, dict):
         raise RequestError("request body: expected a JSON object")
-    unknown = sorted(set(data) - {"name", "saved_by", "parameters", "replace"})
+    unknown = sorted(set(data) - {"name", "saved_by", "parameters", "replace", "base_version"})
     if unknown:
-        raise RequestError(f"{unknown[0]}: unknown field; expected name, saved_by, parameters, replace")
+        raise RequestError(f"{unknown[0]}: unknown field; expected name, saved_by, parameters, replace, base_version")
     if "name" not in data:
         raise RequestError("name: this field is required")
     if not isinstance(data["name"], str):
@@ -352,13 +363,23 @@ def save_scenario() -> Any:
     replace = data.get("replace", False)
     if not isinstance(replace, bool):
         raise RequestError("replace: expected true or false")
+    base_version = data.get("base_version")
+    if base_version is not None and (isinstance(base_version, bool) or not isinstance(base_version, int)
+                                     or base_version < 1):
+        raise RequestError("base_version: expected a whole number >= 1 (the version you loaded)")
     if "parameters" not in data:
         raise RequestError("parameters: this field is required (an option, as for /api/evaluate)")
     plan = parse_plan(data["parameters"], "parameters.")
     evaluation = evaluate_plan(plan)
     existed = replace and _exists(name)
+    if existed and base_version is None:
+        current = store().load(name)
+        raise ScenarioConflictError(
+            f"{current.name!r} exists (version {current.version}, saved by {current.saved_by or 'someone'}): to "
+            "replace it give base_version, the version your change was made from, so that nobody's save is lost")
     scenario = store().save(name, service=plan.service, parameters=plan.to_json(),
-                            summary=to_jsonable(evaluation.summary), saved_by=saved_by, replace=replace)
+                            summary=to_jsonable(evaluation.summary), saved_by=saved_by, replace=replace,
+                            base_version=base_version)
     return jsonify(scenario.to_json()), 200 if existed else 201
 
 
@@ -389,6 +410,42 @@ def rename_scenario(name: str) -> Any:
 
 @api.delete("/scenarios/<path:name>")
 def delete_scenario(name: str) -> Any:
-    """Delete a scenario."""
-    store().delete(name)
+    """Delete a scenario (softly: ``/api/deleted-scenarios`` lists it and can restore it)."""
+    store().delete(name, deleted_by=_query_text("by") or "")
     return jsonify({"deleted": name.strip()})
+
+
+@api.get("/scenarios/<path:name>/history")
+def scenario_history(name: str) -> Any:
+    """Every version of a scenario and what happened to it, oldest first."""
+    return jsonify(store().history(name))
+
+
+@api.post("/scenarios/<path:name>/restore")
+def restore_version(name: str) -> Any:
+    """Save an old version again as the newest: ``{"version": n, "saved_by", "base_version"}``."""
+    data = body()
+    if not isinstance(data, dict) or not isinstance(data.get("version"), int) or isinstance(data["version"], bool):
+        raise RequestError('request body: expected {"version": n} (a version of GET .../history)')
+    unknown = sorted(set(data) - {"version", "saved_by", "base_version"})
+    if unknown:
+        raise RequestError(f"{unknown[0]}: unknown field; expected version, saved_by, base_version")
+    base = data.get("base_version")
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
+        raise RequestError("base_version: expected a whole number")
+    saved_by = data.get("saved_by") or ""
+    if not isinstance(saved_by, str):
+        raise RequestError("saved_by: expected text")
+    return jsonify(store().restore(name, data["version"], saved_by=saved_by, base_version=base).to_json())
+
+
+@api.get("/deleted-scenarios")
+def deleted_scenarios() -> Any:
+    """Deleted scenarios, most recently deleted first (id, name, deleted_by, deleted_at)."""
+    return jsonify(store().deleted())
+
+
+@api.post("/deleted-scenarios/<int:scenario_id>/restore")
+def undelete_scenario(scenario_id: int) -> Any:
+    """Bring a deleted scenario back under its name (409 if the name is taken meanwhile)."""
+    return jsonify(store().undelete(scenario_id).to_json())

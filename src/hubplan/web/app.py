@@ -20,7 +20,7 @@ from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from hubplan.errors import HubplanError, InputError
 from hubplan.services import Service
-from hubplan.planning.store import ScenarioStore
+from hubplan.planning.store import ScenarioNotFoundError, ScenarioStore
 from hubplan.web import panels
 from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure, rounded_minutes, site_hover, site_style
 from hubplan.web.jobs import JobRegistry
@@ -180,6 +180,7 @@ def build_layout() -> html.Div:
         html.Div(className="body", children=[controls, main]),
         dcc.Store(id="plan"), dcc.Store(id="start-plan"), dcc.Store(id="map-meta"),
         dcc.Store(id="opt-job"), dcc.Store(id="opt-result"), dcc.Store(id="scenarios-version", data=0),
+        dcc.Store(id="my-save"),  # the scenario (name, version) this page saved last
     ])
 
 
@@ -262,6 +263,7 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
                 scenario = store.load(scenario_name)
                 page = from_parameters(dict(scenario.parameters))
                 page["name"] = scenario.name
+                page["loaded_name"], page["loaded_version"] = scenario.name, scenario.version
                 return (page, page["service"], page["area"], page["pathway"], page["bypass_minutes"],
                         page["transfer_delay_minutes"], keep, f"Loaded '{scenario.name}' "
                         f"(saved by {scenario.saved_by or 'someone'}).", _site_options(page))
@@ -410,38 +412,45 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
 
     # ------------------------------------------------------------------ scenarios
     @app.callback(
-        Output("scenario-message", "children"), Output("scenarios-version", "data"),
+        Output("scenario-message", "children"), Output("scenarios-version", "data"), Output("my-save", "data"),
         Input("save", "n_clicks"), Input("delete", "n_clicks"), Input("rename", "n_clicks"),
         State("plan", "data"), State("scenario-name", "value"), State("user", "value"),
         State("save-replace", "value"), State("scenario-list", "value"), State("rename-to", "value"),
-        State("scenarios-version", "data"),
+        State("scenarios-version", "data"), State("my-save", "data"),
         prevent_initial_call=True,
     )
     def change_scenarios(_save: Any, _delete: Any, _rename: Any, page: Any, name: Any, user: Any,
-                         replace: Any, selected: Any, new_name: Any, version: Any) -> tuple:
+                         replace: Any, selected: Any, new_name: Any, version: Any, my_save: Any) -> tuple:
+        mine: Any = no_update
         try:
             if ctx.triggered_id == "save":
                 if not name:
                     raise InputError("Give the scenario a name first.")
                 plan = to_plan(page, name=None)
                 ev = evaluate_plan(plan)
+                replacing = "replace" in (replace or [])
+                base = _base_version(name, page, my_save)
+                if replacing and base is None and _scenario_exists(store, name):
+                    raise InputError(f"Load '{name.strip()}' first, then change and save it: replacing a scenario "
+                                     "you have not loaded could overwrite someone else's changes.")
                 scenario = store.save(name, service=plan.service, parameters=plan.to_json(),
                                       summary=to_jsonable(ev.summary), saved_by=user or "",
-                                      replace="replace" in (replace or []))
-                message = f"Saved '{scenario.name}'."
+                                      replace=replacing, base_version=base if replacing else None)
+                message = f"Saved '{scenario.name}' (version {scenario.version})."
+                mine = {"name": scenario.name, "version": scenario.version}
             elif ctx.triggered_id == "delete":
                 if not selected:
                     raise InputError("Pick a saved scenario to delete.")
-                store.delete(selected)
-                message = f"Deleted '{selected}'."
+                store.delete(selected, deleted_by=user or "")
+                message = f"Deleted '{selected}' (it can be restored)."
             else:
                 if not selected or not new_name:
                     raise InputError("Pick a saved scenario and type its new name.")
                 scenario = store.rename(selected, new_name)
                 message = f"Renamed '{selected}' to '{scenario.name}'."
         except HubplanError as exc:
-            return str(exc), no_update
-        return message, (version or 0) + 1
+            return str(exc), no_update, no_update
+        return message, (version or 0) + 1, mine
 
     @app.callback(
         Output("scenario-list", "options"), Output("baseline", "options"),
@@ -486,6 +495,27 @@ def _optimise_job(request_: OptimiseRequest, say: Any) -> dict[str, Any]:
     solution, _evaluation, option = run_optimisation(request_, progress=say)
     return {"hubs": list(option.hubs), "spokes": list(option.spokes), "pathway": option.pathway.value,
             "name": option.name, "solution": to_jsonable(solution.to_json())}
+
+
+def _base_version(name: str, page: Any, my_save: Any) -> int | None:
+    """The newest version of scenario ``name`` this page knows: the one it loaded, or the
+    one it saved itself since (``None`` if it knows none)."""
+    key = name.strip().casefold()
+    known = []
+    if isinstance(page, dict) and str(page.get("loaded_name") or "").casefold() == key:
+        known.append(page.get("loaded_version"))
+    if isinstance(my_save, dict) and str(my_save.get("name") or "").casefold() == key:
+        known.append(my_save.get("version"))
+    versions = [int(v) for v in known if isinstance(v, int) and not isinstance(v, bool)]
+    return max(versions) if versions else None
+
+
+def _scenario_exists(store: ScenarioStore, name: str) -> bool:
+    try:
+        store.load(name)
+        return True
+    except ScenarioNotFoundError:
+        return False
 
 
 def _option_title(ev: Any) -> str:
