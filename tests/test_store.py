@@ -16,8 +16,9 @@ PARAMETERS = {"service": "vascular_arterial", "region": "Hampshire and Isle of W
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> ScenarioStore:
-    s = ScenarioStore(tmp_path / "scenarios.db")
+def store(db_url: str) -> ScenarioStore:
+    """A store on SQLite and on PostgreSQL (tests/conftest.py ``db_url``)."""
+    s = ScenarioStore(db_url)
     yield s
     s.close()
 
@@ -92,16 +93,21 @@ def test_database_url() -> None:
         database_url("/no/such/folder/x.db")
 
 
-def test_threads_saving_at_once_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "shared.db"
+def test_threads_saving_at_once_lose_nothing(db_url: str) -> None:
+    path = db_url
     n_threads, per_thread = 8, 25
     errors: list[BaseException] = []
     barrier = threading.Barrier(n_threads)
 
     def work(worker: int) -> None:
-        store = ScenarioStore(path)  # one engine per user, as separate server processes would
-        barrier.wait()
         try:
+            store = ScenarioStore(path)  # one engine per user, as separate server processes would
+        except BaseException as exc:  # noqa: BLE001 - reported below; the others must not wait for it
+            errors.append(exc)
+            barrier.abort()
+            return
+        try:
+            barrier.wait()
             for i in range(per_thread):
                 store.save(f"w{worker}-{i}", service="thrombectomy", parameters={"i": i}, saved_by=f"user{worker}")
         except BaseException as exc:  # noqa: BLE001
@@ -119,8 +125,8 @@ def test_threads_saving_at_once_lose_nothing(tmp_path: Path) -> None:
     assert names == {f"w{w}-{i}" for w in range(n_threads) for i in range(per_thread)}
 
 
-def test_same_name_saved_at_once_gives_one_scenario(tmp_path: Path) -> None:
-    store = ScenarioStore(tmp_path / "race.db")
+def test_same_name_saved_at_once_gives_one_scenario(db_url: str) -> None:
+    store = ScenarioStore(db_url)
     n_threads = 8
     barrier = threading.Barrier(n_threads)
     outcomes: list[str] = []

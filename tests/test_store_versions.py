@@ -18,8 +18,8 @@ HAMPSHIRE = "NHS Hampshire and Isle of Wight Integrated Care Board"
 PLAN = {"service": "vascular_arterial", "region": HAMPSHIRE, "hubs": ["SO166YD"], "pathway": "direct"}
 
 
-def test_versions_conflicts_history_and_restore() -> None:
-    store = ScenarioStore("sqlite://")
+def test_versions_conflicts_history_and_restore(db_url: str) -> None:
+    store = ScenarioStore(db_url)
     a = store.save("plan", service="thrombectomy", parameters={"hubs": ["A"]}, saved_by="ana")
     assert a.version == 1 and a.created_by == "ana"
     b = store.save("plan", service="thrombectomy", parameters={"hubs": ["B"]}, saved_by="ben", replace=True,
@@ -38,8 +38,8 @@ def test_versions_conflicts_history_and_restore() -> None:
         store.restore("plan", 9)
 
 
-def test_soft_delete_frees_the_name_and_can_be_undone() -> None:
-    store = ScenarioStore("sqlite://")
+def test_soft_delete_frees_the_name_and_can_be_undone(db_url: str) -> None:
+    store = ScenarioStore(db_url)
     first = store.save("plan", service="thrombectomy", parameters={"hubs": ["A"]}, saved_by="ana")
     store.delete("plan", deleted_by="ben")
     assert store.list() == [] and len(store) == 0
@@ -82,10 +82,10 @@ def test_a_first_layout_database_is_upgraded(tmp_path: Path) -> None:
     assert again.load("Old plan").version == 2 and len(again.history("Old plan")) == 2
 
 
-def test_two_editors_of_one_scenario_through_the_api() -> None:
+def test_two_editors_of_one_scenario_through_the_api(db_url: str) -> None:
     """Both loaded version 1 and save at once: one wins, the other gets 409 naming the
     winner, and the winner's plan is what is stored."""
-    app = create_app(ScenarioStore("sqlite://"))
+    app = create_app(ScenarioStore(db_url))
     client = app.server.test_client()
     assert client.post("/api/scenarios", json={"name": "shared", "saved_by": "ana", "parameters": PLAN}).status_code == 201
     plans = {"ben": {**PLAN, "hubs": ["SO166YD", "PO63LY"]}, "cy": {**PLAN, "pathway": "direct", "hubs": ["PO63LY"]}}
@@ -119,3 +119,28 @@ def test_two_editors_of_one_scenario_through_the_api() -> None:
     assert [g["name"] for g in gone] == ["shared"]
     back = client.post(f"/api/deleted-scenarios/{gone[0]['id']}/restore")
     assert back.status_code == 200 and back.json["name"] == "shared"
+
+
+def test_a_first_layout_postgresql_database_is_upgraded(db_url: str) -> None:
+    """The same upgrade on a server database: the first layout's table written with plain DDL."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the SQLite file case is test_a_first_layout_database_is_upgraded")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("""CREATE TABLE hubplan_scenarios (id SERIAL PRIMARY KEY,
+            name VARCHAR(120) NOT NULL, name_key VARCHAR(120) NOT NULL UNIQUE, service VARCHAR(100) NOT NULL,
+            parameters TEXT NOT NULL, summary TEXT NOT NULL, saved_by VARCHAR(120) NOT NULL,
+            saved_at VARCHAR(40) NOT NULL, schema_version INTEGER NOT NULL)""")
+        conn.exec_driver_sql(
+            "INSERT INTO hubplan_scenarios (name, name_key, service, parameters, summary, saved_by, saved_at, "
+            "schema_version) VALUES ('Old plan', 'old plan', 'thrombectomy', '{\"hubs\": [\"X\"]}', '{}', 'ana', "
+            "'2026-01-02T03:04:05.000000+00:00', 1)")
+    engine.dispose()
+    store = ScenarioStore(db_url)
+    old = store.load("Old plan")
+    assert old.version == 1 and old.created_by == "ana" and old.parameters == {"hubs": ["X"]}
+    assert [(h["version"], h["action"]) for h in store.history("Old plan")] == [(1, "saved")]
+    assert store.save("Old plan", service="thrombectomy", parameters={}, replace=True, base_version=1).version == 2
+    store.close()

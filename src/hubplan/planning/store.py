@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
 from hubplan.errors import HubplanError, InputError
@@ -513,15 +513,18 @@ class ScenarioStore:
         raise AssertionError("unreachable")
 
     def _create_table(self) -> None:
-        for attempt in range(5):
+        for attempt in range(8):
             try:
                 self._migrate()
                 metadata.create_all(self.engine)
                 self._backfill_history()
                 return
-            except OperationalError as exc:  # another process created it at the same moment
-                if "already exists" in str(exc) or "locked" in str(exc).lower():
-                    if attempt == 4:
+            except (OperationalError, IntegrityError, ProgrammingError) as exc:
+                # another process (or thread) created the tables at the same moment: SQLite
+                # says "already exists" or "locked", PostgreSQL a duplicate key in its catalogue
+                text = str(exc).lower()
+                if "already exists" in text or "locked" in text or "duplicate key" in text:
+                    if attempt == 7:
                         raise
                     time.sleep(0.05 * (attempt + 1))
                     continue
@@ -573,7 +576,7 @@ def _record(conn: Connection, scenario_id: int, version: int, action: str, value
 def _deleted_key(key: str, scenario_id: int) -> str:
     """The name key of a deleted scenario: unique, never a live name's (keys are case-folded
     text without control characters), so that the name is free again."""
-    return f"\x00deleted {scenario_id}"
+    return f"\x01deleted {scenario_id}"  # (PostgreSQL text cannot hold NUL)
 
 
 class _RetryWithReplace(Exception):
