@@ -121,10 +121,10 @@ def test_two_editors_of_one_scenario_through_the_api(db_url: str) -> None:
     assert back.status_code == 200 and back.json["name"] == "shared"
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_first_layout_postgresql_database_is_upgraded(db_url: str) -> None:
-    """The same upgrade on a server database: the first layout's table written with plain DDL."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the SQLite file case is test_a_first_layout_database_is_upgraded")
+    """The same upgrade on a server database: the first layout's table written with plain DDL
+    (the SQLite file case is test_a_first_layout_database_is_upgraded)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(db_url)
