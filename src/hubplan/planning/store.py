@@ -325,19 +325,30 @@ class ScenarioStore:
                 sa.select(scenarios_table.c.id, scenarios_table.c.version, scenarios_table.c.saved_by,
                           scenarios_table.c.saved_at)
                 .where(scenarios_table.c.name_key == values["name_key"])
+                .with_for_update()  # PostgreSQL: the row is locked until this save commits
             ).mappings().first()
             if existing is not None:
                 if not replace:
                     raise ScenarioExistsError(_exists_message(clean))
                 current = int(existing["version"])
-                if base_version is not None and base_version != current:
-                    raise ScenarioConflictError(
-                        f"{clean!r} was saved again by {existing['saved_by'] or 'someone'} at "
-                        f"{str(existing['saved_at'])[:16].replace('T', ' ')} UTC (version {current}) after the "
+
+                def conflict(version: int, who: Any, when: Any) -> ScenarioConflictError:
+                    return ScenarioConflictError(
+                        f"{clean!r} was saved again by {who or 'someone'} at "
+                        f"{str(when)[:16].replace('T', ' ')} UTC (version {version}) after the "
                         f"version {base_version} your change was made from: nothing was overwritten; load it "
                         "again and make your change there, or save under another name")
+
+                if base_version is not None and base_version != current:
+                    raise conflict(current, existing["saved_by"], existing["saved_at"])
                 new = {**values, "version": current + 1}
-                conn.execute(sa.update(scenarios_table).where(scenarios_table.c.id == existing["id"]).values(**new))
+                # only if nobody saved it in between (a database without row locks, or READ COMMITTED)
+                done = conn.execute(sa.update(scenarios_table).where(
+                    scenarios_table.c.id == existing["id"], scenarios_table.c.version == current).values(**new))
+                if done.rowcount != 1:
+                    now_row = conn.execute(sa.select(scenarios_table).where(
+                        scenarios_table.c.id == existing["id"])).mappings().one()
+                    raise conflict(int(now_row["version"]), now_row["saved_by"], now_row["saved_at"])
                 _record(conn, int(existing["id"]), current + 1, "replaced", new)
                 return int(existing["id"])
             try:
