@@ -44,7 +44,7 @@ def _summary_columns(
 ) -> dict[str, object]:
     row: dict[str, object] = {}
     if network is not None and service is not None:
-        from hubplan.access.evaluate import evaluate
+        from hubplan.access.evaluate import OUTCOME_FIGURES, evaluate
 
         ev = evaluate(network, service, problem.option(solution.sites))
         s = ev.summary["time_to_hub"]
@@ -58,7 +58,7 @@ def _summary_columns(
         row["largest_hub_patients"] = float(hubs.max())
         outcomes = ev.summary["outcomes"]
         if outcomes["model"] is not None:  # the service's outcome model (ESTIMATED; docs/outcomes.md)
-            for key in ("good_outcomes_per_year", "added_good_outcomes_per_year", "added_utility_per_year"):
+            for key in OUTCOME_FIGURES:
                 row[key] = math.nan if outcomes[key] is None else float(outcomes[key])
         return row
     positions = problem.positions(list(solution.sites))

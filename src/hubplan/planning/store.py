@@ -255,6 +255,15 @@ class ScenarioStore:
             raise ScenarioNotFoundError(f"no saved scenario named {name.strip()!r}")
         return _row_to_scenario(row)
 
+    def exists(self, name: str) -> bool:
+        """Whether a (not deleted) scenario has this name (case and surrounding spaces ignored)."""
+        key = name_key(clean_name(name))
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(scenarios_table.c.id).where(scenarios_table.c.name_key == key, _LIVE)
+            ).first()
+        return found is not None
+
     def __len__(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(scenarios_table).where(_LIVE)).scalar_one())

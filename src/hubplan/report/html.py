@@ -126,9 +126,9 @@ def uncertainty_html(section: UncertaintySection, heading: str,
     return "".join(parts)
 
 
-def render_uncertainty_page(section: UncertaintySection, tornado: dict[str, Any] | None, plotly_js: str, *,
-                            title: str, subtitle: str, generated: str) -> str:
-    """A standalone page holding only the Uncertainty section (``hubplan uncertainty --out``)."""
+def _chart_collector() -> tuple[dict[str, Any], Any]:
+    """A dict of the page's charts and ``chart(id, figure)``, which records a figure and
+    returns its placeholder (nothing for a missing figure)."""
     charts: dict[str, Any] = {}
 
     def chart(chart_id: str, figure: dict[str, Any] | None) -> str:
@@ -136,6 +136,14 @@ def render_uncertainty_page(section: UncertaintySection, tornado: dict[str, Any]
             return ""
         charts[chart_id] = figure
         return f'<div class="chart" id="{chart_id}"></div>'
+
+    return charts, chart
+
+
+def render_uncertainty_page(section: UncertaintySection, tornado: dict[str, Any] | None, plotly_js: str, *,
+                            title: str, subtitle: str, generated: str) -> str:
+    """A standalone page holding only the Uncertainty section (``hubplan uncertainty --out``)."""
+    charts, chart = _chart_collector()
 
     parts = [f"<header><h1>{escape(title)}</h1><p class=\"subtitle\">{escape(subtitle)}</p></header>",
              uncertainty_html(section, "Uncertainty: how sure are we?", chart, tornado),
@@ -147,13 +155,7 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
     """Assemble the report (see :func:`hubplan.report.render_report_html`)."""
     sections = section_list(content, figures)
     heading = dict(sections)
-    charts: dict[str, Any] = {}
-
-    def chart(chart_id: str, figure: dict[str, Any] | None) -> str:
-        if figure is None:
-            return ""
-        charts[chart_id] = figure
-        return f'<div class="chart" id="{chart_id}"></div>'
+    charts, chart = _chart_collector()
 
     parts: list[str] = []
     add = parts.append

@@ -371,7 +371,7 @@ def save_scenario() -> Any:
         raise RequestError("parameters: this field is required (an option, as for /api/evaluate)")
     plan = parse_plan(data["parameters"], "parameters.")
     evaluation = evaluate_plan(plan)
-    existed = replace and _exists(name)
+    existed = replace and store().exists(name)
     if existed and base_version is None:
         current = store().load(name)
         raise ScenarioConflictError(
@@ -381,14 +381,6 @@ def save_scenario() -> Any:
                             summary=to_jsonable(evaluation.summary), saved_by=saved_by, replace=replace,
                             base_version=base_version)
     return jsonify(scenario.to_json()), 200 if existed else 201
-
-
-def _exists(name: str) -> bool:
-    try:
-        store().load(name)
-        return True
-    except ScenarioNotFoundError:
-        return False
 
 
 @api.get("/scenarios/<path:name>")

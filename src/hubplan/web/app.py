@@ -20,7 +20,7 @@ from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from hubplan.errors import HubplanError, InputError
 from hubplan.services import Service
-from hubplan.planning.store import ScenarioNotFoundError, ScenarioStore
+from hubplan.planning.store import ScenarioStore
 from hubplan.web import panels
 from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure, rounded_minutes, site_hover, site_style
 from hubplan.web.jobs import JobRegistry
@@ -430,7 +430,7 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
                 ev = evaluate_plan(plan)
                 replacing = "replace" in (replace or [])
                 base = _base_version(name, page, my_save)
-                if replacing and base is None and _scenario_exists(store, name):
+                if replacing and base is None and store.exists(name):
                     raise InputError(f"Load '{name.strip()}' first, then change and save it: replacing a scenario "
                                      "you have not loaded could overwrite someone else's changes.")
                 scenario = store.save(name, service=plan.service, parameters=plan.to_json(),
@@ -508,14 +508,6 @@ def _base_version(name: str, page: Any, my_save: Any) -> int | None:
         known.append(my_save.get("version"))
     versions = [int(v) for v in known if isinstance(v, int) and not isinstance(v, bool)]
     return max(versions) if versions else None
-
-
-def _scenario_exists(store: ScenarioStore, name: str) -> bool:
-    try:
-        store.load(name)
-        return True
-    except ScenarioNotFoundError:
-        return False
 
 
 def _option_title(ev: Any) -> str:
