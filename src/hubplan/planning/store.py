@@ -52,8 +52,13 @@ MAX_NAME_CHARACTERS = 120
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 #: Version of the table layout, stored with every scenario. 2 added versions (``version``,
 #: ``created_by``, ``created_at``), soft deletes (``deleted_at``, ``deleted_by``) and the
-#: history table; a version-1 database is upgraded when a store opens it (:func:`_migrate`).
+#: history table. The layouts are Alembic migrations (``hubplan/planning/migrations``):
+#: a store upgrades the database it opens (:func:`upgrade_database`).
 SCHEMA_VERSION = 2
+#: Where the migrations are.
+MIGRATIONS = Path(__file__).with_name("migrations")
+#: Key of the PostgreSQL advisory lock held while a database is upgraded.
+_UPGRADE_LOCK_KEY = 0x6875627061  # "hubpa"
 
 _T = TypeVar("_T")
 
@@ -158,9 +163,6 @@ history_table = sa.Table(
     sa.Column("saved_at", sa.String(40), nullable=False),
 )
 
-#: Columns version 2 added to the scenarios table: (name, SQL type and default).
-_ADDED_IN_2 = (("version", "INTEGER NOT NULL DEFAULT 1"), ("created_by", "VARCHAR(120)"),
-               ("created_at", "VARCHAR(40)"), ("deleted_at", "VARCHAR(40)"), ("deleted_by", "VARCHAR(120)"))
 _LIVE = scenarios_table.c.deleted_at.is_(None)
 
 
@@ -533,57 +535,86 @@ class ScenarioStore:
         raise AssertionError("unreachable")
 
     def _create_table(self) -> None:
-        for attempt in range(8):
-            try:
-                self._migrate()
-                metadata.create_all(self.engine)
-                self._backfill_history()
-                return
-            except (OperationalError, IntegrityError, ProgrammingError) as exc:
-                # another process (or thread) created the tables at the same moment: SQLite
-                # says "already exists" or "locked", PostgreSQL a duplicate key in its catalogue
-                text = str(exc).lower()
-                if "already exists" in text or "locked" in text or "duplicate key" in text:
-                    if attempt == 7:
-                        raise
-                    time.sleep(0.05 * (attempt + 1))
-                    continue
-                raise
+        upgrade_database(self.engine)
 
 
-    def _migrate(self) -> None:
-        """Upgrade a version-1 scenarios table in place: add version 2's columns (existing
-        scenarios become version 1, created by whoever saved them). Each step is an
-        ``ALTER TABLE ... ADD COLUMN`` SQLite and PostgreSQL both run in a transaction."""
-        inspector = sa.inspect(self.engine)
-        if not inspector.has_table(scenarios_table.name):
-            return
-        present = {c["name"] for c in inspector.get_columns(scenarios_table.name)}
-        missing = [(n, t) for n, t in _ADDED_IN_2 if n not in present]
-        if not missing:
-            return
+def _alembic_config(conn: Connection | None = None) -> Any:
+    from alembic.config import Config
 
-        def work(conn: Connection) -> int:
-            for column, sql_type in missing:
-                conn.exec_driver_sql(f"ALTER TABLE {scenarios_table.name} ADD COLUMN {column} {sql_type}")
-            conn.execute(sa.update(scenarios_table).where(scenarios_table.c.created_by.is_(None)).values(
-                created_by=scenarios_table.c.saved_by, created_at=scenarios_table.c.saved_at,
-                schema_version=SCHEMA_VERSION))
-            return 0
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if conn is not None:
+        config.attributes["connection"] = conn
+    return config
 
-        self._write(work)
 
-    def _backfill_history(self) -> None:
-        """A history row (version 1, ``saved``) for every scenario that has none (upgraded)."""
+def head_revision() -> str:
+    """The newest migration's revision, which a store's database is upgraded to."""
+    from alembic.script import ScriptDirectory
 
-        def work(conn: Connection) -> int:
-            known = sa.select(history_table.c.scenario_id)
-            rows = conn.execute(sa.select(scenarios_table).where(scenarios_table.c.id.not_in(known))).mappings().all()
-            for row in rows:
-                _record(conn, int(row["id"]), int(row["version"] or 1), "saved", dict(row))
-            return len(rows)
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
 
-        self._write(work)
+
+def database_revision(engine: Engine) -> str | None:
+    """The migration a database is at (``None``: no hubplan tables yet); a database written
+    by hubplan before its migrations existed is recognised by its columns."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        return current if current is not None else _legacy_revision(conn)
+
+
+def _legacy_revision(conn: Connection) -> str | None:
+    """The revision a database without Alembic's version table matches, by its layout."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table(scenarios_table.name):
+        return None
+    columns = {c["name"] for c in inspector.get_columns(scenarios_table.name)}
+    if {"version", "created_by", "created_at", "deleted_at", "deleted_by"} <= columns and inspector.has_table(
+            history_table.name):
+        return "0002"
+    return "0001"  # migration 0002 adds whichever of its columns are missing
+
+
+def upgrade_database(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Bring a database's tables to ``revision`` (default the newest), in one transaction.
+
+    Safe when several processes open the same database at once: SQLite's write lock
+    (``BEGIN IMMEDIATE``) or a PostgreSQL advisory lock lets one upgrade while the others
+    wait and then find nothing to do. Returns the revisions before and after.
+    """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    for attempt in range(8):
+        try:
+            with engine.connect().execution_options(hubplan_write=True) as conn:
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK_KEY})
+                    before = MigrationContext.configure(conn).get_current_revision()
+                    config = _alembic_config(conn)
+                    if before is None:
+                        before = _legacy_revision(conn)
+                        if before is not None:  # written before the migrations existed
+                            command.stamp(config, before)
+                    if before != head_revision() or revision != "head":
+                        command.upgrade(config, revision)
+                    after = MigrationContext.configure(conn).get_current_revision()
+            assert after is not None
+            return before, after
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            # PostgreSQL: two first connections can both create the version table; SQLite: busy
+            text = str(exc).lower()
+            if attempt < 7 and ("already exists" in text or "locked" in text or "duplicate key" in text
+                                or "busy" in text):
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            raise
+    raise AssertionError("unreachable")
 
 
 def _record(conn: Connection, scenario_id: int, version: int, action: str, values: Mapping[str, Any]) -> None:
@@ -641,6 +672,12 @@ def _row_to_scenario(row: Any) -> Scenario:
 def _parsed_time(text: Any) -> datetime:
     value = datetime.fromisoformat(str(text))
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def open_engine(url: str, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS) -> Engine:
+    """An engine for a scenario database URL, set up as a store sets it up (SQLite: WAL,
+    busy timeout, ``BEGIN IMMEDIATE`` for writes)."""
+    return _make_engine(url, busy_timeout_seconds)
 
 
 def _make_engine(url: str, busy_timeout_seconds: float) -> Engine:
