@@ -19,6 +19,7 @@ import pandas as pd
 
 from hubplan.access.equity import GAPS, area_groupings, equity_breakdown, equity_frame
 from hubplan.errors import InputError
+from hubplan.geography.codes import CODED_REGION_TYPES, region_codes
 from hubplan.jsonable import to_jsonable
 from hubplan.geography.network import MINUTES_SOURCES, Network
 from hubplan.services.options import Option, Pathway
@@ -84,6 +85,8 @@ class Evaluation:
         )
         for col in self.network.region_types:
             table[col] = self.network.areas[col].to_numpy()
+            if col in CODED_REGION_TYPES and col != "country":
+                table[f"{col}_code"] = region_codes(self.network.areas, col)
         o = self.outcome_values
         if o is not None:
             for name, values in o.columns.items():
@@ -128,6 +131,10 @@ class Evaluation:
         for col in net.region_types:
             if col in net.sites.columns:
                 table[col] = net.sites[col].to_numpy()
+                if col in CODED_REGION_TYPES and col != "country":
+                    table[f"{col}_code"] = region_codes(net.sites, col)
+        if "ods_code" in net.sites.columns:
+            table.insert(1, "ods_code", net.sites["ods_code"].to_numpy())
         table["minutes_source"] = net.minutes_source.to_numpy()
         o = self.outcome_values
         if o is not None:  # outcomes of the patients whose hub each site is
@@ -159,7 +166,8 @@ class Evaluation:
         """Demand-weighted statistics per region of type ``by`` (one row per region)."""
         rows = []
         for item in self.regions_json(by):
-            row = {"region_type": item["region_type"], "region": item["region"], "patients": item["patients"]}
+            row = {"region_type": item["region_type"], "region": item["region"], "region_code": item["region_code"],
+                   "patients": item["patients"]}
             for which in ("time_to_first", "time_to_hub"):
                 s = item[which]
                 for stat in ("mean", "median", "p90", "max"):
@@ -182,8 +190,9 @@ class Evaluation:
         first = grouped_summary(self.routes.time_to_first, w, codes, len(names), thresholds)
         hub = grouped_summary(self.routes.time_to_hub, w, codes, len(names), thresholds)
         totals = np.bincount(codes, weights=w, minlength=len(names))
+        ons = region_codes(self.network.areas, by, names)
         return [
-            {"region_type": by, "region": str(name), "patients": float(totals[i]),
+            {"region_type": by, "region": str(name), "region_code": ons[i], "patients": float(totals[i]),
              "time_to_first": first[i], "time_to_hub": hub[i]}
             for i, name in enumerate(names)
         ]
@@ -247,6 +256,9 @@ class Evaluation:
             else np.full(self.network.n_areas, "(all)")
         codes, names = pd.factorize(labels, sort=True)
         by_region = rows(codes, names, {"region_type": by})
+        if by in self.network.region_types:
+            for row, code in zip(by_region, region_codes(self.network.areas, by, names)):
+                row["region_code"] = code
         groupings, _ = area_groupings(self.network.areas)
         by_group: list[dict[str, Any]] = []
         for g in groupings:
@@ -413,6 +425,8 @@ class Comparison:
         )
         for col in a.network.region_types:
             table[col] = a.network.areas[col].to_numpy()
+            if col in CODED_REGION_TYPES and col != "country":
+                table[f"{col}_code"] = region_codes(a.network.areas, col)
         return table
 
     def regions(self, by: str = "icb") -> pd.DataFrame:
@@ -424,10 +438,11 @@ class Comparison:
         labels = self.a.network.areas[by].fillna("(none)").astype(str).to_numpy()
         codes, names = pd.factorize(labels, sort=True)
         change = self.b.routes.time_to_hub - self.a.routes.time_to_hub
+        ons = region_codes(self.a.network.areas, by, names)
         rows = []
         for g, name in enumerate(names):
             mask = codes == g
-            row: dict[str, Any] = {"region_type": by, "region": str(name)}
+            row: dict[str, Any] = {"region_type": by, "region": str(name), "region_code": ons[g]}
             row.update(_change_summary(change[mask], self.a.patients_per_year[mask]))
             row["mean_time_to_hub_a"] = _mean(self.a.routes.time_to_hub[mask], self.a.patients_per_year[mask])
             row["mean_time_to_hub_b"] = _mean(self.b.routes.time_to_hub[mask], self.a.patients_per_year[mask])
