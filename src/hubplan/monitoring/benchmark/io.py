@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hubplan.jsonable import to_jsonable
 from hubplan.monitoring.benchmark.analysis import BenchmarkResult, region_columns
 from hubplan.monitoring.benchmark.indicators import Indicator
 from hubplan.monitoring.benchmark.inputs import DENOMINATOR, NUMERATOR, PROVIDER, REGION, expected_form, validate_providers
@@ -120,20 +121,8 @@ def _pick_columns(
     return picked
 
 
-def jsonable(value: Any) -> Any:
-    """numpy/pandas values as plain JSON types (NaN and infinities become null)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return value
+#: The one converter of hubplan (kept under this name for callers of this module).
+jsonable = to_jsonable
 
 
 def write_outputs(
