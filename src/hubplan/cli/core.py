@@ -734,11 +734,14 @@ def info(
     """Versions, data locations, area columns and data notes (paste this into bug reports)."""
     out.print(version_text(), highlight=False, markup=False)
     if notes:
+        from hubplan.geography.codes import LSOA_BOUNDARY_YEAR
+
         network = load_network(None, None, None)
         out.print("\nbundled network area columns (demand: usable in --demand, e.g. --demand "
                   "'population_60_plus * 0.0009'; empty = unknown):", highlight=False)
         out.print(area_columns_table(network), highlight=False)
-        out.print(f"\nbundled network: {network.n_areas:,} areas, {network.n_sites} sites; "
+        out.print(f"\nbundled network: {network.n_areas:,} areas (LSOAs, {LSOA_BOUNDARY_YEAR} boundaries), "
+                  f"{network.n_sites} sites; "
                   f"{len(network.notes)} notes from loading:", highlight=False)
         listed = Table.grid(padding=(0, 1, 0, 0))  # wrapped notes indented under their dash
         listed.add_column(no_wrap=True)
