@@ -1,0 +1,473 @@
+"""Static maps of the report, drawn at their printed size.
+
+Every map is drawn in metres (British National Grid, EPSG:27700, for areas in Great
+Britain; a local equirectangular projection elsewhere), so its scale bar is exact. A map
+is :data:`MAP_WIDTH_MM` wide, the width it is printed at in the PDF (half the text width
+of an A4 page), and every text on it is at least :data:`MIN_FONT_PT` points there.
+
+What a map shows:
+
+* the areas coloured by class (polygons, or points where there is no boundary);
+* the boundaries of the appraisal's regions (its ``region_type``, dissolved from the area
+  polygons) with their names where a name fits inside its region without covering
+  another label;
+* the hubs (triangles) and spokes (circles); on a small option (up to
+  :data:`MAX_NAMED_ON_MAP` sites) every site is named in full on the map, names wrapped
+  and moved apart with adjustText; on a larger one the hubs are numbered on the map and
+  named in a key below it;
+* a scale bar of a round number of kilometres, the legend and the attribution.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from hubplan.report.geometry import AreaShapes
+
+#: Printed width of a map in the PDF (mm): half the text width of A4 with 15 mm margins.
+MAP_WIDTH_MM = 87.0
+#: Smallest text on any figure at its printed size (points).
+MIN_FONT_PT = 7.0
+#: Options with at most this many hubs and spokes have every site named on the map.
+MAX_NAMED_ON_MAP = 12
+#: Resolution of the PNG pictures (dots per inch at the printed size).
+MAP_DPI = 170
+NO_ROUTE_COLOUR = "#9e9e9e"
+_MM = 1 / 25.4
+
+
+@dataclass(frozen=True)
+class MapImage:
+    """A rendered map: PNG bytes, its title, and how many areas it shows.
+
+    ``names`` are the sites named on the map or in its key; ``svg`` the same map as SVG
+    (areas rasterised, text as outlines) when it was asked for.
+    """
+
+    png: bytes
+    title: str
+    areas_drawn: int
+    n_areas: int
+    caption: str = ""
+    names: tuple[str, ...] = ()
+    svg: bytes | None = None
+    width_mm: float = MAP_WIDTH_MM
+
+
+def project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Metres east and north of longitude/latitude: British National Grid when every finite
+    point lies in or near Great Britain, else a local equirectangular projection."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    if not finite.any():
+        return lon.copy(), lat.copy(), "none"
+    inside = (lon[finite] > -9.5).all() and (lon[finite] < 3.0).all() and (lat[finite] > 49.0).all() \
+        and (lat[finite] < 61.5).all()
+    if inside:
+        from pyproj import Transformer
+
+        x, y = _TRANSFORMER().transform(lon, lat)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float), "British National Grid"
+    lat0 = float(np.mean(lat[finite]))
+    r = 6371008.8
+    return (np.radians(lon) * r * np.cos(np.radians(lat0)), np.radians(lat) * r,
+            "equirectangular")
+
+
+_transformer: Any = None
+
+
+def _TRANSFORMER() -> Any:
+    global _transformer
+    if _transformer is None:
+        from pyproj import Transformer
+
+        _transformer = Transformer.from_crs(4326, 27700, always_xy=True)
+    return _transformer
+
+
+@dataclass(frozen=True, eq=False)
+class MapGeometry:
+    """Everything a map of one network draws, projected to metres once."""
+
+    rings: list[np.ndarray]
+    ring_area: np.ndarray
+    point_areas: np.ndarray
+    point_xy: np.ndarray
+    n_areas: int
+    site_xy: np.ndarray
+    site_names: list[str]
+    #: region name -> shapely (multi)polygon in metres
+    regions: dict[str, Any]
+    region_type: str
+    projection: str
+
+    @classmethod
+    def build(cls, shapes: AreaShapes, site_lonlat: np.ndarray, site_names: Sequence[str],
+              area_regions: Sequence[Any] | None = None, region_type: str = "") -> "MapGeometry":
+        lengths = np.array([len(r) for r in shapes.rings], dtype=np.int64)
+        parts = [np.asarray(site_lonlat, dtype=float).reshape(-1, 2), np.asarray(shapes.point_xy, dtype=float)]
+        if len(lengths):
+            parts.append(np.concatenate(shapes.rings).astype(float))
+        allc = np.concatenate(parts)
+        x, y, projection = project(allc[:, 0], allc[:, 1])
+        xy = np.column_stack([x, y])
+        n_sites, n_points = len(parts[0]), len(parts[1])
+        site_xy, point_xy, ring_xy = xy[:n_sites], xy[n_sites:n_sites + n_points], xy[n_sites + n_points:]
+        rings = np.split(ring_xy, np.cumsum(lengths)[:-1]) if len(lengths) else []
+        regions = _dissolve(rings, lengths, shapes.ring_area, area_regions) if area_regions is not None else {}
+        return cls(rings, shapes.ring_area, shapes.point_areas, point_xy, shapes.n_areas, site_xy,
+                   list(site_names), regions, region_type, projection)
+
+
+def _dissolve(rings: list[np.ndarray], lengths: np.ndarray, ring_area: np.ndarray,
+              area_regions: Sequence[Any]) -> dict[str, Any]:
+    """The outline of each region: its areas' polygons joined (gaps of up to 120 m between
+    neighbouring simplified polygons closed), simplified to 250 m."""
+    import shapely
+
+    if not len(rings):
+        return {}
+    coords = np.concatenate(rings)
+    ok = lengths >= 4
+    polys = shapely.polygons(shapely.linearrings(coords, indices=np.repeat(np.arange(len(lengths)), lengths)))
+    labels = np.array([("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+                       for v in area_regions], dtype=object)[ring_area]
+    out: dict[str, Any] = {}
+    for name in sorted(set(labels.tolist()) - {""}):
+        chosen = polys[(labels == name) & ok]
+        if not len(chosen):
+            continue
+        joined = shapely.union_all(shapely.buffer(chosen, 60, quad_segs=1)).buffer(-60, quad_segs=1)
+        out[name] = joined.simplify(250)
+    return out
+
+
+def nice_km(span_m: float) -> float:
+    """A round length (km) near a fifth of ``span_m`` metres: 1, 2 or 5 times a power of ten."""
+    target = max(span_m / 5000.0, 1e-3)
+    power = 10.0 ** np.floor(np.log10(target))
+    return float(max(m * power for m in (1.0, 2.0, 5.0) if m * power <= target * 1.0000001) if target >= power
+                 else power)
+
+
+def short_region_name(name: str) -> str:
+    return name.replace(" Integrated Care Board", " ICB").replace("University Health Board", "UHB")
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def drawn_texts(fig: Any) -> list[Any]:
+    """Every text artist that is drawn on ``fig`` and says something."""
+    from matplotlib.axes import Axes
+    from matplotlib.text import Text
+
+    hidden: set[int] = set()
+    for ax in fig.axes:
+        if not ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                hidden.update(id(t) for t in axis.findobj(Text))
+    return [t for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and id(t) not in hidden
+            and not (isinstance(t.axes, Axes) and not t.axes.get_visible())]
+
+
+def boxes_overlap(a: Any, b: Any) -> bool:
+    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+class MapPainter:
+    """Draws many maps of the same areas (one matplotlib figure, recoloured and relabelled).
+
+    ``painter.labels`` are the label texts of the last map (site names or numbers, region
+    names) and ``painter.scale_bar`` its scale bar's artists, for checks.
+    """
+
+    def __init__(self, geometry: MapGeometry, dpi: int = MAP_DPI) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import PolyCollection
+        from matplotlib.figure import Figure
+
+        self.g = geometry
+        self.width_in = MAP_WIDTH_MM * _MM
+        self.fig = Figure(figsize=(self.width_in, self.width_in * 1.4), dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        self.ax = self.fig.add_axes((0.01, 0.2, 0.98, 0.7))
+        sizes = np.array([_shoelace(r) for r in geometry.rings]) if geometry.rings else np.zeros(0)
+        order = np.argsort(-sizes, kind="stable")
+        self._ring_area = geometry.ring_area[order] if len(order) else np.zeros(0, dtype=np.int64)
+        self.polys = PolyCollection([geometry.rings[i] for i in order], closed=False, edgecolors="none",
+                                    linewidths=0, antialiased=False, rasterized=True)
+        self.ax.add_collection(self.polys)
+        self.points = (self.ax.scatter(geometry.point_xy[:, 0], geometry.point_xy[:, 1], s=5, marker="s",
+                                       linewidths=0, rasterized=True) if len(geometry.point_areas) else None)
+        self._draw_regions()
+        (x0, x1), (y0, y1) = self._extent()
+        pad = max(x1 - x0, y1 - y0) * 0.03 + 500.0
+        self.xlim, self.ylim = (x0 - pad, x1 + pad), (y0 - pad, y1 + pad)
+        self.ax.set_xlim(*self.xlim)
+        self.ax.set_ylim(*self.ylim)
+        self.ax.set_aspect("equal")
+        self.ax.axis("off")
+        self.aspect = (self.ylim[1] - self.ylim[0]) / (self.xlim[1] - self.xlim[0])
+        self.scale_bar: list[Any] = []
+        self._draw_scale_bar()
+        self._extras: list[Any] = []
+        self.labels: list[Any] = []
+
+    # ------------------------------------------------------------------ fixed parts
+    def _extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        parts = [r for r in self.g.rings] + [self.g.point_xy, self.g.site_xy]
+        xy = np.concatenate([p for p in parts if len(p)]) if any(len(p) for p in parts) else np.zeros((0, 2))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if not len(xy):
+            return (0.0, 1000.0), (0.0, 1000.0)
+        return (float(xy[:, 0].min()), float(xy[:, 0].max())), (float(xy[:, 1].min()), float(xy[:, 1].max()))
+
+    def _draw_regions(self) -> None:
+        from matplotlib.collections import LineCollection
+
+        lines = []
+        for geom in self.g.regions.values():
+            for poly in getattr(geom, "geoms", [geom]):
+                if hasattr(poly, "exterior"):
+                    lines.append(np.asarray(poly.exterior.coords))
+        if lines:
+            self.ax.add_collection(LineCollection(lines, colors="#333333", linewidths=0.55, zorder=2))
+
+    def _draw_scale_bar(self) -> None:
+        from matplotlib.patches import Rectangle
+
+        span = self.xlim[1] - self.xlim[0]
+        km = nice_km(span)
+        length = km * 1000.0
+        x0 = self.xlim[0] + span * 0.04
+        y0 = self.ylim[0] + (self.ylim[1] - self.ylim[0]) * 0.03
+        h = span * 0.012
+        half = length / 2
+        self.scale_bar = [
+            self.ax.add_patch(Rectangle((x0, y0), half, h, facecolor="black", edgecolor="black", lw=0.5, zorder=6)),
+            self.ax.add_patch(Rectangle((x0 + half, y0), half, h, facecolor="white", edgecolor="black", lw=0.5,
+                                        zorder=6)),
+            self.ax.text(x0, y0 + h * 1.6, "0", fontsize=MIN_FONT_PT, ha="center", va="bottom", zorder=6),
+            self.ax.text(x0 + length, y0 + h * 1.6, f"{km:g} km", fontsize=MIN_FONT_PT, ha="left", va="bottom",
+                         zorder=6),
+        ]
+        self.scale_km = km
+
+    # ------------------------------------------------------------------ one map
+    def draw(self, classes: np.ndarray, colours: Sequence[str], labels: Sequence[str], *, title: str,
+             legend_title: str, hubs: Sequence[int] = (), spokes: Sequence[int] = (), caption: str = "",
+             missing_label: str = "no known road route", svg: bool = False) -> MapImage:
+        """Colour every area by its class (``-1`` = no road route, or ``missing_label``) and render."""
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        for artist in self._extras:
+            artist.remove()
+        self._extras, self.labels = [], []
+        fig, ax = self.fig, self.ax
+        palette = np.array([*colours, NO_ROUTE_COLOUR])
+        area_colour = palette[np.where(classes < 0, len(colours), classes)]
+        self.polys.set_facecolor(area_colour[self._ring_area] if len(self._ring_area) else [])
+        if self.points is not None:
+            self.points.set_color(area_colour[self.g.point_areas])
+        hubs, spokes = [int(h) for h in hubs], [int(s) for s in spokes]
+        named_on_map = len(hubs) + len(spokes) <= MAX_NAMED_ON_MAP
+        if spokes:
+            xy = self.g.site_xy[spokes]
+            self._extras.append(ax.scatter(xy[:, 0], xy[:, 1], s=16 if named_on_map else 7, marker="o",
+                                           facecolor="white", edgecolor="black", linewidths=0.6, zorder=4))
+        if hubs:
+            xy = self.g.site_xy[hubs]
+            self._extras.append(ax.scatter(xy[:, 0], xy[:, 1], s=42 if named_on_map else 22, marker="^",
+                                           facecolor="black", edgecolor="white", linewidths=0.5, zorder=5))
+        # ---- layout (inches from the top): title, map, legend, key, caption
+        width = self.width_in
+        title_text = fig.text(0.02, 0.99, _wrap(title, 58), fontsize=8, fontweight="bold", ha="left", va="top")
+        used = sorted(set(int(c) for c in np.unique(classes)))
+        handles: list[Any] = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
+                              for c in range(len(colours)) if c in used]
+        if -1 in used:
+            handles.append(Patch(facecolor=NO_ROUTE_COLOUR, label=missing_label))
+        if hubs:
+            handles.append(Line2D([], [], marker="^", color="none", markerfacecolor="black", markersize=6,
+                                  label="hub"))
+        if spokes:
+            handles.append(Line2D([], [], marker="o", color="none", markerfacecolor="white",
+                                  markeredgecolor="black", markersize=5, label="spoke"))
+        if self.g.regions:
+            handles.append(Line2D([], [], color="#333333", lw=0.8, label=f"{self.g.region_type} boundary"))
+        legend = fig.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(0.02, 0.2),
+                            fontsize=MIN_FONT_PT, title_fontsize=7.5, ncol=2, frameon=False, handlelength=1.2,
+                            columnspacing=1.0, borderaxespad=0.0, alignment="left")
+        names: list[str] = []
+        key_text = None
+        if not named_on_map and hubs:
+            order = sorted(hubs, key=lambda p: (-self.g.site_xy[p, 1], self.g.site_names[p]))
+            entries = [f"{i + 1}  {self.g.site_names[p]}" for i, p in enumerate(order)]
+            names = [self.g.site_names[p] for p in order]
+            column = (len(entries) + 1) // 2
+            key_text = [fig.text(0.02 + 0.49 * c, 0.1, "\n".join(_wrap(e, 31).replace("\n", "\n     ")
+                                                               for e in entries[c * column:(c + 1) * column]),
+                                 fontsize=MIN_FONT_PT, ha="left", va="top", linespacing=1.15)
+                        for c in range(2) if entries[c * column:(c + 1) * column]]
+            numbered = order
+        cap = fig.text(0.02, 0.01, _wrap(caption, 78), fontsize=MIN_FONT_PT, color="#444444", ha="left",
+                       va="bottom")
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        dpi = fig.dpi
+
+        def height(artist: Any) -> float:
+            return float(artist.get_window_extent(renderer).height) / dpi
+
+        gap = 0.06
+        title_h, legend_h, cap_h = height(title_text), height(legend), height(cap)
+        key_h = max((height(t) for t in key_text), default=0.0) if key_text else 0.0
+        map_h = (width - 0.04) * self.aspect
+        total = 0.05 + title_h + gap + map_h + gap + legend_h + (gap + key_h if key_text else 0.0) + gap + cap_h \
+            + 0.04
+        fig.set_size_inches(width, total)
+        top = total - 0.05
+        title_text.set_position((0.02, top / total))
+        top -= title_h + gap
+        ax.set_position((0.02 / width, (top - map_h) / total, (width - 0.04) / width, map_h / total))
+        top -= map_h + gap
+        legend.set_bbox_to_anchor((0.04 / width, top / total), transform=fig.transFigure)
+        top -= legend_h
+        if key_text:
+            top -= gap
+            for t in key_text:
+                t.set_y(top / total)
+        cap.set_position((0.02, 0.04 / total))
+        self._extras += [title_text, legend, cap, *(key_text or [])]
+        # ---- labels on the map
+        if named_on_map:
+            sites = [*hubs, *spokes]
+            texts = [ax.text(float(self.g.site_xy[p, 0]), float(self.g.site_xy[p, 1]), _wrap(self.g.site_names[p], 22), fontsize=MIN_FONT_PT,
+                             fontweight="bold" if p in hubs else "normal", ha="left", va="bottom", zorder=7,
+                             bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
+                     for p in sites]
+            names = [self.g.site_names[p] for p in sites]
+        elif hubs:
+            sites = numbered
+            texts = [ax.text(float(self.g.site_xy[p, 0]), float(self.g.site_xy[p, 1]), str(i + 1), fontsize=MIN_FONT_PT, ha="left", va="bottom",
+                             zorder=7, bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
+                                             "alpha": 0.85})
+                     for i, p in enumerate(sites)]
+        else:
+            sites, texts = [], []
+        self._extras += texts
+        self.labels = list(texts)
+        if texts:
+            self._place(texts, sites)
+        self._name_regions()
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=dpi)
+        svg_bytes = None
+        if svg:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="svg", metadata={"Date": None})
+            svg_bytes = buffer.getvalue()
+        drawn = len(set(self._ring_area.tolist()) | set(self.g.point_areas.tolist()))
+        return MapImage(png.getvalue(), title, drawn, self.g.n_areas, caption, tuple(names), svg_bytes)
+
+    def _fixed_boxes(self) -> list[Any]:
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        from matplotlib.transforms import Bbox
+
+        return [Bbox.union([a.get_window_extent(renderer) for a in self.scale_bar])]
+
+    def _place(self, texts: list[Any], sites: list[int]) -> None:
+        """Move the labels apart (adjustText), inside the map, off the markers and the scale bar."""
+        from adjustText import adjust_text
+
+        xy = self.g.site_xy[sites]
+        adjust_text(texts, x=self.g.site_xy[:, 0][sites], y=self.g.site_xy[:, 1][sites],
+                    target_x=xy[:, 0], target_y=xy[:, 1], objects=self._fixed_boxes(), ax=self.ax,
+                    ensure_inside_axes=True, expand=(1.15, 1.35), force_text=(0.3, 0.5),
+                    arrowprops={"arrowstyle": "-", "color": "#333333", "lw": 0.5}, iter_lim=400)
+        self._extras += [p for p in self.ax.patches if p not in self.scale_bar and p not in self._extras]
+        self._extras += [c for c in self.ax.texts if c not in self.scale_bar and c not in self._extras]
+        self._extras += [c for c in self.ax.get_children() if type(c).__name__ == "FancyArrowPatch"
+                         and c not in self._extras]
+        self._resolve_overlaps(texts)
+
+    def _resolve_overlaps(self, texts: list[Any]) -> None:
+        """Any label still overlapping another (a crowded map) is moved down in steps of its own
+        height below its place until it is clear; last resort, beside the map's lower edge."""
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        inv = self.ax.transData.inverted()
+        axes_box = self.ax.get_window_extent(renderer)
+        placed: list[Any] = self._fixed_boxes()
+        for t in texts:
+            for _ in range(60):
+                box = t.get_window_extent(renderer)
+                inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 \
+                    and box.y1 <= axes_box.y1
+                if inside and not any(boxes_overlap(box, other) for other in placed):
+                    break
+                x, y = t.get_position()
+                step = inv.transform((0, 0)) - inv.transform((0, box.height * 1.05))
+                nx, ny = x, y + step[1]
+                if not inside:
+                    cx = min(max(box.x0, axes_box.x0 + 1), axes_box.x1 - box.width - 1)
+                    cy = min(max(box.y0, axes_box.y0 + 1), axes_box.y1 - box.height - 1)
+                    dx = inv.transform((cx, cy)) - inv.transform((box.x0, box.y0))
+                    nx, ny = x + dx[0], y + dx[1]
+                t.set_position((nx, ny))
+            placed.append(t.get_window_extent(renderer))
+
+    def _name_regions(self) -> None:
+        """Each region's name at a point inside it, kept only where it fits inside the region and
+        covers no other label (wrapped on two or three lines if that helps)."""
+        import shapely
+        from matplotlib import patheffects
+
+        if not self.g.regions:
+            return
+        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        taken = [t.get_window_extent(renderer) for t in self.labels] + self._fixed_boxes()
+        axes_box = self.ax.get_window_extent(renderer)
+        inv = self.ax.transData.inverted()
+        regions = sorted(self.g.regions.items(), key=lambda kv: -kv[1].area)
+        for name, geom in regions:
+            if geom.is_empty:
+                continue
+            point = geom.representative_point()
+            placed = None
+            for width in (60, 22, 14):
+                text = self.ax.text(point.x, point.y, _wrap(short_region_name(name), width), fontsize=MIN_FONT_PT,
+                                    style="italic", color="#222222", ha="center", va="center", zorder=6,
+                                    path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+                box = text.get_window_extent(renderer)
+                corners = inv.transform([(box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1)])
+                fits = bool(shapely.contains_xy(geom, corners[:, 0], corners[:, 1]).all())
+                inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 \
+                    and box.y1 <= axes_box.y1
+                if fits and inside and not any(boxes_overlap(box, other) for other in taken):
+                    placed = text
+                    taken.append(box)
+                    break
+                text.remove()
+            if placed is not None:
+                self._extras.append(placed)
+                self.labels.append(placed)
+
+
+def _shoelace(ring: np.ndarray) -> float:
+    if len(ring) < 3:
+        return 0.0
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
