@@ -220,10 +220,19 @@ def _short(name: str, width: int = 28) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
-def map_painter(appraisal: "Appraisal", shapes: AreaShapes) -> MapPainter:
+def map_painter(appraisal: "Appraisal", shapes: AreaShapes) -> "MapPainter":
+    """The painter of every map of ``appraisal`` (:mod:`hubplan.report.maps`): areas, the
+    boundaries of its region type, its sites."""
+    from hubplan.report.maps import MapGeometry
+    from hubplan.report.maps import MapPainter as Painter
+
     sites = appraisal.network.sites
     xy = np.column_stack([sites["longitude"].to_numpy(dtype=float), sites["latitude"].to_numpy(dtype=float)])
-    return MapPainter(shapes, xy, sites["site_name"].astype(str).tolist())
+    areas = appraisal.network.areas
+    rtype = appraisal.region_type
+    regions = areas[rtype].tolist() if rtype in areas and len(shapes.rings) else None
+    geometry = MapGeometry.build(shapes, xy, sites["site_name"].astype(str).tolist(), regions, rtype)
+    return Painter(geometry)  # type: ignore[return-value]
 
 
 def option_maps(appraisal: "Appraisal", shapes: AreaShapes,
