@@ -17,3 +17,4 @@ from hubplan.cli import spc  # noqa: F401,E402
 from hubplan.cli import review  # noqa: F401,E402
 from hubplan.cli import uncertainty  # noqa: F401,E402
 from hubplan.cli import db  # noqa: F401,E402
+from hubplan.cli import users  # noqa: F401,E402
