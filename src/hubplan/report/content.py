@@ -280,6 +280,9 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
         f"{a.draws:,} random weightings of the same criteria, so the ranking is "
         f"{'robust' if share_first >= 0.8 else 'moderately robust' if share_first >= 0.5 else 'sensitive to the weights'}."
     )
+    said = ranking_sentence(a)
+    if said:
+        summary.append(said)
     said = _outcome_sentence(a, section_number["outcomes"])
     if said:
         summary.append(said)
@@ -455,10 +458,9 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
             continue
         region_rows.append([_short_region(region), count(pats),
                             *[minutes(region_frames[n].loc[region, "time_to_hub_mean"]) for n in names]])
-    regions_table = Table([_region_word(a).capitalize(), "patients a year", *names], region_rows,
+    regions_table = Table([_region_word(a)[:1].upper() + _region_word(a)[1:], "patients a year", *names], region_rows,
                           notes=["Mean minutes to hub for patients living in each region."])
-    regions_text = (f"Equity: how the average journey to a hub differs between {_region_word(a, plural=True)} "
-                    f"({a.region_type.upper() if len(a.region_type) <= 4 else a.region_type.replace('_', ' ')}).")
+    regions_text = f"Equity: how the average journey to a hub differs between {_region_word(a, plural=True)}."
     change_rows = []
     for name, comp in a.comparisons.items():
         c = comp.summary
@@ -508,7 +510,9 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
             notes.append(f"Beds not available: {outcome.beds_note}")
         notes += list(res.notes)
         flagged = int((hubs_only["flags"].map(len) > 0).sum())
-        summary_line = (f"{net.hubs} hubs and {net.spokes} spokes; {flagged} hubs fall short of at least one standard.")
+        summary_line = (f"{_plural(net.hubs, 'hub')} and {_plural(net.spokes, 'spoke')}; {flagged} of "
+                        f"{'the hub' if net.hubs == 1 else f'the {net.hubs} hubs'} fall short of at least one "
+                        "standard.")
         capacity_sections.append(CapacitySection(ev.option.name, summary_line, table, notes))
     capacity_totals = Table(
         ["option", f"beds at {service.occupancy_target:.0%} occupancy", "beds for 1% refusal", "consultants needed",
@@ -562,7 +566,8 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
     provenance = [f"Network: {network.source}.", f"Service: {service.name} ({service_title}); demand: {demand_label}."]
     if a.source_file:
         provenance.append(f"Scenario file: {a.source_file}.")
-    provenance += [f"Data note: {n}" for n in network.notes]
+    provenance.append(_boundaries_sentence(a))
+    provenance += [f"Data note: {n}" for n in notes_for_network(network)]
     provenance.append(_versions())
     provenance.append(f"Rank stability: {a.draws:,} draws, seed {a.seed}. Generated {_now()}.")
 
@@ -582,7 +587,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
         sweep_text = (f"The trade-off curve shows the shortest mean journey achievable with each number of hubs "
                       f"({a.sweep.description}); diamonds mark the options.")
 
-    return ReportContent(
+    return _board_words(ReportContent(
         title=title, subtitle=subtitle, generated=_now(), warnings=warnings, summary=summary,
         introduction=introduction, options_table=options_table, option_details=details,
         criteria_table=criteria_table, ranking_table=ranking_table, sensitivity_table=sensitivity_table,
@@ -593,7 +598,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
         sweep_text=sweep_text, deprivation_text=deprivation_text, deprivation=deprivation,
         kind_heading=kind_heading, kind_measures=kind_measures, kind_sections=kind_sections, outcomes=outcomes,
         uncertainty=None if uncertainty is None else uncertainty_section(uncertainty, appraisal=a),
-    )
+    ))
 
 
 
@@ -1117,3 +1122,147 @@ def _versions() -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ----------------------------------------------------------------------------- board words
+#: Parameters and other code names as a reader says them.
+PARAMETER_WORDS = {
+    "length_of_stay_days": "length of stay",
+    "workforce_today": "operators in post today",
+    "trainees_per_year": "trainees starting a year",
+    "training_years": "years of training",
+    "workforce_available": "workforce available",
+    "rota_minimum_consultants": "minimum consultants for a 24/7 rota",
+    "operator_min_procedures_per_year": "minimum procedures per operator a year",
+    "births_per_wte_midwife": "births per whole-time midwife",
+    "vascular_arterial": "vascular arterial",
+    "treat_and_transfer": "treat and transfer",
+    "alongside_mlu": "alongside midwife-led unit",
+    "obstetric_unit": "obstetric unit",
+}
+
+#: Sentences of the lower layers that speak to a command-line user, as a board reads them.
+_NOTE_WORDS: tuple[tuple[str, str], ...] = (
+    (r"service '[^']+': length_of_stay_days has no sourced value; supply it with --los",
+     "the scenario does not give a length of stay, so beds are not estimated"),
+    (r"the service's (.+?) are national figures and are not applied to one region \((?:[a-z_]+ )?([^)]*)\): "
+     r"give [^ ]+(?:, [^ ]+)* for this region",
+     r"the service's \1 are national figures and are not applied to one region (\2); the scenario does not give "
+     r"them for this region"),
+    (r"no workforce available is known for '[^']+': supply it with --workforce",
+     "the scenario does not give the workforce available, so no shortfall is worked out"),
+    (r"service '[^']+': rota_minimum_consultants has no sourced value, so no workforce figures; supply it with "
+     r"--rota-minimum", "the scenario does not give a minimum rota, so there are no workforce figures"),
+    (r"give your own curve with --outcome-curve FILE\.csv", "a scenario can give its own outcome curve"),
+    (r" \(--[a-z-]+\)", ""),
+    (r"supply it with --[a-z-]+", "the scenario can give it"),
+    (r"supply --[a-z-]+", "give it in the scenario"),
+    (r"give it with --[a-z-]+", "give it in the scenario"),
+)
+
+_PLURAL_NOUNS = ("sites", "hubs", "spokes", "options", "patients", "areas", "providers", "units", "draws",
+                 "consultants", "hospitals", "centres", "neighbourhoods", "LSOAs", "assumptions")
+
+
+def _plural(n: int, noun: str) -> str:
+    """'1 hub', '2 hubs'."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def board_text(text: str) -> str:
+    """A sentence as a board reads it: command-line flags and code identifiers turned into words
+    (file names and web addresses kept), and '1 hubs' made singular."""
+    import re
+
+    for pattern, words in _NOTE_WORDS:
+        text = re.sub(pattern, words, text)
+
+    def word(m: "re.Match[str]") -> str:
+        name = m.group(0)
+        return PARAMETER_WORDS.get(name, name.replace("_", " "))
+
+    # a snake_case name, not part of a path, a file name or a web address
+    text = re.sub(r"(?<![\w/.\-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/\-]|\.[a-z])", word, text)
+    text = re.sub(r"(?<![\d.,])1 (" + "|".join(_PLURAL_NOUNS) + r")\b", lambda m: "1 " + m.group(1)[:-1], text)
+    return text
+
+
+def _board_words(content: ReportContent) -> ReportContent:
+    """The content with :func:`board_text` applied to every sentence and table cell."""
+    import dataclasses
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return board_text(value)
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(fix(v) for v in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(value, **{f.name: fix(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value)})
+        return value
+
+    result: ReportContent = fix(content)
+    return result
+
+
+def notes_for_network(network: Any) -> list[str]:
+    """The network's data notes that touch its areas: a note naming a country the network has no
+    area in, or LSOAs and stroke units none of which are in it, is left out; each note kept names
+    the area it concerns where it is one country."""
+    import re
+
+    countries = set(map(str, network.areas["country"])) if "country" in network.areas else set()
+    areas, sites = set(map(str, network.areas.index)), set(map(str, network.sites.index))
+    kept = []
+    for note in network.notes:
+        named = set(re.findall(r"\b(England|Wales)\b", note))
+        if countries and named and not (named & countries):
+            continue
+        lsoas = re.findall(r"\b[EW]0[0-9]{7}\b", note)
+        units = re.findall(r"stroke unit ([A-Z0-9]+)", note)
+        if (lsoas or units) and not (set(lsoas) & areas or set(units) & sites):
+            continue
+        where = next(iter(named)) if len(named) == 1 else ""
+        kept.append(f"({where}) {note}" if where else note)
+    return kept
+
+
+def _boundaries_sentence(a: "Appraisal") -> str:
+    """Which boundaries the neighbourhoods are."""
+    described = str(a.network.areas.attrs.get("column_descriptions", {}).get("area_name", ""))
+    if "2011" in described:
+        return ("Neighbourhoods: Lower Layer Super Output Areas (LSOAs), 2011 boundaries and codes (ONS); the "
+                "maps draw the same 2011 boundaries.")
+    return "Neighbourhoods: the areas of the network given (their codes as given)."
+
+
+def ranking_sentence(a: "Appraisal") -> str:
+    """When another option gives better access than the top one (a shorter mean time to hub, or a
+    larger share within the headline threshold), one sentence saying which criteria and weights
+    put the top option first; empty otherwise."""
+    top = a.scores.top
+    t_head = _headline_threshold(a)
+    def access(name: str) -> tuple[float, float]:
+        s = a.evaluation(name).summary["time_to_hub"]
+        return float(s["mean"]), float(s["within"][t_head])
+    top_mean, top_within = access(top)
+    better = [n for n in a.option_names if n != top
+              and (access(n)[0] < top_mean - 0.05 or access(n)[1] > top_within + 0.0005)]
+    if not better:
+        return ""
+    other = min(better, key=lambda n: access(n)[0])
+    mean, within = access(other)
+    gains = []
+    for c in a.scores.criteria:
+        diff = float(a.scores.weights[c.name]) * float(a.scores.normalised.loc[top, c.name]
+                                                        - a.scores.normalised.loc[other, c.name])
+        if diff > 1e-9:
+            gains.append((diff, c.label, float(a.scores.weights[c.name])))
+    gains.sort(reverse=True)
+    why = " and ".join(f"{label} (weight {w:.0%})" for _, label, w in gains[:3]) or "the weights"
+    return (f"What decides the ranking: '{other}' gives better access than '{top}' ({minutes(mean)} against "
+            f"{minutes(top_mean)} minutes to a hub on average; {pct(within)} against {pct(top_within)} within "
+            f"{t_head} minutes), but '{top}' ranks first because of the weights given to {why}: its "
+            "lead on these outweighs the access criteria.")

@@ -25,8 +25,9 @@ def _styles() -> dict[str, Any]:
         "subtitle": ParagraphStyle("subtitle", parent=base["Normal"], textColor=colors.HexColor("#5b6673"),
                                    fontSize=9.5, leading=12, spaceAfter=10),
         "h2": ParagraphStyle("h2", parent=base["Heading2"], textColor=blue, fontSize=14, leading=17, spaceBefore=12,
-                             spaceAfter=6),
-        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontSize=11, leading=14, spaceBefore=8, spaceAfter=3),
+                             spaceAfter=6, keepWithNext=1),
+        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontSize=11, leading=14, spaceBefore=8, spaceAfter=3,
+                             keepWithNext=1),
         "body": ParagraphStyle("body", parent=base["Normal"], fontSize=9.5, leading=12.5, spaceAfter=5),
         "summary": ParagraphStyle("summary", parent=base["Normal"], fontSize=10.5, leading=14, spaceAfter=6),
         "small": ParagraphStyle("small", parent=base["Normal"], fontSize=7.5, leading=9.5,
@@ -97,7 +98,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, PageBreak, SimpleDocTemplate, Spacer
+    from reportlab.platypus import CondPageBreak, KeepTogether, SimpleDocTemplate, Spacer
     from reportlab.platypus import Table as RLTable
 
     from hubplan.report.html import section_list
@@ -114,6 +115,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     add = story.append
 
     def h2(section: str) -> None:
+        add(CondPageBreak(45 * mm))  # a heading never ends a page: it starts one when less room is left
         add(_p(heading[section], styles["h2"]))
 
     def maps_grid(images: list[Any], lead: list[Any] | None = None) -> None:
@@ -151,7 +153,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         block += [_p(line, styles["body"]) for line in detail.lines]
         add(KeepTogether(block))
 
-    add(PageBreak())
+    add(CondPageBreak(90 * mm))
     h2("scoring")
     add(_p("Each option is scored on the criteria below. A criterion's values are rescaled so that the best option "
            "scores 1 and the worst 0, then the weighted average is taken. The bars show what each criterion adds to "
@@ -170,7 +172,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         _p("Each neighbourhood is coloured by the time its patients take to reach a hub under each option "
            "(triangles: hubs; circles: spokes).", styles["body"])])
 
-    add(PageBreak())
+    add(CondPageBreak(90 * mm))
     h2("changes")
     add(_p("Red neighbourhoods would take longer to reach a hub than under the baseline option, blue ones less time.",
            styles["body"]))
@@ -189,7 +191,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     story += _table(content.regions_table, styles, width, first_width=width * 0.3)
 
     if "deprivation" in heading:
-        add(PageBreak())
+        add(CondPageBreak(90 * mm))
         h2("deprivation")
         for line in content.deprivation_text:
             add(_p(line, styles["body"]))
@@ -199,7 +201,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
 
     if content.outcomes is not None:
         o = content.outcomes
-        add(PageBreak())
+        add(CondPageBreak(90 * mm))
         h2("outcomes")
         for line in o.text:
             add(_p(line, styles["body"]))
@@ -219,7 +221,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             story += _table(o.parameters, styles, width, fractions=[22, 8, 13, 14, 9, 34])
 
     if "capacity" in heading:
-        add(PageBreak())
+        add(CondPageBreak(90 * mm))
         h2("capacity")
         story += _table(content.capacity_totals, styles, width, first_width=width * 0.3)
         for cap in content.capacity:
@@ -231,7 +233,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
                 add(_p(note, styles["small"]))
 
     if "service" in heading and content.kind_measures is not None:
-        add(PageBreak())
+        add(CondPageBreak(90 * mm))
         h2("service")
         story += _table(content.kind_measures, styles, width, first_width=width * 0.3)
         for section in content.kind_sections:
@@ -248,7 +250,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         add(_image(figures.tradeoff_png, width * 0.85))
 
     if "benchmark" in heading:
-        add(PageBreak())
+        add(CondPageBreak(90 * mm))
         h2("benchmark")
         for line in content.benchmark_text:
             add(_p(line, styles["body"]))
@@ -259,7 +261,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
 
     if content.uncertainty is not None:
         u = content.uncertainty
-        add(PageBreak())
+        add(CondPageBreak(90 * mm))
         h2("uncertainty")
         add(_p(u.text[0], styles["warning"]))
         for line in u.text[1:]:
@@ -286,7 +288,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         for note in u.notes:
             add(_p(f"Note: {note}", styles["small"]))
 
-    add(PageBreak())
+    add(CondPageBreak(90 * mm))
     h2("assumptions")
     story += _table(content.assumptions_table, styles, width, fractions=[15, 8, 13, 30, 8, 26])
     h2("provenance")
