@@ -295,7 +295,7 @@ class MapPainter:
                                            facecolor="black", edgecolor="white", linewidths=0.5, zorder=5))
         # ---- layout (inches from the top): title, map, legend, key, caption
         width = self.width_in
-        title_text = fig.text(0.02, 0.99, _wrap(title, 58), fontsize=8, fontweight="bold", ha="left", va="top")
+        title_text = fig.text(0.02, 0.99, _wrap(title, 44), fontsize=8, fontweight="bold", ha="left", va="top")
         used = sorted(set(int(c) for c in np.unique(classes)))
         handles: list[Any] = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
                               for c in range(len(colours)) if c in used]
@@ -324,7 +324,7 @@ class MapPainter:
                                  fontsize=MIN_FONT_PT, ha="left", va="top", linespacing=1.15)
                         for c in range(2) if entries[c * column:(c + 1) * column]]
             numbered = order
-        cap = fig.text(0.02, 0.01, _wrap(caption, 78), fontsize=MIN_FONT_PT, color="#444444", ha="left",
+        cap = fig.text(0.02, 0.01, _wrap(caption, 58), fontsize=MIN_FONT_PT, color="#444444", ha="left",
                        va="bottom")
         renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
         dpi = fig.dpi
