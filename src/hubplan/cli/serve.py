@@ -30,6 +30,10 @@ def serve(
     ),
     threads: int = typer.Option(8, "--threads", help="Requests served at the same time (1 to 256).",
                                 callback=limited("threads")),
+    workers: int = typer.Option(1, "--workers", help="Worker processes, each with --threads threads, sharing "
+                                "the port (more than 1 needs Linux or macOS). Python computes in one "
+                                "thread at a time per process: use about one worker per core.",
+                                callback=limited("workers")),
     allowed_host: Optional[list[str]] = typer.Option(
         None, "--allowed-host", help="Another host name the server answers to (repeatable), e.g. its name "
         "behind a reverse proxy; loopback names and the --host address always are."),
@@ -52,9 +56,8 @@ def serve(
     err.print(f"answers to host names {', '.join(sorted(hosts))}; changes only from its own pages (Origin "
               "checked) and JSON bodies only")
     err.print("Press Ctrl+C to stop.")
-    from waitress import serve as waitress_serve
+    from hubplan.web.app import serve_application
 
-    from hubplan.web.app import WAITRESS_BODY_BYTES
-
-    waitress_serve(application.server, host=host, port=port, threads=threads,
-                   max_request_body_size=WAITRESS_BODY_BYTES, ident="hubplan", _quiet=True)
+    if workers > 1:
+        err.print(f"{workers} worker processes, {threads} threads each")
+    serve_application(application, host=host, port=port, threads=threads, workers=workers, quiet=True)

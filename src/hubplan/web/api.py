@@ -41,6 +41,7 @@ from hubplan.web.plans import (
     evaluate_plan,
     evaluation_json,
     get_network,
+    parse_include,
     parse_optimise,
     parse_plan,
     run_optimisation,
@@ -254,11 +255,13 @@ def sites() -> Any:
 # ----------------------------------------------------------------------------- evaluation
 @api.post("/evaluate")
 def evaluate_route() -> Any:
-    """Evaluate one option: the ``hubplan evaluate --format json`` object."""
+    """Evaluate one option: the ``hubplan evaluate --format json`` object (``include`` may
+    name the optional parts wanted, to leave the others out)."""
     data = body()
-    plan = parse_plan(data, allowed_extra=("by",))
+    plan = parse_plan(data, allowed_extra=("by", "include"))
     by = _by(data.get("by"))
-    return jsonify(evaluation_json(evaluate_plan(plan), by))
+    include = parse_include(data.get("include"))
+    return jsonify(evaluation_json(evaluate_plan(plan), by, include=include))
 
 
 @api.post("/compare")

@@ -22,7 +22,7 @@ from hubplan.errors import HubplanError, InputError
 from hubplan.services import Service
 from hubplan.planning.store import ScenarioStore
 from hubplan.web import panels
-from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure, rounded_minutes, site_hover, site_style
+from hubplan.web.figures import AREA_TRACE, SITE_TRACE, area_colour_update, map_figure, site_hover, site_style
 from hubplan.web.jobs import JobRegistry
 from hubplan.web.planner import (
     ALL_AREAS,
@@ -154,8 +154,8 @@ def build_layout() -> html.Div:
                                         "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
                       style={"height": "100%"}),
             html.Div(className="legend", children=[
-                html.Span("◆ hub", className="legend-hub"), html.Span("● spoke", className="legend-spoke"),
-                html.Span("○ closed", className="legend-closed"),
+                html.Span("◆ hub", className="legend-hub"), html.Span("○ spoke", className="legend-spoke"),
+                html.Span("◌ closed", className="legend-closed"),
                 html.Span("areas (LSOA centroids) coloured by minutes to hub", className="legend-areas"),
             ]),
         ]),
@@ -167,6 +167,10 @@ def build_layout() -> html.Div:
                     {"label": "where I started (this service and region)", "value": "start"}])),
             ]),
             html.Div(id="comparison"),
+            html.Div(id="equity-panel"),
+            html.Div(className="panel", children=[dcc.Checklist(
+                id="show-sites", value=[], options=[{"label": " show the hubs and spokes table, with beds and "
+                                                    "workforce", "value": "show"}])]),
             html.Div(id="sites-panel"),
         ]),
     ])
@@ -307,36 +311,31 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
             return (keep,) * 7 + (str(exc), keep)
 
     # ------------------------------------------------------------------ evaluation
+    # A click runs three callbacks, sent by the browser at once: the map and the summary
+    # (what a planner waits for), then the comparison and equity, then the hubs-and-spokes
+    # table with beds and workforce, only while it is shown. They share one evaluation
+    # (plans.evaluate_plan computes a plan once however many ask at the same moment).
     @app.callback(
         Output("map", "figure"), Output("map-meta", "data"), Output("summary", "children"),
-        Output("comparison", "children"), Output("sites-panel", "children"), Output("timing", "children"),
-        Output("opt-k", "value"),
-        Input("plan", "data"), Input("baseline", "value"),
-        State("start-plan", "data"), State("map-meta", "data"), State("opt-k", "value"),
+        Output("timing", "children"), Output("opt-k", "value"),
+        Input("plan", "data"),
+        State("map-meta", "data"), State("opt-k", "value"),
     )
-    def render(page: Any, baseline: Any, start: Any, drawn: Any, k: Any) -> tuple:
+    def render(page: Any, drawn: Any, k: Any) -> tuple:
         if page is None:
-            return (no_update,) * 7
+            return (no_update,) * 5
         started = time.perf_counter()
         network = page_network(page)
         roles = roles_of(network, page)
-        ev = None
-        problem = ""
-        if page.get("hubs"):
-            try:
-                ev = evaluate_plan(to_plan(page))
-            except HubplanError as exc:
-                problem = str(exc)
-        else:
-            problem = "No hub yet: click a site on the map (or pick one on the left) to make it a hub."
+        ev, problem = _page_evaluation(page)
         minutes = ev.routes.time_to_hub if ev is not None else None
         key = page["area"]
-        if not drawn or drawn.get("area") != key:
+        redrawn = not drawn or drawn.get("area") != key
+        if redrawn:
             figure: Any = map_figure(network, minutes, roles, title=area_label(key))
-        else:
+        else:  # only what changed: one byte per area, and the sites' markers
             figure = Patch()
-            figure["data"][AREA_TRACE]["marker"]["color"] = (
-                rounded_minutes(minutes) if minutes is not None else "#d9d9d9")
+            figure["data"][AREA_TRACE]["marker"]["color"] = area_colour_update(minutes, network.n_areas)
             style = site_style(roles)
             site_marker = figure["data"][SITE_TRACE]["marker"]
             site_marker["color"] = style["color"]
@@ -348,24 +347,49 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         if ev is None:
             summary = html.Div([html.H2("Summary"), html.P(problem, className="warning", id="summary-problem")])
             elapsed = (time.perf_counter() - started) * 1000
-            return figure, meta, summary, None, None, f"updated in {elapsed:.0f} ms", no_update
+            return figure, meta, summary, f"updated in {elapsed:.0f} ms", no_update
         title = page.get("name") or _option_title(ev)
         summary = html.Div([
             html.H2(f"{title}"),
             html.P(f"{ev.service.title or ev.service.name} — {area_label(key)} — "
                    f"{network.n_areas:,} areas, {network.n_sites} sites", className="subtitle"),
             panels.summary_cards(ev),
-            panels.equity_table(ev),
             html.P(problem, className="warning") if problem else None,
             _demand_note(ev),
         ])
-        comparison = _comparison(page, baseline, start, ev, store)
-        capacity = _capacities.get_or_compute(to_plan(page).cache_key, lambda: capacity_json(ev))
-        sites_panel = panels.sites_table(ev, capacity)
         elapsed = (time.perf_counter() - started) * 1000
-        redrawn = not drawn or drawn.get("area") != key
         k_value = max(1, len(page.get("hubs") or ())) if (redrawn or not k) else no_update
-        return figure, meta, summary, comparison, sites_panel, f"updated in {elapsed:.0f} ms", k_value
+        return figure, meta, summary, f"updated in {elapsed:.0f} ms", k_value
+
+    @app.callback(
+        Output("comparison", "children"), Output("equity-panel", "children"),
+        Input("plan", "data"), Input("baseline", "value"),
+        State("start-plan", "data"),
+    )
+    def render_comparison(page: Any, baseline: Any, start: Any) -> tuple:
+        if page is None:
+            return no_update, no_update
+        ev, _problem = _page_evaluation(page)
+        if ev is None:
+            return None, None
+        equity = panels.equity_table(ev)
+        return _comparison(page, baseline, start, ev, store), (
+            html.Div(equity, className="panel") if equity is not None else None)
+
+    @app.callback(
+        Output("sites-panel", "children"),
+        Input("plan", "data"), Input("show-sites", "value"),
+    )
+    def render_sites(page: Any, show: Any) -> Any:
+        if page is None:
+            return no_update
+        if "show" not in (show or []):
+            return None
+        ev, _problem = _page_evaluation(page)
+        if ev is None:
+            return None
+        capacity = _capacities.get_or_compute(to_plan(page).cache_key, lambda: capacity_json(ev))
+        return panels.sites_table(ev, capacity)
 
     # ------------------------------------------------------------------ optimise
     @app.callback(
@@ -495,6 +519,16 @@ def _optimise_job(request_: OptimiseRequest, say: Any) -> dict[str, Any]:
     solution, _evaluation, option = run_optimisation(request_, progress=say)
     return {"hubs": list(option.hubs), "spokes": list(option.spokes), "pathway": option.pathway.value,
             "name": option.name, "solution": to_jsonable(solution.to_json())}
+
+
+def _page_evaluation(page: dict[str, Any]) -> tuple[Any, str]:
+    """The evaluation of the page's plan (cached), or ``None`` and why not."""
+    if not page.get("hubs"):
+        return None, "No hub yet: click a site on the map (or pick one on the left) to make it a hub."
+    try:
+        return evaluate_plan(to_plan(page)), ""
+    except HubplanError as exc:
+        return None, str(exc)
 
 
 def _base_version(name: str, page: Any, my_save: Any) -> int | None:
@@ -644,7 +678,7 @@ def _report_html(page: dict[str, Any], baseline: Any, start: Any, store: Scenari
 
 # ----------------------------------------------------------------------------- serving
 def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = None, threads: int = 8,
-          allowed_hosts: Sequence[str] = ()) -> None:
+          allowed_hosts: Sequence[str] = (), workers: int = 1) -> None:
     """Run the planner and the API under waitress until interrupted.
 
     Parameters
@@ -655,17 +689,123 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = Non
         Scenario database: a SQLite file or a SQLAlchemy URL (default
         ``hubplan-scenarios.db`` in the current folder).
     threads:
-        Requests served at the same time.
+        Requests served at the same time (by each worker process).
     allowed_hosts:
         More host names the server answers to (its name behind a reverse proxy).
+    workers:
+        Worker processes (:func:`serve_application`).
     """
-    from waitress import serve as waitress_serve
-
     from hubplan.web.guard import allowed_hosts as hosts_for
 
     app = make_server_app(db, hosts_for(host, allowed_hosts))
-    waitress_serve(app.server, host=host, port=port, threads=threads,
-                   max_request_body_size=WAITRESS_BODY_BYTES, ident="hubplan")
+    serve_application(app, host=host, port=port, threads=threads, workers=workers)
+
+
+def serve_application(application: dash.Dash, *, host: str, port: int, threads: int = 8, workers: int = 1,
+                      quiet: bool = False, ready: Any = None) -> None:
+    """Serve a built app (:func:`make_server_app`) under waitress until interrupted.
+
+    With ``workers`` 1, one waitress process with ``threads`` threads. Python runs one
+    thread at a time (the GIL), so threads help while requests wait (the database, the
+    network) but not while they compute; with ``workers`` N > 1 the app, loaded once,
+    is forked into N processes that each run waitress on one shared listening socket, and
+    the kernel hands each new connection to one of them. Scenarios are in the database,
+    which every worker opens for itself; background optimisations are kept in a folder
+    the workers share (:meth:`JobRegistry.share_through`), so any worker answers a poll.
+    Each answer then carries ``X-Hubplan-Worker`` (the worker's number, 1 to N). Needs
+    ``os.fork`` (Linux, macOS).
+
+    ``ready``, if given, is called with the listening address once the workers run.
+    """
+    from waitress import serve as waitress_serve
+
+    if workers <= 1:
+        if ready is not None:
+            ready((host, port))
+        waitress_serve(application.server, host=host, port=port, threads=threads,
+                       max_request_body_size=WAITRESS_BODY_BYTES, ident="hubplan", _quiet=quiet)
+        return
+    _serve_workers(application, host=host, port=port, threads=threads, workers=workers, quiet=quiet, ready=ready)
+
+
+#: Seconds between checks that every worker process is alive (a stopped one is started again).
+WORKER_CHECK_SECONDS = 1.0
+
+
+def _serve_workers(application: dash.Dash, *, host: str, port: int, threads: int, workers: int, quiet: bool,
+                   ready: Any) -> None:
+    import multiprocessing
+    import os
+    import shutil
+    import signal
+    import socket
+    import tempfile
+
+    if not hasattr(os, "fork"):
+        raise InputError("--workers: more than one worker process needs fork (Linux, macOS); use --threads here")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
+    folder = tempfile.mkdtemp(prefix="hubplan-jobs-")
+    server = application.server
+    server.config["HUBPLAN_JOBS"].share_through(folder)
+    store = server.config["HUBPLAN_STORE"]
+    store.engine.dispose()  # no pooled connection is inherited: each worker opens its own
+    server.config["HUBPLAN_WORKER"] = 0
+
+    @server.after_request
+    def _name_the_worker(response: Any) -> Any:
+        if server.config.get("HUBPLAN_WORKER"):
+            response.headers["X-Hubplan-Worker"] = str(server.config["HUBPLAN_WORKER"])
+        return response
+
+    context = multiprocessing.get_context("fork")
+
+    def start(number: int) -> Any:
+        process = context.Process(target=_worker_main, name=f"hubplan-worker-{number}", daemon=True,
+                                  args=(application, listener, number, threads, quiet))
+        process.start()
+        return process
+
+    def stop(_signal: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    processes = [start(n) for n in range(1, workers + 1)]
+    if ready is not None:
+        ready(listener.getsockname()[:2])
+    try:
+        while True:
+            for i, process in enumerate(processes):
+                process.join(timeout=WORKER_CHECK_SECONDS / len(processes))
+                if not process.is_alive():
+                    log.warning("worker %d stopped (exit status %s): starting it again", i + 1, process.exitcode)
+                    processes[i] = start(i + 1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _worker_main(application: dash.Dash, listener: Any, number: int, threads: int, quiet: bool) -> None:
+    """One worker process: waitress on the shared listening socket."""
+    import signal
+
+    from waitress import serve as waitress_serve
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    application.server.config["HUBPLAN_WORKER"] = number
+    try:
+        waitress_serve(application.server, sockets=[listener], threads=threads,
+                       max_request_body_size=WAITRESS_BODY_BYTES, ident="hubplan", _quiet=quiet)
+    except KeyboardInterrupt:
+        pass
 
 
 #: waitress's own limit, above the app's (MAX_SERVER_REQUEST_BYTES), so that a body too

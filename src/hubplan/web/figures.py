@@ -4,10 +4,18 @@ Areas are drawn at their centroids as one WebGL scatter layer (34,752 points nat
 draw in a few milliseconds) on plain longitude/latitude axes whose aspect is fixed to
 the cosine of the middle latitude, so shapes look right without a map projection or a
 tile server. The country and ISDN outlines come from :mod:`hubplan.web.geo`.
+
+Areas are coloured in the report's classes of minutes to hub (``TIME_BREAKS`` and
+``TIME_COLOURS`` of :mod:`hubplan.report.figures`: light is near, dark red is far), so the
+planner and the report read the same. The browser gets each area's class as one byte
+(a base64 typed array, ``{"dtype": "u1", "bdata": ...}``, which plotly.js decodes) and a
+fixed stepped colour scale: a click sends about 1.4 bytes per area, not a number per
+area written out as text, and the positions (float32, sent once) never again.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 from typing import Any, Sequence
 
@@ -15,19 +23,35 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hubplan.geography.network import Network
+from hubplan.report.figures import NO_ROUTE_COLOUR, TIME_BREAKS, TIME_COLOURS, classify, time_labels
 from hubplan.web.geo import country_outline, isdn_outlines
 
 #: Trace order of the map (callbacks address traces by these positions).
 OUTLINE_TRACE, ISDN_TRACE, AREA_TRACE, SITE_TRACE = 0, 1, 2, 3
-#: Minutes at which the colour scale saturates.
-COLOUR_MAX_MINUTES = 120.0
-#: Light (near) to dark (far): readable on white, and sites in red/orange stand out.
-AREA_COLOURSCALE = [
-    [0.0, "#fff7bc"], [0.25, "#fec44f"], [0.5, "#41b6c4"], [0.75, "#225ea8"], [1.0, "#081d58"],
-]
+#: Colour of each area class: the report's classes of minutes to hub, then "no route / no hub".
+AREA_CLASS_COLOURS: tuple[str, ...] = (*TIME_COLOURS, NO_ROUTE_COLOUR)
+#: The class of an area with no route to a hub (and of every area before a hub is chosen).
+NO_ROUTE_CLASS = len(TIME_COLOURS)
+#: Labels of the classes, for the colour bar.
+AREA_CLASS_LABELS: tuple[str, ...] = (*time_labels(), "no route")
+
+
+def _stepped_colourscale(colours: Sequence[str]) -> list[list[Any]]:
+    """A plotly colour scale of equal steps, one flat colour per class (class i maps to
+    colour i when ``cmin = -0.5`` and ``cmax = len(colours) - 0.5``)."""
+    n = len(colours)
+    scale: list[list[Any]] = []
+    for i, colour in enumerate(colours):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
+
+
+AREA_COLOURSCALE = _stepped_colourscale(AREA_CLASS_COLOURS)
+#: Sites as in the report's maps: hubs black with a white rim, spokes white with a black
+#: rim (both stand out on the light-to-dark-red areas), closed sites grey rings.
 ROLE_STYLE: dict[str, dict[str, Any]] = {
-    "hub": {"color": "#d7191c", "size": 16, "symbol": "diamond", "line": "#ffffff"},
-    "spoke": {"color": "#ff9f1c", "size": 11, "symbol": "circle", "line": "#5c3a00"},
+    "hub": {"color": "#000000", "size": 15, "symbol": "diamond", "line": "#ffffff"},
+    "spoke": {"color": "#ffffff", "size": 10, "symbol": "circle", "line": "#000000"},
     "closed": {"color": "#7f7f7f", "size": 9, "symbol": "circle-open", "line": "#4d4d4d"},
 }
 
@@ -41,15 +65,30 @@ def area_marker_size(n_areas: int) -> float:
     return 3.0
 
 
-def rounded_minutes(minutes: np.ndarray) -> list[float | None]:
-    """Minutes to one decimal for the browser; unreachable areas as ``None``."""
-    values = np.round(np.asarray(minutes, dtype=np.float64), 1)
-    out: list[float | None] = values.tolist()
-    bad = ~np.isfinite(values)
-    if bad.any():
-        for i in np.flatnonzero(bad):
-            out[i] = None
-    return out
+def area_classes(minutes_to_hub: np.ndarray | None, n_areas: int) -> np.ndarray:
+    """The colour class (``uint8``) of each area: the report's class of its minutes to hub
+    (:func:`hubplan.report.figures.classify` on ``TIME_BREAKS``), or :data:`NO_ROUTE_CLASS`
+    where there is no route, or for every area when ``minutes_to_hub`` is ``None``."""
+    if minutes_to_hub is None:
+        return np.full(n_areas, NO_ROUTE_CLASS, dtype=np.uint8)
+    classes = classify(np.asarray(minutes_to_hub, dtype=np.float64), TIME_BREAKS)
+    return np.where(classes < 0, NO_ROUTE_CLASS, classes).astype(np.uint8)
+
+
+def typed_array(values: np.ndarray) -> dict[str, str]:
+    """A numpy array as plotly.js's typed-array JSON, ``{"dtype": "u1", "bdata": base64}``
+    (``u1``, ``f4`` or ``f8``: the array's own type, little-endian)."""
+    array = np.ascontiguousarray(values)
+    codes = {np.dtype(np.uint8): "u1", np.dtype(np.float32): "f4", np.dtype(np.float64): "f8"}
+    if array.dtype not in codes:
+        raise ValueError(f"typed_array: unsupported dtype {array.dtype}")
+    return {"dtype": codes[array.dtype], "bdata": base64.b64encode(array.astype(array.dtype.newbyteorder("<"))
+                                                                      .tobytes()).decode("ascii")}
+
+
+def area_colour_update(minutes_to_hub: np.ndarray | None, n_areas: int) -> dict[str, str]:
+    """What a click sends for the area layer's ``marker.color``: one byte per area."""
+    return typed_array(area_classes(minutes_to_hub, n_areas))
 
 
 def site_style(roles: Sequence[str]) -> dict[str, list[Any]]:
@@ -66,6 +105,11 @@ def site_hover(network: Network, roles: Sequence[str]) -> list[str]:
     names = network.sites["site_name"].astype(str).tolist()
     return [f"<b>{name}</b> ({code})<br>{role} — click to change" for name, code, role
             in zip(names, network.site_codes, roles)]
+
+
+def _float32(values: Any) -> np.ndarray:
+    """Coordinates as float32 (about 1 m at these longitudes; gaps between lines stay NaN)."""
+    return np.asarray(values, dtype=np.float64).astype(np.float32)
 
 
 def map_figure(network: Network, minutes_to_hub: np.ndarray | None, roles: Sequence[str], title: str = "") -> go.Figure:
@@ -88,22 +132,20 @@ def map_figure(network: Network, minutes_to_hub: np.ndarray | None, roles: Seque
     site_lat = network.sites["latitude"].to_numpy(dtype=np.float64)
     fig = go.Figure()
     outline_lon, outline_lat = country_outline()
-    fig.add_trace(go.Scattergl(x=outline_lon, y=outline_lat, mode="lines", name="coast and border",
+    fig.add_trace(go.Scattergl(x=_float32(outline_lon), y=_float32(outline_lat), mode="lines", name="coast and border",
                                line={"color": "#8c8c8c", "width": 1}, hoverinfo="skip", showlegend=False))
     isdn_lon, isdn_lat = isdn_outlines()
-    fig.add_trace(go.Scattergl(x=isdn_lon, y=isdn_lat, mode="lines", name="ISDN boundaries",
+    fig.add_trace(go.Scattergl(x=_float32(isdn_lon), y=_float32(isdn_lat), mode="lines", name="ISDN boundaries",
                                line={"color": "#c8c8c8", "width": 0.7}, hoverinfo="skip", showlegend=False))
-    if minutes_to_hub is None:
-        colour: Any = "#d9d9d9"
-    else:
-        colour = rounded_minutes(minutes_to_hub)
+    n_classes = len(AREA_CLASS_COLOURS)
     fig.add_trace(go.Scattergl(
-        x=np.round(lon, 4), y=np.round(lat, 4), mode="markers", name="areas (LSOA)",
+        x=lon.astype(np.float32), y=lat.astype(np.float32), mode="markers", name="areas (LSOA)",
         marker={
-            "size": area_marker_size(len(areas)), "color": colour, "colorscale": AREA_COLOURSCALE,
-            "cmin": 0, "cmax": COLOUR_MAX_MINUTES, "showscale": True,
+            "size": area_marker_size(len(areas)), "color": area_classes(minutes_to_hub, len(areas)),
+            "colorscale": AREA_COLOURSCALE, "cmin": -0.5, "cmax": n_classes - 0.5, "showscale": True,
             "colorbar": {"title": {"text": "minutes<br>to hub", "side": "top"}, "thickness": 12, "len": 0.6,
-                         "x": 1.0, "ticksuffix": ""},
+                         "x": 1.0, "tickvals": list(range(n_classes)), "ticktext": list(AREA_CLASS_LABELS),
+                         "tickfont": {"size": 10}},
         },
         # Areas take no hover or clicks: a click always goes to the nearest site.
         hoverinfo="skip", showlegend=False,

@@ -52,24 +52,41 @@ class RequestError(InputError):
 
 # ----------------------------------------------------------------------------- caches
 class LruCache:
-    """A small thread-safe least-recently-used cache of computed values."""
+    """A small thread-safe least-recently-used cache of computed values.
+
+    A value is computed once however many threads ask for it at the same moment: the
+    first computes it (outside the lock, so other keys go on meanwhile), the others wait
+    for its answer (the page's callbacks for one click all ask for the same evaluation).
+    """
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._computing: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], _V]) -> _V:
-        with self._lock:
-            if key in self._values:
+        while True:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]  # type: ignore[no-any-return]
+                pending = self._computing.get(key)
+                if pending is None:
+                    done = self._computing[key] = threading.Event()
+                    break
+            pending.wait()  # another thread computes it; if that failed, try again here
+        try:
+            value = compute()
+            with self._lock:
+                self._values[key] = value
                 self._values.move_to_end(key)
-                return self._values[key]  # type: ignore[no-any-return]
-        value = compute()  # outside the lock: other requests go on meanwhile
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self.max_entries:
-                self._values.popitem(last=False)
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+        finally:
+            with self._lock:
+                del self._computing[key]
+            done.set()
         return value
 
     def clear(self) -> None:
@@ -375,12 +392,56 @@ def capacity_json(ev: Evaluation) -> dict[str, Any]:
         return {"unavailable": str(exc)}
 
 
-def evaluation_json(ev: Evaluation, by: str = "icb", with_capacity: bool = True) -> dict[str, Any]:
-    """The ``hubplan evaluate --format json`` object (plus ``capacity``), JSON-ready."""
-    result = ev.to_json(by)
-    if with_capacity:
+#: Parts of an evaluation's JSON a client may leave out (``"include"`` of ``/api/evaluate``);
+#: ``option``, ``summary`` and ``travel_times`` are always sent.
+OPTIONAL_PARTS: tuple[str, ...] = ("sites", "regions", "equity", "outcomes", "capacity")
+
+
+def evaluation_json(ev: Evaluation, by: str = "icb", with_capacity: bool = True,
+                    include: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ``hubplan evaluate --format json`` object (plus ``capacity``), JSON-ready.
+
+    ``include`` names the :data:`OPTIONAL_PARTS` wanted (default: all of them); the
+    parts left out are not computed at all, so a client that needs only the summary
+    gets it in a fraction of the time.
+    """
+    wanted = set(OPTIONAL_PARTS if include is None else include)
+    if not with_capacity:
+        wanted.discard("capacity")
+    if wanted >= {"sites", "regions", "equity", "outcomes"}:
+        result = ev.to_json(by)
+    else:
+        option = ev.option.describe()
+        option["transfer_delay_minutes"] = ev.transfer_delay_minutes
+        option["service"] = ev.service.name
+        result = {"option": option, "summary": ev.summary, "travel_times": ev.travel_times_json()}
+        if "sites" in wanted:
+            sites = ev.sites.reset_index()
+            result["sites"] = sites[sites["role"] != "closed"].to_dict(orient="records")
+        if "regions" in wanted:
+            result["regions"] = ev.regions_json(by)
+        if "equity" in wanted:
+            result["equity"] = ev.equity_json()
+        if "outcomes" in wanted:
+            result["outcomes"] = ev.outcomes_json(by)
+    if "capacity" in wanted:
         result["capacity"] = capacity_json(ev)
     return to_jsonable(result)
+
+
+def parse_include(value: Any) -> tuple[str, ...] | None:
+    """The ``include`` field of ``/api/evaluate``: ``None`` (everything) or a list of
+    :data:`OPTIONAL_PARTS`."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RequestError(f"include: expected a list of parts (some of {', '.join(OPTIONAL_PARTS)}), "
+                           f"got {_json_type(value)}")
+    unknown = [v for v in value if v not in OPTIONAL_PARTS]
+    if unknown:
+        raise InputError(f"include: unknown part {unknown[0]!r}: expected some of {', '.join(OPTIONAL_PARTS)} "
+                         "(option, summary and travel_times are always sent)")
+    return tuple(value)
 
 
 # ----------------------------------------------------------------------------- optimising

@@ -1,0 +1,171 @@
+"""What makes the planner quick: one byte per area on the map, optional parts of
+/api/evaluate, one evaluation however many ask at once, and several worker processes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hubplan.planning.store import ScenarioStore
+from hubplan.web.figures import AREA_CLASS_COLOURS, AREA_COLOURSCALE, NO_ROUTE_CLASS, area_classes, typed_array
+from hubplan.web.plans import LruCache
+
+HAMPSHIRE = {"service": "vascular_arterial", "region": "Hampshire and Isle of Wight", "hubs": ["SO166YD"],
+             "pathway": "direct"}
+
+
+def test_area_classes_are_the_reports_classes() -> None:
+    minutes = np.array([0.0, 14.9, 15.0, 29.9, 44.0, 60.0, 89.0, 119.9, 120.0, 500.0, np.inf, np.nan])
+    # report classes: under 15, 15-30, 30-45, 45-60, 60-90, 90-120, 120+ (upper bounds open), then no route
+    assert area_classes(minutes, len(minutes)).tolist() == [0, 0, 1, 1, 2, 4, 4, 5, 6, 6, 7, 7]
+    assert area_classes(None, 3).tolist() == [NO_ROUTE_CLASS] * 3
+    assert AREA_CLASS_COLOURS[0] == "#ffffb2" and AREA_CLASS_COLOURS[6] == "#b10026"  # YlOrRd: dark red is far
+
+
+def test_stepped_scale_maps_each_class_to_its_colour() -> None:
+    n = len(AREA_CLASS_COLOURS)
+    for c in range(n):  # class c sits at (c + 0.5) / n of the scale with cmin -0.5, cmax n - 0.5
+        position = (c + 0.5) / n
+        below = [colour for stop, colour in AREA_COLOURSCALE if stop <= position][-1]
+        assert below == AREA_CLASS_COLOURS[c]
+
+
+def test_typed_array_round_trip() -> None:
+    values = np.array([0, 3, 7, 255], dtype=np.uint8)
+    spec = typed_array(values)
+    assert spec["dtype"] == "u1"
+    assert np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<u1").tolist() == [0, 3, 7, 255]
+    coords = np.array([-1.5, 52.25], dtype=np.float32)
+    assert np.frombuffer(base64.b64decode(typed_array(coords)["bdata"]), dtype="<f4").tolist() == [-1.5, 52.25]
+
+
+def test_map_patch_colours_are_the_classes_of_the_evaluation() -> None:
+    from hubplan.web import planner
+    from hubplan.web.figures import area_colour_update
+    from hubplan.web.plans import evaluate_plan
+
+    page = planner.with_role(planner.today_plan("vascular_arterial", "icb:NHS Hampshire and Isle of Wight "
+                                                "Integrated Care Board"), "SO166YD", "hub")
+    ev = evaluate_plan(planner.to_plan(page))
+    sent = np.frombuffer(base64.b64decode(area_colour_update(ev.routes.time_to_hub, ev.network.n_areas)["bdata"]),
+                         dtype=np.uint8)
+    minutes = np.asarray(ev.routes.time_to_hub, dtype=float)
+    by_hand = [7 if not np.isfinite(m) else sum(m >= b for b in (15, 30, 45, 60, 90, 120)) for m in minutes]
+    assert sent.tolist() == by_hand
+
+
+def test_one_computation_however_many_ask_at_once() -> None:
+    cache, calls, gate = LruCache(4), [], threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        gate.wait(5)
+        return 42
+
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute("k", slow))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    gate.set()
+    for t in threads:
+        t.join()
+    assert results == [42] * 6 and len(calls) == 1
+
+
+def test_a_failed_computation_is_tried_again() -> None:
+    cache = LruCache(4)
+    with pytest.raises(ZeroDivisionError):
+        cache.get_or_compute("k", lambda: 1 // 0)
+    assert cache.get_or_compute("k", lambda: 5) == 5
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    from hubplan.web.app import create_app
+
+    return create_app(ScenarioStore("sqlite://")).server.test_client()
+
+
+def test_evaluate_with_and_without_the_optional_parts_agree(client) -> None:  # type: ignore[no-untyped-def]
+    full = client.post("/api/evaluate", json=HAMPSHIRE).get_json()
+    bare = client.post("/api/evaluate", json={**HAMPSHIRE, "include": []}).get_json()
+    assert set(bare) == {"option", "summary", "travel_times"}
+    for key in bare:
+        assert bare[key] == full[key]
+    some = client.post("/api/evaluate", json={**HAMPSHIRE, "include": ["capacity", "regions"], "by": "sicbl"})
+    some_json = some.get_json()
+    assert set(some_json) == {"option", "summary", "travel_times", "capacity", "regions"}
+    assert some_json["capacity"] == full["capacity"]
+    assert some_json["regions"] == client.post("/api/evaluate", json={**HAMPSHIRE, "by": "sicbl"}).get_json()["regions"]
+
+
+def test_evaluate_include_is_checked(client) -> None:  # type: ignore[no-untyped-def]
+    bad_type = client.post("/api/evaluate", json={**HAMPSHIRE, "include": "summary"})
+    assert bad_type.status_code == 400 and bad_type.get_json()["error"].startswith("include: expected a list")
+    unknown = client.post("/api/evaluate", json={**HAMPSHIRE, "include": ["sites", "beds"]})
+    assert unknown.status_code == 422 and "include: unknown part 'beds'" in unknown.get_json()["error"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _request(url: str, body: dict | None = None) -> tuple[int, dict, str]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
+    with urllib.request.urlopen(req, timeout=60) as response:
+        return response.status, json.loads(response.read()), response.headers.get("X-Hubplan-Worker", "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="--workers above 1 needs fork")
+def test_two_workers_share_scenarios_and_jobs(tmp_path: Path) -> None:
+    port = _free_port()
+    exe = Path(sys.executable).with_name("hubplan")
+    server = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", "2", "--db",
+                               str(tmp_path / "team.db")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}/api"
+    try:
+        for _ in range(600):
+            try:
+                _request(f"{base}/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        status, saved, _ = _request(f"{base}/scenarios", {"name": "Southampton only", "parameters": HAMPSHIRE})
+        assert status == 201 and saved["version"] == 1
+        workers_seen: set[str] = set()
+        for _ in range(40):
+            _, scenario, worker = _request(f"{base}/scenarios/Southampton%20only")
+            assert scenario["parameters"]["hubs"] == ["SO166YD"]
+            workers_seen.add(worker)
+            if workers_seen == {"1", "2"}:
+                break
+        assert workers_seen == {"1", "2"}
+        # an optimisation started on one worker is answered by both
+        _, job, started_on = _request(f"{base}/optimise", {"service": "vascular_arterial",
+                                                           "region": "Hampshire and Isle of Wight", "k": 1})
+        answered: dict[str, str] = {}
+        for _ in range(300):
+            _, state, worker = _request(f"{base}/jobs/{job['id']}")
+            answered[worker] = state["status"]
+            if state["status"] != "running" and len(answered) == 2 and all(s == "done" for s in answered.values()):
+                break
+            time.sleep(0.05)
+        assert set(answered) == {"1", "2"} and set(answered.values()) == {"done"}
+        assert state["result"]["solution"]["sites"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
