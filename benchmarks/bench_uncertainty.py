@@ -83,8 +83,10 @@ def main() -> None:
     print("(draws s: the draws, with the cluster's start-up and scatter; all s: with the deterministic appraisal "
           "and loading)")
     if len(docs) == 2:
-        print(f"same numbers on both: {docs['in-process'] == docs['local']}; on the draws the cluster runs at "
-              f"{seconds['in-process'] / seconds['local']:.2f}x the speed of in-process")
+        from _compare import factor_words
+
+        print(f"same numbers on both: {docs['in-process'] == docs['local']}; on the draws the cluster is "
+              f"{factor_words(seconds['local'], seconds['in-process'], 'faster', 'slower')} than in-process")
 
     # what distribution costs
     network = load_bundled().restrict(country="England")
