@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import hubplan.planning.accounts  # noqa: F401  (the accounts table is part of the declared schema)
 from hubplan.planning.store import (
     ScenarioStore,
     database_revision,
@@ -49,7 +50,7 @@ def test_the_newest_migration_builds_the_declared_tables(db_url: str) -> None:
     """Alembic's own comparison of the migrated database with the tables the store declares
     finds nothing to change (columns, types, nullability, the unique name key, the index)."""
     store = ScenarioStore(db_url)
-    assert database_revision(store.engine) == head_revision() == "0002"
+    assert database_revision(store.engine) == head_revision() == "0003"
     store.close()
     assert schema_differences(db_url) == []
 
@@ -63,8 +64,8 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_scenarios(db_url:
         conn.execute(sa.text("INSERT INTO hubplan_scenarios (name, name_key, service, parameters, summary, saved_by, "
                              "saved_at, schema_version) VALUES (:a, :b, :c, :d, :e, :f, :g, 1)"),
                      dict(zip("abcdefg", OLD_ROW)))
-    assert upgrade_database(engine) == ("0001", "0002")
-    assert upgrade_database(engine) == ("0002", "0002")  # nothing left to do
+    assert upgrade_database(engine) == ("0001", "0003")
+    assert upgrade_database(engine) == ("0003", "0003")  # nothing left to do
     engine.dispose()
     store = ScenarioStore(db_url)
     old = store.load("Old plan")
@@ -76,10 +77,11 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_scenarios(db_url:
 
 def test_a_database_of_the_second_layout_without_a_version_table_is_stamped_not_altered(tmp_path: Path) -> None:
     """Written by a hubplan from before the migrations (tables made by create_all): recognised
-    as revision 0002 by its columns; its rows and history are left exactly as they were."""
+    as revision 0002 by its columns and upgraded from there (the accounts table added); its rows
+    and history are left exactly as they were."""
     path = tmp_path / "v2.db"
     engine = sa.create_engine(f"sqlite:///{path}")
-    metadata.create_all(engine)
+    metadata.create_all(engine, tables=[metadata.tables["hubplan_scenarios"], metadata.tables["hubplan_scenario_history"]])
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO hubplan_scenarios (name, name_key, service, parameters, summary, saved_by, "
                              "saved_at, schema_version, version, created_by, created_at) VALUES "
@@ -89,14 +91,16 @@ def test_a_database_of_the_second_layout_without_a_version_table_is_stamped_not_
                      dict(zip("abcdefg", OLD_ROW)))
         assert "alembic_version" not in sa.inspect(conn).get_table_names()
     engine.dispose()
+    assert database_revision(engine) == "0002"
     store = ScenarioStore(path)
-    assert database_revision(store.engine) == "0002"
+    assert database_revision(store.engine) == "0003"
     old = store.load("Old plan")
     assert (old.version, old.created_by) == (3, "cy")
     assert [(h["version"], h["action"]) for h in store.history("Old plan")] == [(3, "saved")]  # no second row
     store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+        assert conn.execute("SELECT count(*) FROM hubplan_users").fetchone() == (0,)
 
 
 def test_stores_opening_one_new_database_at_once_upgrade_it_once(db_url: str) -> None:
@@ -122,7 +126,7 @@ def test_stores_opening_one_new_database_at_once_upgrade_it_once(db_url: str) ->
     stores[0].save("one", service="thrombectomy", parameters={}, saved_by="ana")
     assert [s.name for s in stores[5].list()] == ["one"]
     with stores[0].engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).fetchall() == [("0002",)]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).fetchall() == [("0003",)]
     for s in stores:
         s.close()
 
@@ -139,14 +143,14 @@ def test_db_status_upgrade_and_backup_as_users_run_them(tmp_path: Path) -> None:
 
     status = hubplan("db", "status", "--db", path, "--format", "json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout) == {"database": f"sqlite:///{path}", "revision": "0001", "head": "0002",
+    assert json.loads(status.stdout) == {"database": f"sqlite:///{path}", "revision": "0001", "head": "0003",
                                          "up_to_date": False}
     up = hubplan("db", "upgrade", "--db", path, "--format", "json")
     assert up.returncode == 0, up.stderr
-    assert json.loads(up.stdout) == {"database": f"sqlite:///{path}", "before": "0001", "after": "0002",
+    assert json.loads(up.stdout) == {"database": f"sqlite:///{path}", "before": "0001", "after": "0003",
                                      "changed": True}
     again = hubplan("db", "upgrade", "--db", path)
-    assert again.returncode == 0 and "already at 0002, nothing to do" in again.stdout
+    assert again.returncode == 0 and "already at 0003, nothing to do" in again.stdout
 
     copy = tmp_path / "backup.db"
     backed = hubplan("db", "backup", copy, "--db", path, "--format", "json")
@@ -172,6 +176,6 @@ def test_db_upgrade_on_postgresql_as_users_run_it(db_url: str) -> None:
     up = hubplan("db", "upgrade", "--db", db_url, "--format", "json")
     assert up.returncode == 0, up.stderr
     result = json.loads(up.stdout)
-    assert (result["before"], result["after"], result["changed"]) == (None, "0002", True)
+    assert (result["before"], result["after"], result["changed"]) == (None, "0003", True)
     assert "hubplan_test:hubplan_test" not in result["database"]  # the password is not shown
     assert schema_differences(db_url) == []

@@ -34,10 +34,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from hubplan.errors import HubplanError, InputError
-from hubplan.planning.store import SQLITE_BUSY_TIMEOUT_SECONDS, _make_engine, database_url, metadata
+from hubplan.planning.store import database_url, metadata, open_engine, upgrade_database
 
 #: Longest account name (characters).
 MAX_ACCOUNT_NAME_CHARACTERS = 64
@@ -129,17 +129,11 @@ users_table = sa.Table(
 
 
 def ensure_accounts_table(engine: Engine) -> None:
-    """Create ``hubplan_users`` if it is missing (several processes may do it at once)."""
-    for attempt in range(8):
-        try:
-            metadata.create_all(engine, tables=[users_table])
-            return
-        except (OperationalError, IntegrityError, ProgrammingError) as exc:
-            text = str(exc).lower()
-            if ("already exists" in text or "locked" in text or "duplicate key" in text) and attempt < 7:
-                time.sleep(0.05 * (attempt + 1))
-                continue
-            raise
+    """Bring the database to the newest schema, which has ``hubplan_users`` (migration 0003).
+
+    The upgrade runs under the store's write lock, so several processes may call it at once.
+    """
+    upgrade_database(engine)
 
 
 def clean_account_name(name: object, what: str = "name") -> str:
@@ -191,7 +185,7 @@ class AccountStore:
             self.engine = target
             self._owns_engine = False
         else:
-            self.engine = _make_engine(database_url(target), SQLITE_BUSY_TIMEOUT_SECONDS)
+            self.engine = open_engine(database_url(target))
             self._owns_engine = True
         self._hasher = hasher or PasswordHasher()  # Argon2id with the library's recommended costs
         self._decoy: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import hubplan.planning.accounts  # noqa: F401  (its table joins the store's metadata)
 from hubplan.planning.store import metadata
 
 connection = context.config.attributes.get("connection")
