@@ -9,9 +9,11 @@ The charts exist twice: plotly figures (interactive, in the HTML) and PNG (in th
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,10 +57,31 @@ def classify(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
     return classes
 
 
+#: While :func:`svg_copies` is open, every chart rendered also keeps an SVG copy here.
+_SVG_COPIES: ContextVar[list[bytes] | None] = ContextVar("svg_copies", default=None)
+
+
 def _png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
+    copies = _SVG_COPIES.get()
+    if copies is not None:
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg", metadata={"Date": None})
+        copies.append(svg.getvalue())
     return buffer.getvalue()
+
+
+@contextmanager
+def svg_copies() -> Iterator[list[bytes]]:
+    """Collect an SVG copy of each chart drawn inside the block (in drawing order), for
+    :mod:`hubplan.report.exports`; outside it, charts are drawn as PNG only."""
+    copies: list[bytes] = []
+    token = _SVG_COPIES.set(copies)
+    try:
+        yield copies
+    finally:
+        _SVG_COPIES.reset(token)
 
 
 @dataclass(frozen=True)
