@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,9 @@ from hubplan.services.pathways import (
 )
 from hubplan.services import Service
 from hubplan.stats import grouped_summary, weighted_summary
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: Changes smaller than this (minutes) count as unchanged in comparisons.
 CHANGE_TOLERANCE_MINUTES = 1e-4
@@ -214,6 +217,20 @@ class Evaluation:
         areas, patients, time_to_first_mean, ..., time_to_hub_within_<T>``. Empty (no rows)
         when the network's areas have no such columns; :meth:`equity_json` says why."""
         return equity_frame(self._equity["groups"])
+
+    def to_geodataframe(self) -> "gpd.GeoDataFrame":
+        """:attr:`areas` with each area's outline as a geometry in British National Grid
+        (EPSG:27700): the bundled 2011 LSOA boundaries, or points at the areas' centres for a
+        network without them (:func:`hubplan.geography.outlines.areas_geodataframe`)."""
+        from hubplan.geography.outlines import areas_geodataframe
+
+        return areas_geodataframe(self.network, self.areas)
+
+    def sites_geodataframe(self) -> "gpd.GeoDataFrame":
+        """:attr:`sites` with each site as a point in British National Grid (EPSG:27700)."""
+        from hubplan.geography.outlines import sites_geodataframe
+
+        return sites_geodataframe(self.network, self.sites)
 
     def to_json(self, by: str = "icb") -> dict[str, Any]:
         """The ``hubplan evaluate --format json`` object (the contract in docs/json.md)."""
