@@ -1,8 +1,9 @@
 """Pictures for the report: maps and charts as PNG (matplotlib) and as plotly figures.
 
 The maps are choropleths of areas in classes (minutes to hub, or the change in minutes
-between two options) with the option's hubs and spokes marked; they are drawn with
-matplotlib (every area, as a polygon or a point) and used by both the HTML and the PDF.
+between two options) with the option's hubs and spokes marked; :mod:`hubplan.report.maps`
+draws them at their printed size (every area, as a polygon or a point) for both the HTML
+and the PDF, and :mod:`hubplan.report.interactive` adds the HTML's zoomable map.
 The charts exist twice: plotly figures (interactive, in the HTML) and PNG (in the PDF).
 """
 
@@ -11,14 +12,13 @@ from __future__ import annotations
 import io
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hubplan.report.geometry import AreaShapes
+from hubplan.report.maps import NO_ROUTE_COLOUR, MapGeometry, MapImage, MapPainter
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
@@ -35,7 +35,6 @@ CHANGE_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#c6dbef", "#e9e9e9", "#fcbba
                   "#a50f15")
 CHANGE_LABELS = ("30+ min shorter", "15-30 min shorter", "5-15 min shorter", "up to 5 min shorter", "no change",
                  "up to 5 min longer", "5-15 min longer", "15-30 min longer", "30+ min longer")
-NO_ROUTE_COLOUR = "#9e9e9e"
 #: Added good outcomes per 1,000 patients: one sequential scale (ColorBrewer YlGn), the more
 #: good outcomes, the darker; classes of equal width set from the values (:func:`outcome_breaks`).
 OUTCOME_COLOURS = ("#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#005a32")
@@ -84,155 +83,6 @@ def svg_copies() -> Iterator[list[bytes]]:
         _SVG_COPIES.reset(token)
 
 
-@dataclass(frozen=True)
-class MapImage:
-    """A rendered map: PNG bytes, its title, and how many areas it shows."""
-
-    png: bytes
-    title: str
-    areas_drawn: int
-    n_areas: int
-    caption: str = ""
-
-
-class MapPainter:
-    """Draws many maps of the same areas quickly (one matplotlib figure, recoloured).
-
-    Parameters
-    ----------
-    shapes:
-        What to draw for each area (:func:`hubplan.report.geometry.area_shapes`).
-    site_xy:
-        ``(n_sites, 2)`` longitude, latitude of the network's sites (for markers).
-    site_names:
-        Names of the sites (labelled on small maps).
-    """
-
-    def __init__(self, shapes: AreaShapes, site_xy: np.ndarray, site_names: Sequence[str],
-                 figsize: tuple[float, float] = (6.4, 7.0), dpi: int = 115) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.collections import PolyCollection
-        from matplotlib.figure import Figure
-
-        self.shapes = shapes
-        self.site_xy = np.asarray(site_xy, dtype=float)
-        self.site_names = list(site_names)
-        self.fig = Figure(figsize=figsize, dpi=dpi)
-        FigureCanvasAgg(self.fig)
-        self.ax = self.fig.add_axes((0.0, 0.0, 0.72, 0.93))
-        order = np.argsort(-self._ring_sizes, kind="stable")
-        self._ring_order = order
-        self._rings = [shapes.rings[i] for i in order]
-        self._ring_area = shapes.ring_area[order] if len(order) else np.zeros(0, dtype=np.int64)
-        self.polys = PolyCollection(self._rings, closed=False, edgecolors="none", linewidths=0, antialiased=False)
-        self.ax.add_collection(self.polys)
-        self.points = self.ax.scatter(shapes.point_xy[:, 0], shapes.point_xy[:, 1], s=6, marker="s",
-                                      linewidths=0) if len(shapes.point_areas) else None
-        xs, ys = self._extent()
-        pad_x, pad_y = (xs[1] - xs[0]) * 0.03 + 0.01, (ys[1] - ys[0]) * 0.03 + 0.01
-        self.ax.set_xlim(xs[0] - pad_x, xs[1] + pad_x)
-        self.ax.set_ylim(ys[0] - pad_y, ys[1] + pad_y)
-        mid = float(np.mean(ys))
-        self.ax.set_aspect(1.0 / max(np.cos(np.radians(mid)), 0.2))
-        self.ax.axis("off")
-        self._extras: list[Any] = []
-
-    @cached_property
-    def _ring_sizes(self) -> np.ndarray:
-        """Area of each ring (square degrees; shoelace formula), to draw large rings first."""
-        rings = self.shapes.rings
-        if not rings:
-            return np.zeros(0)
-        lengths = np.array([len(r) for r in rings])
-        xy = np.concatenate(rings).astype(float)
-        cross = xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        # pairs (i, i + 1) inside a ring: drop the pair that crosses into the next ring
-        within = np.ones(len(xy) - 1, dtype=bool)
-        within[np.cumsum(lengths)[:-1] - 1] = False
-        sums = np.add.reduceat(np.where(within, cross, 0.0), np.minimum(starts, len(cross) - 1))
-        sums[lengths < 2] = 0.0
-        return 0.5 * np.abs(sums)
-
-    def _extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        xs, ys = [], []
-        if self.shapes.rings:
-            allc = np.concatenate(self.shapes.rings)
-            xs += [float(allc[:, 0].min()), float(allc[:, 0].max())]
-            ys += [float(allc[:, 1].min()), float(allc[:, 1].max())]
-        if len(self.shapes.point_xy):
-            finite = self.shapes.point_xy[np.isfinite(self.shapes.point_xy).all(axis=1)]
-            if len(finite):
-                xs += [float(finite[:, 0].min()), float(finite[:, 0].max())]
-                ys += [float(finite[:, 1].min()), float(finite[:, 1].max())]
-        if not xs:
-            return (-1.0, 1.0), (50.0, 52.0)
-        return (min(xs), max(xs)), (min(ys), max(ys))
-
-    def draw(
-        self,
-        classes: np.ndarray,
-        colours: Sequence[str],
-        labels: Sequence[str],
-        *,
-        title: str,
-        legend_title: str,
-        hubs: Sequence[int] = (),
-        spokes: Sequence[int] = (),
-        caption: str = "",
-        missing_label: str = "no known road route",
-    ) -> MapImage:
-        """Colour every area by its class (``-1`` = no road route, or ``missing_label``) and render a PNG."""
-        from matplotlib.patches import Patch
-
-        for artist in self._extras:
-            artist.remove()
-        self._extras = []
-        palette = np.array([*colours, NO_ROUTE_COLOUR])
-        area_colour = palette[np.where(classes < 0, len(colours), classes)]
-        self.polys.set_facecolor(area_colour[self._ring_area] if len(self._ring_area) else [])
-        if self.points is not None:
-            self.points.set_color(area_colour[self.shapes.point_areas])
-        small = len(hubs) + len(spokes) <= 12
-        if len(spokes):
-            xy = self.site_xy[list(spokes)]
-            self._extras.append(self.ax.scatter(xy[:, 0], xy[:, 1], s=22 if small else 10, marker="o",
-                                                facecolor="white", edgecolor="black", linewidths=0.7, zorder=3))
-        if len(hubs):
-            xy = self.site_xy[list(hubs)]
-            self._extras.append(self.ax.scatter(xy[:, 0], xy[:, 1], s=70 if small else 30, marker="^",
-                                                facecolor="black", edgecolor="white", linewidths=0.6, zorder=4))
-        if small:
-            for pos in [*hubs, *spokes]:
-                x, y = self.site_xy[pos]
-                self._extras.append(self.ax.annotate(
-                    _short(self.site_names[pos]), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7,
-                    zorder=5, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7}))
-        used = sorted(set(int(c) for c in np.unique(classes)))
-        handles: list[Any] = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
-                   for c in range(len(colours)) if c in used]
-        if -1 in used:
-            handles.append(Patch(facecolor=NO_ROUTE_COLOUR, label=missing_label))
-        from matplotlib.lines import Line2D
-
-        if len(hubs):
-            handles.append(Line2D([], [], marker="^", color="none", markerfacecolor="black", markersize=8, label="hub"))
-        if len(spokes):
-            handles.append(Line2D([], [], marker="o", color="none", markerfacecolor="white", markeredgecolor="black",
-                                  markersize=6, label="spoke"))
-        legend = self.fig.legend(handles=handles, title=legend_title, loc="center left", bbox_to_anchor=(0.71, 0.5),
-                                 fontsize=7.5, title_fontsize=8, frameon=False)
-        self._extras.append(legend)
-        self._extras.append(self.fig.suptitle(title, fontsize=10, x=0.02, ha="left", y=0.985))
-        if caption:
-            self._extras.append(self.fig.text(0.02, 0.01, caption, fontsize=6.5, color="#555555"))
-        drawn = len(set(self._ring_area.tolist()) | set(self.shapes.point_areas.tolist()))
-        return MapImage(_png(self.fig), title, drawn, self.shapes.n_areas, caption)
-
-
 def _wrap(text: str, width: int) -> str:
     import textwrap
 
@@ -243,11 +93,9 @@ def _short(name: str, width: int = 28) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
-def map_painter(appraisal: "Appraisal", shapes: AreaShapes) -> "MapPainter":
+def map_painter(appraisal: "Appraisal", shapes: AreaShapes) -> MapPainter:
     """The painter of every map of ``appraisal`` (:mod:`hubplan.report.maps`): areas, the
     boundaries of its region type, its sites."""
-    from hubplan.report.maps import MapGeometry
-    from hubplan.report.maps import MapPainter as Painter
 
     sites = appraisal.network.sites
     xy = np.column_stack([sites["longitude"].to_numpy(dtype=float), sites["latitude"].to_numpy(dtype=float)])
@@ -255,7 +103,7 @@ def map_painter(appraisal: "Appraisal", shapes: AreaShapes) -> "MapPainter":
     rtype = appraisal.region_type
     regions = areas[rtype].tolist() if rtype in areas and len(shapes.rings) else None
     geometry = MapGeometry.build(shapes, xy, sites["site_name"].astype(str).tolist(), regions, rtype)
-    return Painter(geometry)  # type: ignore[return-value]
+    return MapPainter(geometry)
 
 
 def option_maps(appraisal: "Appraisal", shapes: AreaShapes,
