@@ -394,8 +394,11 @@ def test_report_says_which_demand(folder):
     res = hubplan(folder, "appraise", str(scenario(folder, f'demand = "{EXPR}"')), "--out", str(out))
     assert res.returncode == 0, res.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert f"{EXPR} (source user override)" in html  # introduction and provenance
-    assert f"<td>{EXPR}</td>" in html.replace("\n", "")  # the assumptions table's demand row
+    # column names are printed as words for a board: population_60_plus -> "population 60 plus"
+    worded = "0.5 * births + population 60 plus / 100"
+    assert f"{worded} (source user override)" in html  # introduction and provenance
+    assert f"<td>{worded}</td>" in html.replace("\n", "")  # the assumptions table's demand row
+    assert "population_60_plus" not in html.split("<script")[0]
 
 
 # ----------------------------------------------------------------------------- planner API

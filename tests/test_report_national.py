@@ -41,8 +41,9 @@ def test_hampshire_vascular(tmp_path):
     assert two["consultants_needed"] == 12 and one["consultants_needed"] == 6  # 6 surgeons per arterial hub
     html = report_checks(a, tmp_path)
     assert "Demand is a proxy." in html  # the vascular demand is a labelled proxy
-    assert "Beds not available" in html and "length_of_stay_days" in html
-    assert "<p>No outcome model for vascular_arterial: hubplan ships one for stroke services only" in html
+    assert "Beds not available: the scenario does not give a length of stay, so beds are not estimated" in html
+    assert "length_of_stay_days" not in html and "--los" not in html  # board words, not the CLI's
+    assert "<p>No outcome model for vascular arterial: hubplan ships one for stroke services only" in html
 
 
 @pytest.mark.slow

@@ -194,8 +194,9 @@ def test_a_service_without_an_outcome_model_gets_one_sentence(tmp_path) -> None:
                  draws=20)
     content = build_content(a)
     o = content.outcomes
-    assert o.text == ["No outcome model for vascular_arterial: hubplan ships one for stroke services only, and none "
-                      "where the evidence conflicts; give your own curve with --outcome-curve FILE.csv "
+    # in board words: no code name, no command-line flag
+    assert o.text == ["No outcome model for vascular arterial: hubplan ships one for stroke services only, and none "
+                      "where the evidence conflicts; a scenario can give its own outcome curve "
                       "(docs/outcomes.md)."]
     assert o.table is None and o.parameters is None and o.groups_table is None
     figures = build_figures(a, area_shapes(net, use_bundled=False))

@@ -33,6 +33,8 @@ class _Text(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.skip += tag in ("script", "style")
+        if tag in ("td", "th", "tr"):
+            self.parts.append("|")  # a cell or row boundary, so "1" ending one row and "spokes" starting the next is not "1 spokes"
 
     def handle_endtag(self, tag):
         self.skip -= tag in ("script", "style")
@@ -81,7 +83,9 @@ def appraise_file(example: str, folder: Path) -> tuple[str, list[str]]:
 def check_report(folder: Path, html: str, pages: list[str]) -> None:
     pdf = "\n".join(pages)
     assert problems(html) == []
-    assert problems(pdf) == []
+    # a long name wrapped inside a narrow table cell is split across lines by the PDF (a citation's
+    # "stroke-modelling/muster_workshop_w" + "eb_app_1"): rejoin such splits before looking
+    assert problems(re.sub(r"(?<=[\w/])\n(?=\w)", "", pdf)) == []
     assert "2011 boundaries" in html and "2011 boundaries" in pdf
     small = [(round(size, 2), text) for size, text in font_sizes(folder / "report.pdf") if size < 7 - 1e-6]
     assert small == []
@@ -137,14 +141,15 @@ def test_ranking_sentence_names_the_weights_when_a_better_access_option_loses():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="html.py (not this change) still writes 'Hub by hub (1 hubs)'", strict=False)
 @pytest.mark.parametrize("example", ["hampshire_vascular.toml", "essex_vascular.toml", "shropshire_maternity.toml"])
 def test_example_reports_read_in_board_words(example, tmp_path):
     html, pages = appraise_file(example, tmp_path)
     check_report(tmp_path, html, pages)
     if example == "hampshire_vascular.toml":
         for text in (html, "\n".join(pages)):
-            assert "Wales" not in text[text.index("Data and software"):]  # no Welsh data notes for Hampshire
+            # no Welsh data notes for Hampshire (the bundled data's own name, "England & Wales", is not one)
+            assert "Wales" not in text[text.index("Data and software"):].replace("England & Wales", "")
+            assert "icb NHS" not in text
             assert "Sub-ICB location" in text and "Sub-icb" not in text
 
 

@@ -14,7 +14,6 @@ from hubplan.errors import InputError
 from hubplan.planning.store import ScenarioStore
 from hubplan.web import planner
 from hubplan.web.figures import AREA_TRACE, SITE_TRACE, map_figure
-from hubplan.web.geo import osgb_to_lonlat
 from hubplan.web.jobs import JobRegistry
 from hubplan.web.plans import Plan, evaluate_plan, parse_plan
 
@@ -75,13 +74,6 @@ def test_map_figure_layers() -> None:
     assert sites.marker.symbol[network.site_codes.index("SO166YD")] == "diamond"
     assert areas.hoverinfo == "skip"  # clicks go to sites, never to the areas beneath them
     assert figure.layout.yaxis.scaleanchor == "x"
-
-
-def test_osgb_inverse_matches_the_ordnance_survey_example() -> None:
-    lon, lat = osgb_to_lonlat(np.array([651409.903]), np.array([313177.270]))
-    # OS "A guide to coordinate systems in Great Britain": 52°39'27.2531"N, 1°43'4.5177"E
-    assert lat[0] == pytest.approx(52 + 39 / 60 + 27.2531 / 3600, abs=1e-6)
-    assert lon[0] == pytest.approx(1 + 43 / 60 + 4.5177 / 3600, abs=1e-6)
 
 
 def test_job_registry_runs_reports_and_limits() -> None:

@@ -321,7 +321,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
     introduction = [a.description.strip()] if a.description.strip() else []
     introduction.append(
         f"Demand: {demand_label}. Travel: road minutes from each neighbourhood's centre to each hospital "
-        f"({network.source}). All figures are weighted by patients; 'hub' means a hospital providing "
+        f"({_source_words(network.source)}). All figures are weighted by patients; 'hub' means a hospital providing "
         f"the specialist service, 'spoke' a local hospital that sees patients first under treat and transfer."
     )
 
@@ -510,7 +510,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
             notes.append(f"Beds not available: {outcome.beds_note}")
         notes += list(res.notes)
         flagged = int((hubs_only["flags"].map(len) > 0).sum())
-        summary_line = (f"{_plural(net.hubs, 'hub')} and {_plural(net.spokes, 'spoke')}; {flagged} of "
+        summary_line = (f"{plural(net.hubs, 'hub')} and {plural(net.spokes, 'spoke')}; {flagged} of "
                         f"{'the hub' if net.hubs == 1 else f'the {net.hubs} hubs'} fall short of at least one "
                         "standard.")
         capacity_sections.append(CapacitySection(ev.option.name, summary_line, table, notes))
@@ -563,7 +563,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
     assumptions_table = Table(["parameter", "value", "unit", "source", "confidence", "note"], assumption_rows,
                               notes=["Confidence: H primary source, M secondary, L weak, derived = arithmetic on "
                                      "sourced inputs, assumption = a modelling choice, not a standard."])
-    provenance = [f"Network: {network.source}.", f"Service: {service.name} ({service_title}); demand: {demand_label}."]
+    provenance = [f"Network: {_source_words(network.source)}.", f"Service: {service.name} ({service_title}); demand: {demand_label}."]
     if a.source_file:
         provenance.append(f"Scenario file: {a.source_file}.")
     provenance.append(_boundaries_sentence(a))
@@ -1074,6 +1074,17 @@ def _meeting(a: "Appraisal", name: str) -> str:
     return f"{ok} of {len(hubs)}"
 
 
+def _source_words(source: str) -> str:
+    """A network's source as a board reads it: 'restricted to country England, icb NHS X' becomes
+    'restricted to England, NHS X' (the region names already say what they are)."""
+    if " restricted to " not in source:
+        return source
+    head, place = source.split(" restricted to ", 1)
+    for prefix in ("country ", "icb ", "isdn ", "sicbl ", "ambulance_service "):
+        place = place.replace(prefix, "")
+    return f"{head} restricted to {place}"
+
+
 def _network_place(a: "Appraisal") -> str:
     source = a.network.source
     if " restricted to " in source:
@@ -1164,7 +1175,7 @@ _PLURAL_NOUNS = ("sites", "hubs", "spokes", "options", "patients", "areas", "pro
                  "consultants", "hospitals", "centres", "neighbourhoods", "LSOAs", "assumptions")
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
     """'1 hub', '2 hubs'."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 

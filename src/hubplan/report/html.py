@@ -12,7 +12,7 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any, Callable
 
-from hubplan.report.content import ReportContent, Table, UncertaintySection, report_sections
+from hubplan.report.content import ReportContent, Table, UncertaintySection, plural, report_sections
 from hubplan.report.figures import MapImage
 
 if TYPE_CHECKING:
@@ -245,7 +245,7 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
         for cap in content.capacity:
             add(f"<h3>{escape(cap.option)}</h3><p>{escape(cap.summary)}</p>")
             if cap.table is not None:
-                add(f"<details><summary>Hub by hub ({len(cap.table.rows)} hubs)</summary>{table_html(cap.table)}</details>")
+                add(f"<details><summary>Hub by hub ({plural(len(cap.table.rows), 'hub')})</summary>{table_html(cap.table)}</details>")
             add("".join(f'<p class="table-notes">{escape(n)}</p>' for n in cap.notes))
         add("</section>")
 
