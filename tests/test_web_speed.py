@@ -169,3 +169,22 @@ def test_two_workers_share_scenarios_and_jobs(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_server_computes_with_one_native_thread(tmp_path: Path) -> None:
+    """A server's request threads and workers fill the cores: BLAS waking its own threads for
+    a national dot product cost 42 ms against 10 ms a request (docs/planner.md), so the app
+    the server runs limits every BLAS/OpenMP pool to one thread."""
+    script = ("import json, sys\nimport numpy\n"
+              "from threadpoolctl import threadpool_info\n"
+              "before = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']\n"
+              "from hubplan.web.app import make_server_app\n"
+              "make_server_app(sys.argv[1])\n"
+              "after = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']\n"
+              "print(json.dumps({'before': before, 'after': after}))\n")
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "s.db")], capture_output=True, text=True,
+                         env={**__import__("os").environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    threads = json.loads(run.stdout.strip().splitlines()[-1])
+    assert threads["before"] and all(n == 2 for n in threads["before"])  # the test can tell the difference
+    assert threads["after"] and all(n == 1 for n in threads["after"])

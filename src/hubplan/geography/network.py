@@ -127,11 +127,20 @@ class Network:
 
     @property
     def site_codes(self) -> list[str]:
-        return list(self.sites.index)
+        return list(self._site_code_tuple)
 
     @property
     def area_codes(self) -> list[str]:
-        return list(self.areas.index)
+        return list(self._area_code_tuple)
+
+    @cached_property
+    def _site_code_tuple(self) -> tuple[str, ...]:
+        # read once: iterating the index (Arrow strings) each time cost 0.2 ms per call
+        return tuple(self.sites.index)
+
+    @cached_property
+    def _area_code_tuple(self) -> tuple[str, ...]:
+        return tuple(self.areas.index)
 
     @property
     def region_types(self) -> tuple[str, ...]:

@@ -320,6 +320,7 @@ def _grid_place(minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, x - i
 
 
+@lru_cache(maxsize=1)
 def _package_version() -> str:
     from importlib import metadata
 

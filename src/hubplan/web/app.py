@@ -815,6 +815,9 @@ WAITRESS_BODY_BYTES = 8 * MAX_SERVER_REQUEST_BYTES
 
 def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] | None = None) -> dash.Dash:
     """The app with its store, the bundled network loaded and the outlines drawn (warm)."""
+    from hubplan.web.native import one_native_thread
+
+    one_native_thread()
     store = ScenarioStore(db)
     bundled_network()
     from hubplan.web.geo import country_outline, isdn_outlines
