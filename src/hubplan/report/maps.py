@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -157,12 +157,9 @@ def nice_km(span_m: float) -> float:
                  else power)
 
 
-def short_region_name(name: str) -> str:
-    return name.replace(" Integrated Care Board", " ICB").replace("University Health Board", "UHB")
-
-
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+    """``text`` wrapped at ``width`` characters, its own line breaks kept."""
+    return "\n".join("\n".join(textwrap.wrap(line, width)) or line for line in text.split("\n"))
 
 
 def drawn_texts(fig: Any) -> list[Any]:
@@ -225,6 +222,13 @@ class MapPainter:
         self._draw_scale_bar()
         self._extras: list[Any] = []
         self.labels: list[Any] = []
+        self.hub_key: list[Any] = []
+        self.region_key: Any = None
+        self.title_text: Any = None
+        self.legend: Any = None
+        self.caption_text: Any = None
+        #: Called with the painter and the image after each map is rendered (for checks).
+        self.on_draw: Callable[["MapPainter", MapImage], None] | None = None
 
     # ------------------------------------------------------------------ fixed parts
     def _extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -293,9 +297,9 @@ class MapPainter:
             xy = self.g.site_xy[hubs]
             self._extras.append(ax.scatter(xy[:, 0], xy[:, 1], s=42 if named_on_map else 22, marker="^",
                                            facecolor="black", edgecolor="white", linewidths=0.5, zorder=5))
-        # ---- layout (inches from the top): title, map, legend, key, caption
-        width = self.width_in
-        title_text = fig.text(0.02, 0.99, _wrap(title, 44), fontsize=8, fontweight="bold", ha="left", va="top")
+        # ---- the parts around the map (inches from the top): title, map, legend, keys, caption
+        title_text = fig.text(0.02, 0.99, title, fontsize=8, fontweight="bold", ha="left", va="top")
+        self._fit(title_text, title)
         used = sorted(set(int(c) for c in np.unique(classes)))
         handles: list[Any] = [Patch(facecolor=colours[c], edgecolor="#777777", linewidth=0.3, label=labels[c])
                               for c in range(len(colours)) if c in used]
@@ -308,63 +312,37 @@ class MapPainter:
             handles.append(Line2D([], [], marker="o", color="none", markerfacecolor="white",
                                   markeredgecolor="black", markersize=5, label="spoke"))
         if self.g.regions:
-            handles.append(Line2D([], [], color="#333333", lw=0.8, label=f"{self.g.region_type} boundary"))
+            handles.append(Line2D([], [], color="#333333", lw=0.8,
+                                  label=f"{region_words(self.g.region_type)[0]} boundary"))
         legend = fig.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(0.02, 0.2),
                             fontsize=MIN_FONT_PT, title_fontsize=7.5, ncol=2, frameon=False, handlelength=1.2,
                             columnspacing=1.0, borderaxespad=0.0, alignment="left")
         names: list[str] = []
-        key_text = None
+        numbered: list[int] = []
+        hub_key: list[Any] = []
         if not named_on_map and hubs:
-            order = sorted(hubs, key=lambda p: (-self.g.site_xy[p, 1], self.g.site_names[p]))
-            entries = [f"{i + 1}  {self.g.site_names[p]}" for i, p in enumerate(order)]
-            names = [self.g.site_names[p] for p in order]
-            column = (len(entries) + 1) // 2
-            key_text = [fig.text(0.02 + 0.49 * c, 0.1, "\n".join(_wrap(e, 31).replace("\n", "\n     ")
-                                                               for e in entries[c * column:(c + 1) * column]),
-                                 fontsize=MIN_FONT_PT, ha="left", va="top", linespacing=1.15)
-                        for c in range(2) if entries[c * column:(c + 1) * column]]
-            numbered = order
-        cap = fig.text(0.02, 0.01, _wrap(caption, 58), fontsize=MIN_FONT_PT, color="#444444", ha="left",
-                       va="bottom")
-        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-        dpi = fig.dpi
-
-        def height(artist: Any) -> float:
-            return float(artist.get_window_extent(renderer).height) / dpi
-
-        gap = 0.06
-        title_h, legend_h, cap_h = height(title_text), height(legend), height(cap)
-        key_h = max((height(t) for t in key_text), default=0.0) if key_text else 0.0
-        map_h = (width - 0.04) * self.aspect
-        total = 0.05 + title_h + gap + map_h + gap + legend_h + (gap + key_h if key_text else 0.0) + gap + cap_h \
-            + 0.04
-        fig.set_size_inches(width, total)
-        top = total - 0.05
-        title_text.set_position((0.02, top / total))
-        top -= title_h + gap
-        ax.set_position((0.02 / width, (top - map_h) / total, (width - 0.04) / width, map_h / total))
-        top -= map_h + gap
-        legend.set_bbox_to_anchor((0.04 / width, top / total), transform=fig.transFigure)
-        top -= legend_h
-        if key_text:
-            top -= gap
-            for t in key_text:
-                t.set_y(top / total)
-        cap.set_position((0.02, 0.04 / total))
-        self._extras += [title_text, legend, cap, *(key_text or [])]
+            numbered = sorted(hubs, key=lambda p: (-self.g.site_xy[p, 1], self.g.site_names[p]))
+            names = [self.g.site_names[p] for p in numbered]
+            hub_key = self._hub_key([f"{i + 1}  {name}" for i, name in enumerate(names)])
+        cap = fig.text(0.02, 0.01, caption, fontsize=MIN_FONT_PT, color="#444444", ha="left", va="bottom")
+        self._fit(cap, caption)
+        self._extras += [title_text, legend, cap, *hub_key]
+        blocks: list[list[Any]] = [[legend], hub_key, [cap]] if hub_key else [[legend], [cap]]
+        self._layout(title_text, blocks)
         # ---- labels on the map
         if named_on_map:
             sites = [*hubs, *spokes]
-            texts = [ax.text(float(self.g.site_xy[p, 0]), float(self.g.site_xy[p, 1]), _wrap(self.g.site_names[p], 22), fontsize=MIN_FONT_PT,
-                             fontweight="bold" if p in hubs else "normal", ha="left", va="bottom", zorder=7,
+            texts = [ax.text(float(self.g.site_xy[p, 0]), float(self.g.site_xy[p, 1]), _wrap(self.g.site_names[p], 22),
+                             fontsize=MIN_FONT_PT, fontweight="bold" if p in hubs else "normal", ha="left",
+                             va="bottom", zorder=7,
                              bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
                      for p in sites]
             names = [self.g.site_names[p] for p in sites]
         elif hubs:
             sites = numbered
-            texts = [ax.text(float(self.g.site_xy[p, 0]), float(self.g.site_xy[p, 1]), str(i + 1), fontsize=MIN_FONT_PT, ha="left", va="bottom",
-                             zorder=7, bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
-                                             "alpha": 0.85})
+            texts = [ax.text(float(self.g.site_xy[p, 0]), float(self.g.site_xy[p, 1]), str(i + 1),
+                             fontsize=MIN_FONT_PT, ha="left", va="bottom", zorder=7,
+                             bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85})
                      for i, p in enumerate(sites)]
         else:
             sites, texts = [], []
@@ -372,16 +350,96 @@ class MapPainter:
         self.labels = list(texts)
         if texts:
             self._place(texts, sites)
-        self._name_regions()
+        lettered = self._name_regions()
+        if lettered:
+            words = region_words(self.g.region_type)[1]
+            entries = [f"{letter} {label}" for letter, label in lettered]
+            key = fig.text(0.02, 0.01, "", fontsize=MIN_FONT_PT, ha="left", va="top", style="italic",
+                           color="#222222")
+            self._fit(key, f"{words[0].upper() + words[1:]} (letters on the map): " + "; ".join(entries))
+            self._extras.append(key)
+            self.region_key = key
+            self._layout(title_text, [*blocks[:-1], [key], blocks[-1]])
+        else:
+            self.region_key = None
+        self.hub_key = hub_key
+        self.title_text, self.legend, self.caption_text = title_text, legend, cap
         png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=dpi)
+        fig.savefig(png, format="png", dpi=fig.dpi)
         svg_bytes = None
         if svg:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="svg", metadata={"Date": None})
             svg_bytes = buffer.getvalue()
         drawn = len(set(self._ring_area.tolist()) | set(self.g.point_areas.tolist()))
-        return MapImage(png.getvalue(), title, drawn, self.g.n_areas, caption, tuple(names), svg_bytes)
+        image = MapImage(png.getvalue(), title, drawn, self.g.n_areas, caption, tuple(names), svg_bytes)
+        if self.on_draw is not None:
+            self.on_draw(self, image)
+        return image
+
+    # ------------------------------------------------------------------ layout
+    def _renderer(self) -> Any:
+        return self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
+    def _fit(self, text: Any, raw: str, width_in: float | None = None) -> None:
+        """Set ``text`` to ``raw`` wrapped at the most characters a line for which it is no
+        wider than ``width_in`` inches (default: the figure's width less its margins)."""
+        limit = (width_in if width_in is not None else self.width_in - 0.08) * self.fig.dpi
+        renderer = self._renderer()
+        for chars in range(90, 7, -3):
+            text.set_text(_wrap(raw, chars))
+            if text.get_window_extent(renderer).width <= limit:
+                return
+
+    def _hub_key(self, entries: list[str]) -> list[Any]:
+        """The key of numbered hubs: two columns, each entry wrapped to its column's width
+        (continuation lines indented)."""
+        column = (len(entries) + 1) // 2
+        width = (self.width_in - 0.08) / 2 - 0.05
+        renderer = self._renderer()
+        texts = []
+        for c in range(2):
+            part = entries[c * column:(c + 1) * column]
+            if not part:
+                continue
+            text = self.fig.text(0.02 + 0.5 * c, 0.1, "", fontsize=MIN_FONT_PT, ha="left", va="top",
+                                 linespacing=1.15)
+            for chars in range(40, 7, -1):
+                text.set_text("\n".join(_wrap(e, chars).replace("\n", "\n     ") for e in part))
+                if text.get_window_extent(renderer).width <= width * self.fig.dpi:
+                    break
+            texts.append(text)
+        return texts
+
+    def _layout(self, title_text: Any, blocks: list[list[Any]]) -> None:
+        """Size the figure and place, from the top: the title, the map (its full width, at the
+        map's aspect), then each block of ``blocks`` (artists side by side)."""
+        fig, width, dpi = self.fig, self.width_in, self.fig.dpi
+        renderer = self._renderer()
+
+        def height(artist: Any) -> float:
+            return float(artist.get_window_extent(renderer).height) / dpi
+
+        gap = 0.06
+        heights = [max((height(a) for a in block), default=0.0) for block in blocks]
+        map_h = (width - 0.04) * self.aspect
+        total = 0.05 + height(title_text) + gap + map_h + sum(h + gap for h in heights if h) + 0.04
+        fig.set_size_inches(width, total)
+        top = total - 0.05
+        title_text.set_position((0.02 / width, top / total))
+        top -= height(title_text) + gap
+        self.ax.set_position((0.02 / width, (top - map_h) / total, (width - 0.04) / width, map_h / total))
+        top -= map_h + gap
+        for block, h in zip(blocks, heights):
+            if not h:
+                continue
+            for artist in block:
+                if hasattr(artist, "set_bbox_to_anchor"):
+                    artist.set_bbox_to_anchor((0.04 / width, top / total), transform=fig.transFigure)
+                else:
+                    artist.set_va("top")
+                    artist.set_y(top / total)
+            top -= h + gap
 
     def _fixed_boxes(self) -> list[Any]:
         renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -429,41 +487,127 @@ class MapPainter:
                 t.set_position((nx, ny))
             placed.append(t.get_window_extent(renderer))
 
-    def _name_regions(self) -> None:
-        """Each region's name at a point inside it, kept only where it fits inside the region and
-        covers no other label (wrapped on two or three lines if that helps)."""
+    def _name_regions(self) -> list[tuple[str, str]]:
+        """Name each region inside it, where the name fits inside the region and covers no
+        other label (wrapped on two or three lines if that helps); a region whose name does
+        not fit gets a letter inside it instead. Returns ``(letter, name)`` of those."""
         import shapely
         from matplotlib import patheffects
 
         if not self.g.regions:
-            return
-        renderer = self.fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            return []
+        renderer = self._renderer()
         taken = [t.get_window_extent(renderer) for t in self.labels] + self._fixed_boxes()
         axes_box = self.ax.get_window_extent(renderer)
         inv = self.ax.transData.inverted()
+        labels = region_labels(list(self.g.regions))
+        stroke = [patheffects.withStroke(linewidth=1.6, foreground="white")]
         regions = sorted(self.g.regions.items(), key=lambda kv: -kv[1].area)
+        unnamed: list[tuple[str, Any]] = []
+
+        def try_text(text: str, x: float, y: float, geom: Any) -> Any:
+            """``text`` centred at (x, y) if it lies inside ``geom`` (a short one, up to 6
+            characters: its centre) and covers no other label."""
+            artist = self.ax.text(x, y, text, fontsize=MIN_FONT_PT, style="italic", color="#222222",
+                                  ha="center", va="center", zorder=6, path_effects=stroke)
+            box = artist.get_window_extent(renderer)
+            corners = inv.transform([(box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1)])
+            fits = bool(shapely.contains_xy(geom, corners[:, 0], corners[:, 1]).all()) or (
+                len(text) <= 6 and bool(shapely.contains_xy(geom, x, y)))
+            inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 \
+                and box.y1 <= axes_box.y1
+            if fits and inside and not any(boxes_overlap(box, other) for other in taken):
+                taken.append(box)
+                self._extras.append(artist)
+                self.labels.append(artist)
+                return artist
+            artist.remove()
+            return None
+
         for name, geom in regions:
             if geom.is_empty:
                 continue
-            point = geom.representative_point()
-            placed = None
-            for width in (60, 22, 14):
-                text = self.ax.text(point.x, point.y, _wrap(short_region_name(name), width), fontsize=MIN_FONT_PT,
-                                    style="italic", color="#222222", ha="center", va="center", zorder=6,
-                                    path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
-                box = text.get_window_extent(renderer)
-                corners = inv.transform([(box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1)])
-                fits = bool(shapely.contains_xy(geom, corners[:, 0], corners[:, 1]).all())
-                inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 \
-                    and box.y1 <= axes_box.y1
-                if fits and inside and not any(boxes_overlap(box, other) for other in taken):
-                    placed = text
-                    taken.append(box)
+            if not any(try_text(_wrap(labels[name], width), x, y, geom) is not None
+                       for width in (60, 22, 14) for x, y in _inner_points(geom)):
+                unnamed.append((name, geom))
+        # a second chance for each, anywhere inside it, before falling back to a letter
+        unnamed = [(name, geom) for name, geom in unnamed
+                   if not any(try_text(_wrap(labels[name], width), x, y, geom) is not None
+                              for width in (60, 22, 14) for x, y in _inner_points(geom, many=True)[2:])]
+        lettered: list[tuple[str, str]] = []
+        unnamed.sort(key=lambda item: (-item[1].representative_point().y, item[0]))  # north to south
+        for i, (name, geom) in enumerate(unnamed):
+            letter = _letter(i)
+            for x, y in _inner_points(geom, many=True):
+                if try_text(letter, x, y, geom) is not None:
                     break
-                text.remove()
-            if placed is not None:
-                self._extras.append(placed)
-                self.labels.append(placed)
+            else:  # no room inside: the letter beside the region's centre, over whatever is there
+                point = geom.representative_point()
+                artist = self.ax.text(point.x, point.y, letter, fontsize=MIN_FONT_PT, style="italic",
+                                      color="#222222", ha="center", va="center", zorder=6, path_effects=stroke)
+                self._extras.append(artist)
+                self.labels.append(artist)
+            lettered.append((letter, labels[name]))
+        return lettered
+
+
+def _letter(i: int) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+
+
+def _inner_points(geom: Any, many: bool = False) -> list[tuple[float, float]]:
+    """Points inside ``geom`` to centre a label on: the pole of inaccessibility of its largest
+    part, its representative point, then (``many``) points of a grid over it, nearest the
+    pole first."""
+    import shapely
+
+    parts = sorted(getattr(geom, "geoms", [geom]), key=lambda g: -g.area)
+    largest = parts[0]
+    try:
+        pole = shapely.maximum_inscribed_circle(largest, tolerance=max(largest.length / 500, 50.0))
+        first = shapely.get_point(pole, 0)
+        points = [(first.x, first.y)]
+    except Exception:  # pragma: no cover - degenerate outline
+        points = []
+    rep = largest.representative_point()
+    points.append((rep.x, rep.y))
+    if many:
+        x0, y0, x1, y1 = largest.bounds
+        grid_x, grid_y = np.meshgrid(np.linspace(x0, x1, 9)[1:-1], np.linspace(y0, y1, 9)[1:-1])
+        gx, gy = grid_x.ravel(), grid_y.ravel()
+        inside = shapely.contains_xy(largest, gx, gy)
+        cx, cy = points[0]
+        order = np.argsort((gx[inside] - cx) ** 2 + (gy[inside] - cy) ** 2)
+        points += [(float(gx[inside][k]), float(gy[inside][k])) for k in order]
+    return points
+
+
+#: How each region type is named in words (singular, plural).
+REGION_WORDS = {"icb": ("ICB", "ICBs"), "isdn": ("ISDN", "ISDNs"), "sicbl": ("sub-ICB location", "sub-ICB locations"),
+                "ambulance_service": ("ambulance service", "ambulance services"), "country": ("country", "countries")}
+
+
+def region_words(region_type: str) -> tuple[str, str]:
+    """The region type in words, singular and plural (``isdn`` -> ``ISDN``, ``ISDNs``)."""
+    return REGION_WORDS.get(region_type, (region_type.replace("_", " ") or "region",
+                                           (region_type.replace("_", " ") or "region") + "s"))
+
+
+def region_labels(names: Sequence[str]) -> dict[str, str]:
+    """Shorter names for a map: "NHS Sussex Integrated Care Board" -> "Sussex"; sub-ICB
+    locations "NHS Sussex ICB - 70F" -> "70F" when every one is of the same ICB, else
+    "Sussex 70F"."""
+    def short(name: str) -> str:
+        out = name.removeprefix("NHS ").replace(" Integrated Care Board", "").replace("University Health Board", "UHB")
+        return out
+
+    parts = {n: short(n).rsplit(" ICB - ", 1) for n in names}
+    sub_icb = all(len(p) == 2 for p in parts.values()) and bool(parts)
+    if sub_icb:
+        one_icb = len({p[0] for p in parts.values()}) == 1
+        return {n: (p[1] if one_icb else f"{p[0]} {p[1]}") for n, p in parts.items()}
+    return {n: short(n) for n in names}
 
 
 def _shoelace(ring: np.ndarray) -> float:
