@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from hubplan.cli._app import Progress, app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._exports import FIGURES_OPTION, GEOPACKAGE_OPTION, WORKBOOK_OPTION, command_line, write_exports
 from hubplan.cli._layout import print_table
 from hubplan.planning.appraise import Appraisal
 from hubplan.errors import InputError
@@ -77,6 +78,9 @@ def appraise_command(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json (the appraisal as JSON on stdout)."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write the HTML report (with --out)."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Write the PDF report (with --out)."),
+    workbook: bool = WORKBOOK_OPTION,
+    geopackage: bool = GEOPACKAGE_OPTION,
+    figures: bool = FIGURES_OPTION,
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the rank-stability draws (default: the scenario's).",
                                        callback=limited("seed")),
     draws: Optional[int] = typer.Option(None, "--draws", help="Number of random weightings, 1 to 1,000,000 "
@@ -144,6 +148,8 @@ def appraise_command(
 
                 files = write_report(appraisal, folder, html=html, pdf=pdf, progress=progress, uncertainty=result)
                 written += [p for p in (files.html, files.pdf) if p is not None]
+            written += write_appraisal_exports(appraisal, folder, uncertainty=result, workbook=workbook,
+                                               geopackage=geopackage, figures=figures, progress=progress)
     if fmt == "json":
         print_json(appraisal.to_json())
     else:
@@ -176,6 +182,40 @@ def write_tables(appraisal: Appraisal, folder: Path) -> list[Path]:
     a.sensitivity.to_csv(paths[2], index=False, float_format="%.4f")
     a.stability.to_csv(paths[3], float_format="%.4f")
     return paths
+
+
+def write_appraisal_exports(appraisal: Appraisal, folder: Path, *, uncertainty: object = None, workbook: bool = True,
+                            geopackage: bool = True, figures: bool = True,
+                            progress: Optional[Callable[[str], None]] = None) -> list[Path]:
+    """``appraisal.xlsx`` (the CSV tables of :func:`write_tables`, and the uncertainty ones),
+    ``appraisal.gpkg`` (areas and sites with each option's figures) and ``figures/`` (every map
+    and chart of the report as PNG and SVG); see docs/exports.md."""
+    from hubplan.report.exports import ExportTable, about_rows, appraisal_layers, option_slugs, write_figures
+
+    a = appraisal
+    tables = [ExportTable("appraisal_options", a.table(), True, "every option's measures, score and rank"),
+              ExportTable("appraisal_sensitivity", a.sensitivity, False,
+                          "how far each weight can move before the top option loses first place"),
+              ExportTable("appraisal_rank_stability", a.stability, True, "ranks over random weightings")]
+    if uncertainty is not None:
+        tables += [ExportTable("uncertainty_criteria", uncertainty.criterion_table(), False,  # type: ignore[attr-defined]
+                               "each criterion's interval over the draws of the assumptions"),
+                   ExportTable("uncertainty_draws", uncertainty.draws_table(), False,  # type: ignore[attr-defined]
+                               "every draw of the assumptions and what it gave")]
+
+    def about() -> list[tuple[str, str]]:
+        names = [ev.option.name for ev in a.evaluations]
+        layer_note = "; ".join(f"'{slug}' = {name}" for slug, name in zip(option_slugs(names), names))
+        return about_rows(what=f"{a.title}: the CSV tables of hubplan appraise --out in one workbook",
+                          command=command_line(), network=a.network, service=a.service, evaluations=a.evaluations,
+                          tables=tables, notes=[*a.notes, f"GeoPackage column suffixes: {layer_note}"])
+
+    written = write_exports(folder, "appraisal", tables=tables, about=about, layers=lambda: appraisal_layers(a),
+                            workbook=workbook, geopackage=geopackage)
+    if figures:
+        written += write_figures(a, folder / "figures", uncertainty=uncertainty,  # type: ignore[arg-type]
+                                 progress=progress)
+    return written
 
 
 def demo_report(network: object, service: object, evaluations: list, solutions: dict, folder: Path) -> str:

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
+from hubplan.cli._exports import GEOPACKAGE_OPTION, WORKBOOK_OPTION, command_line, write_exports
 from hubplan.cli._layout import NAMES_HIDDEN, Layout, print_table, stacked, transposed
 from hubplan.cli._capacity_tables import _write_tables, print_capacity
 from hubplan.cli.kinds import parse_parameters, print_kind, write_kind
@@ -471,6 +472,51 @@ def write_evaluation(ev: Evaluation, folder: Path, stem: str, by: str) -> list[P
     return paths
 
 
+def write_evaluation_exports(ev: Evaluation, kind_result: Any, folder: Path, by: str, *, workbook: bool = True,
+                             geopackage: bool = True) -> list[Path]:
+    """``evaluation.xlsx`` (the CSV tables of :func:`write_evaluation`, equity and the kind's) and
+    ``evaluation.gpkg`` (areas and sites); see docs/exports.md."""
+    from hubplan.report.exports import ExportTable, about_rows, evaluation_layers
+
+    tables = [ExportTable("evaluation_areas", ev.areas, True, "each area: patients, first hospital, hub, minutes"),
+              ExportTable("evaluation_sites", ev.sites, True, "each site: role and patients a year"),
+              ExportTable("evaluation_regions", ev.regions(by), False, f"demand-weighted minutes by {by}")]
+    equity = ev.equity()
+    if len(equity):
+        tables.append(ExportTable("equity", equity, False, "minutes by deprivation and rurality (docs/equity.md)"))
+    for t in getattr(kind_result, "tables", ()):
+        tables.append(ExportTable(f"kind_{t.key}", t.frame, False, getattr(t, "title", "")))
+
+    def about() -> list[tuple[str, str]]:
+        return about_rows(what=f"What option '{ev.option.name}' does to every area, site and region: the CSV tables "
+                               "of hubplan evaluate --out in one workbook", command=command_line(),
+                          network=ev.network, service=ev.service, evaluations=[ev], tables=tables)
+
+    return write_exports(folder, "evaluation", tables=tables, about=about, layers=lambda: evaluation_layers(ev),
+                         workbook=workbook, geopackage=geopackage)
+
+
+def write_comparison_exports(comparison: Comparison, folder: Path, by: str, *, workbook: bool = True,
+                             geopackage: bool = True) -> list[Path]:
+    """``comparison.xlsx`` and ``comparison.gpkg``; see docs/exports.md."""
+    from hubplan.report.exports import ExportTable, about_rows, comparison_layers
+
+    tables = [ExportTable("comparison_areas", comparison.areas, True, "each area: minutes under A and B, and the change"),
+              ExportTable("comparison_regions", comparison.regions(by), False, f"who gains and who loses by {by}")]
+    equity = comparison.equity()
+    if len(equity):
+        tables.append(ExportTable("equity", equity, False, "the change by deprivation and rurality (docs/equity.md)"))
+
+    def about() -> list[tuple[str, str]]:
+        return about_rows(what=f"Option B '{comparison.b.option.name}' against option A '{comparison.a.option.name}': "
+                               "the CSV tables of hubplan compare --out in one workbook", command=command_line(),
+                          network=comparison.a.network, service=comparison.a.service,
+                          evaluations=[comparison.a, comparison.b], tables=tables)
+
+    return write_exports(folder, "comparison", tables=tables, about=about, layers=lambda: comparison_layers(comparison),
+                         workbook=workbook, geopackage=geopackage)
+
+
 def plot_access_curves(evaluations: list[Evaluation], path: Path, title: str) -> Path:
     """Cumulative share of patients against minutes to hub, one line per option (PNG)."""
     import matplotlib
@@ -597,6 +643,8 @@ def evaluate_command(
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
+    workbook: bool = WORKBOOK_OPTION,
+    geopackage: bool = GEOPACKAGE_OPTION,
 ) -> None:
     """What one option does to every area, site and region (with beds, workforce and outcomes)."""
     fmt = check_format(fmt)
@@ -618,6 +666,7 @@ def evaluate_command(
         if kind_result.measures or kind_result.tables:
             written += write_kind(kind_result, folder)
         written.append(plot_access_curves([ev], folder / "evaluation_access.png", option.name))
+        written += write_evaluation_exports(ev, kind_result, folder, by, workbook=workbook, geopackage=geopackage)
         err.print(f"wrote {', '.join(str(p) for p in written)}")
     if fmt == "json":
         print_json(result)
@@ -669,6 +718,8 @@ def compare_command(
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
+    workbook: bool = WORKBOOK_OPTION,
+    geopackage: bool = GEOPACKAGE_OPTION,
 ) -> None:
     """Compare option B with option A: who gets a longer or shorter journey, by region, and the
     outcomes."""
@@ -697,6 +748,7 @@ def compare_command(
         write_equity(comparison.equity(), folder)
         write_json(folder / "comparison.json", result)
         plot_access_curves([comparison.a, comparison.b], folder / "comparison_access.png", "A vs B")
+        write_comparison_exports(comparison, folder, by, workbook=workbook, geopackage=geopackage)
         err.print(f"wrote comparison files to {folder}")
     if fmt == "json":
         print_json(result)

@@ -1,0 +1,316 @@
+"""The workbook, GeoPackage and figure files of ``--out`` (docs/exports.md).
+
+The installed ``hubplan`` writes them for one ICB (Hampshire and Isle of Wight, 1,093 areas);
+the workbook is read back with openpyxl and the GeoPackage with geopandas, and every row and
+column is checked against the CSV the same command wrote. Coordinates are checked against the
+British National Grid points that ONS put in the boundaries file itself (not computed by
+hubplan) and against pyproj called directly.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+HUBPLAN = Path(sys.executable).parent / "hubplan"
+ROOT = Path(__file__).resolve().parents[1]
+ICB = "NHS Hampshire and Isle of Wight Integrated Care Board"
+#: Southampton General Hospital (the bundled site table's latitude and longitude).
+SOUTHAMPTON = "SO166YD"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def hubplan(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(HUBPLAN), *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("evaluate")
+    done = hubplan("evaluate", "--service", "thrombectomy", "--region", ICB, "--hubs", SOUTHAMPTON,
+                   "--out", folder, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("compare")
+    done = hubplan("compare", "--service", "thrombectomy", "--region", ICB, "--a-hubs", SOUTHAMPTON,
+                   "--b-hubs", f"{SOUTHAMPTON},PO63LY", "--out", folder, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def appraised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("appraise")
+    done = hubplan("appraise", ROOT / "examples" / "hampshire_vascular.toml", "--out", folder, "--no-html",
+                   "--no-pdf", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+# ----------------------------------------------------------------------------- helpers
+def csv_decimals(path: Path) -> int:
+    """Decimals of the CSV's numbers (the writer's float_format), read from its text."""
+    text = path.read_text(encoding="utf-8")
+    decimals = [len(tok.split(".")[1]) for tok in text.replace("\n", ",").split(",")
+                if tok.count(".") == 1 and tok.replace(".", "").replace("-", "").isdigit()]
+    return max(decimals) if decimals else 0
+
+
+def is_number(text: str) -> bool:
+    return text.lstrip("-").replace(".", "", 1).isdigit()
+
+
+def assert_same_cell(csv_value: str, cell: object, tolerance: float, where: str, numeric: bool = True) -> None:
+    if csv_value == "" or csv_value.lower() in ("inf", "-inf", "nan"):
+        assert cell is None, f"{where}: expected an empty cell for {csv_value!r}, got {cell!r}"
+        return
+    if csv_value in ("True", "False"):
+        assert cell is (csv_value == "True"), where
+        return
+    try:
+        number = float(csv_value)
+    except ValueError:
+        assert cell == csv_value, f"{where}: {cell!r} != {csv_value!r}"
+        return
+    if not is_number(csv_value) or not numeric:  # text that float() reads ('infinity'), or a label column
+        assert cell == csv_value, f"{where}: {cell!r} != {csv_value!r}"
+        return
+    assert isinstance(cell, (int, float)) and not isinstance(cell, bool), f"{where}: {cell!r} is not a number"
+    assert abs(float(cell) - number) <= tolerance, f"{where}: {cell} != {number}"
+
+
+def assert_sheet_is_csv(book, sheet_name: str, csv_path: Path) -> None:
+    raw = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    decimals = csv_decimals(csv_path)
+    tolerance = 0.5 * 10.0 ** -decimals + 1e-9 if decimals else 1e-9
+    rows = list(book[sheet_name].iter_rows(values_only=True))
+    assert len(rows) == len(raw) + 1, f"{sheet_name}: {len(rows) - 1} rows, the CSV has {len(raw)}"
+    assert len(rows[0]) == len(raw.columns)
+    # the Columns sheet says which CSV column each header is
+    columns = [r for r in book["Columns"].iter_rows(min_row=2, values_only=True) if r[0] == sheet_name]
+    assert [r[1] for r in columns] == list(raw.columns)
+    assert [r[2] for r in columns] == list(rows[0])
+    # a column whose every value is a number must hold numbers; one of labels ('1', '2', 'urban') holds text
+    numeric = {c: all(is_number(v) or v.lower() in ("", "inf", "-inf", "nan") for v in raw[c]) for c in raw.columns}
+    for i, (row, (_, csv_row)) in enumerate(zip(rows[1:], raw.iterrows()), start=2):
+        for j, column in enumerate(raw.columns):
+            assert_same_cell(csv_row[column], row[j], tolerance, f"{sheet_name} row {i} column {column}",
+                             numeric[column])
+
+
+# ----------------------------------------------------------------------------- workbook
+def test_evaluate_workbook_holds_every_csv_row_and_column(evaluated: Path) -> None:
+    book = load_workbook(evaluated / "evaluation.xlsx")
+    assert book.sheetnames[:2] == ["About", "Columns"]
+    assert set(book.sheetnames[2:]) == {"evaluation_areas", "evaluation_sites", "evaluation_regions", "equity"}
+    for sheet in book.sheetnames[2:]:
+        assert_sheet_is_csv(book, sheet, evaluated / f"{sheet}.csv")
+
+
+def test_workbook_headers_say_the_unit_and_the_header_row_is_frozen(evaluated: Path) -> None:
+    book = load_workbook(evaluated / "evaluation.xlsx")
+    areas = book["evaluation_areas"]
+    headers = [c.value for c in areas[1]]
+    assert headers[0] == "Area code (LSOA 2011)"
+    assert "Minutes to hub (min)" in headers and "Patients a year" in headers
+    regions = [c.value for c in book["evaluation_regions"][1]]
+    assert "Share within 60 min of hub (%)" in regions and "Minutes to hub, 90th percentile (min)" in regions
+    assert areas.freeze_panes == "B2" and book["evaluation_regions"].freeze_panes == "A2"
+    # shares are the CSV's fractions shown as percentages; minutes one decimal
+    share = regions.index("Share within 60 min of hub (%)") + 1
+    assert book["evaluation_regions"].cell(row=2, column=share).number_format == "0.0%"
+    minutes = headers.index("Minutes to hub (min)") + 1
+    assert areas.cell(row=2, column=minutes).number_format == "0.0"
+    # columns are wide enough for their header (up to a limit)
+    letter = areas.cell(row=1, column=minutes).column_letter
+    assert areas.column_dimensions[letter].width >= len("Minutes to hub (min)")
+
+
+def test_about_sheet_names_the_network_service_sources_and_estimates(evaluated: Path) -> None:
+    book = load_workbook(evaluated / "evaluation.xlsx")
+    about = {}
+    for item, text in book["About"].iter_rows(values_only=True):
+        about.setdefault(item, []).append(text)
+    assert "Hampshire and Isle of Wight" in about["Network"][0] and "1,093 areas" in about["Network"][0]
+    assert "thrombectomy" in about["Service"][0].lower()
+    assert "admissions_2017-2019.csv" in about["Demand source"][0]
+    assert "hubplan evaluate" in about["Command"][0]
+    # the thrombectomy preset has an outcome model: its figures are marked ESTIMATED
+    assert any(t.startswith("ESTIMATED outcomes") for t in about["Estimated figures"])
+    options = [text for item, texts in about.items() if item.startswith("Option:") for text in texts]
+    assert len(options) == 1 and f"hubs Southampton General Hospital ({SOUTHAMPTON})" in options[0]
+
+
+def test_compare_and_appraise_workbooks_hold_their_csvs(compared: Path, appraised: Path) -> None:
+    book = load_workbook(compared / "comparison.xlsx")
+    for sheet in ("comparison_areas", "comparison_regions", "equity"):
+        assert_sheet_is_csv(book, sheet, compared / f"{sheet}.csv")
+    book = load_workbook(appraised / "appraisal.xlsx")
+    for sheet in ("appraisal_options", "appraisal_sensitivity", "appraisal_rank_stability"):
+        assert_sheet_is_csv(book, sheet, appraised / f"{sheet}.csv")
+
+
+# ----------------------------------------------------------------------------- GeoPackage
+def bundled_lsoa_points() -> pd.DataFrame:
+    """ONS's own British National Grid point of each LSOA, from the boundaries file."""
+    import pyogrio
+
+    from hubplan.geography.bundled import data_dir
+
+    frame = pyogrio.read_dataframe(data_dir() / "LSOA.geojson", columns=["LSOA11CD", "BNG_E", "BNG_N"],
+                                   read_geometry=False)
+    return frame.set_index("LSOA11CD")
+
+
+def test_geopackage_areas_are_the_csv_rows_with_valid_outlines_in_bng(evaluated: Path) -> None:
+    areas = gpd.read_file(evaluated / "evaluation.gpkg", layer="areas")
+    raw = pd.read_csv(evaluated / "evaluation_areas.csv", dtype=str, keep_default_na=False)
+    assert areas.crs.to_epsg() == 27700
+    assert len(areas) == len(raw) == 1093
+    assert areas.geometry.notna().all() and areas.geometry.is_valid.all()
+    assert set(areas.geom_type) == {"MultiPolygon"}
+    for column in raw.columns:
+        for i, (mine, theirs) in enumerate(zip(areas[column].tolist(), raw[column].tolist())):
+            where = f"areas row {i} column {column}"
+            if theirs == "":
+                assert mine is None or (isinstance(mine, float) and math.isnan(mine)), where
+            elif isinstance(mine, float):
+                assert abs(mine - float(theirs)) <= 0.0005 + 1e-9, where
+            else:
+                assert str(mine) == theirs, where
+    # ONS's own grid point of each LSOA lies inside the outline hubplan projected
+    points = bundled_lsoa_points().reindex(areas["area_code"])
+    inside = gpd.GeoSeries(gpd.points_from_xy(points["BNG_E"], points["BNG_N"]), crs=27700).within(
+        areas.geometry.reset_index(drop=True))
+    assert inside.mean() >= 0.99
+
+
+def test_geopackage_sites_are_points_where_pyproj_puts_them(evaluated: Path) -> None:
+    from pyproj import Transformer
+
+    import hubplan
+
+    sites = gpd.read_file(evaluated / "evaluation.gpkg", layer="sites")
+    raw = pd.read_csv(evaluated / "evaluation_sites.csv", dtype=str, keep_default_na=False)
+    assert sites.crs.to_epsg() == 27700 and len(sites) == len(raw) == 4
+    assert set(sites.geom_type) == {"Point"} and sites.geometry.is_valid.all()
+    assert sites["site_code"].tolist() == raw["site_code"].tolist()
+    assert np.allclose(sites["hub_patients"].to_numpy(float), raw["hub_patients"].astype(float), atol=0.0005)
+    table = hubplan.load_bundled().sites
+    lat, lon = table.loc[SOUTHAMPTON, ["latitude", "longitude"]]
+    east, north = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(lon, lat)
+    point = sites.set_index("site_code").geometry[SOUTHAMPTON]
+    assert abs(point.x - east) < 0.01 and abs(point.y - north) < 0.01
+    assert 430_000 < point.x < 450_000 and 100_000 < point.y < 125_000  # Southampton on the OS grid
+
+
+def test_compare_and_appraise_geopackages(compared: Path, appraised: Path) -> None:
+    areas = gpd.read_file(compared / "comparison.gpkg", layer="areas")
+    raw = pd.read_csv(compared / "comparison_areas.csv")
+    assert len(areas) == len(raw) and areas.crs.to_epsg() == 27700
+    assert np.allclose(areas["change_time_to_hub"], raw["change_time_to_hub"], atol=0.0005)
+    sites = gpd.read_file(compared / "comparison.gpkg", layer="sites")
+    assert dict(zip(sites["site_code"], sites["role_b"]))["PO63LY"] == "hub"
+    assert dict(zip(sites["site_code"], sites["role_a"]))["PO63LY"] != "hub"
+    areas = gpd.read_file(appraised / "appraisal.gpkg", layer="areas")
+    assert len(areas) == 1093 and areas.geometry.is_valid.all()
+    one, two = areas["time_to_hub_minutes_southampton_only"], areas["time_to_hub_minutes_southampton_and_portsmouth"]
+    assert (two <= one + 1e-3).all() and (two < one - 1).any()  # a second centre never lengthens a journey
+
+
+# ----------------------------------------------------------------------------- figures
+def test_appraise_writes_every_figure_as_png_and_svg(appraised: Path) -> None:
+    figures = appraised / "figures"
+    pngs = sorted(figures.glob("*.png"))
+    svgs = sorted(figures.glob("*.svg"))
+    maps = [p for p in pngs if p.name.startswith("map-")]
+    assert len(maps) == 3  # minutes to hub for each of the 2 options, and the change between them
+    assert {p.stem for p in pngs} == {p.stem for p in svgs}
+    assert {"chart-access-to-hub", "chart-scores"} <= {p.stem for p in pngs}
+    for png in pngs:
+        assert png.read_bytes()[:8] == PNG_SIGNATURE, png.name
+    for svg in svgs:
+        root = ET.parse(svg).getroot()
+        assert root.tag.endswith("svg"), svg.name
+
+
+def test_no_workbook_no_geopackage_no_figures(tmp_path: Path) -> None:
+    done = hubplan("appraise", ROOT / "examples" / "hampshire_vascular.toml", "--out", tmp_path, "--no-html",
+                   "--no-pdf", "--no-workbook", "--no-geopackage", "--no-figures")
+    assert done.returncode == 0, done.stderr
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "appraisal_options.csv" in names
+    assert not names & {"appraisal.xlsx", "appraisal.gpkg", "figures"}
+
+
+def test_nothing_half_written(evaluated: Path, tmp_path: Path) -> None:
+    from hubplan.report.exports import ExportTable, write_workbook
+
+    assert not [p.name for p in evaluated.iterdir() if p.name.startswith(".")]
+    target = tmp_path / "book.xlsx"
+    target.write_bytes(b"before")
+    with pytest.raises(Exception):
+        write_workbook(target, [ExportTable("t", pd.DataFrame({"a": [1.0]}))], [("bad", {"not": "a cell"})])
+    assert target.read_bytes() == b"before"
+    assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
+
+
+# ----------------------------------------------------------------------------- Python API
+def test_to_geodataframe_of_an_evaluation() -> None:
+    import hubplan
+
+    network = hubplan.load_bundled().restrict(country="England", region=ICB)
+    ev = hubplan.evaluate(network, hubplan.Service.preset("thrombectomy"), hubplan.Option(name="one", hubs=(SOUTHAMPTON,)))
+    frame = ev.to_geodataframe()
+    assert isinstance(frame, gpd.GeoDataFrame) and frame.crs.to_epsg() == 27700
+    assert frame.index.tolist() == ev.areas.index.tolist()
+    pd.testing.assert_frame_equal(pd.DataFrame(frame.drop(columns="geometry")), ev.areas, check_names=False)
+    assert frame.geometry.is_valid.all() and frame.geometry.notna().all()
+    # the ICB's outlines cover about its land area (Hampshire and the Isle of Wight, ~4,100 km2)
+    assert 3_500 < frame.geometry.area.sum() / 1e6 < 4_500
+    sites = ev.sites_geodataframe()
+    assert sites.crs.to_epsg() == 27700 and sites.index.tolist() == ev.sites.index.tolist()
+
+
+def test_to_geodataframe_of_a_network_without_outlines_uses_points() -> None:
+    import hubplan
+    from hubplan.testing import make_network
+
+    network = make_network([[10.0, 30.0], [25.0, 5.0]], area_latlon=[(51.5, -0.1), (52.2, 0.12)],
+                           site_latlon=[(51.5, -0.12), (52.2, 0.1)])
+    ev = hubplan.evaluate(network, hubplan.Service.preset("thrombectomy"),
+                          hubplan.Option(name="both", hubs=tuple(network.sites.index)))
+    frame = ev.to_geodataframe()
+    assert set(frame.geom_type) == {"Point"} and frame.crs.to_epsg() == 27700
+    from pyproj import Transformer
+
+    east, north = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(-0.1, 51.5)
+    assert abs(frame.geometry.iloc[0].x - east) < 0.01 and abs(frame.geometry.iloc[0].y - north) < 0.01
+
+
+# ----------------------------------------------------------------------------- national
+@pytest.mark.slow
+def test_national_evaluate_exports(tmp_path: Path) -> None:
+    done = hubplan("evaluate", "--service", "thrombectomy", "--country", "England", "--out", tmp_path,
+                   "--format", "json")
+    assert done.returncode == 0, done.stderr
+    raw = pd.read_csv(tmp_path / "evaluation_areas.csv", dtype=str, keep_default_na=False)
+    areas = gpd.read_file(tmp_path / "evaluation.gpkg", layer="areas")
+    assert len(areas) == len(raw) > 32_000 and areas.crs.to_epsg() == 27700
+    assert areas.geometry.is_valid.all()
+    assert np.allclose(areas["time_to_hub_minutes"], raw["time_to_hub_minutes"].astype(float), atol=0.0005)
+    book = load_workbook(tmp_path / "evaluation.xlsx", read_only=True)
+    assert book["evaluation_areas"].max_row == len(raw) + 1
