@@ -111,11 +111,10 @@ def test_html_loads_nothing_from_outside(report):
     for tag, key, value in checker.urls:
         assert value.startswith(("#", "data:")), (tag, key, value[:60])
         assert not re.match(r"\s*(https?:)?//", value)
-    # scripts are inline: plotly.js once, then the charts
+    # the charts are inline SVG: no script is needed for them (any script is inline, plotly.js at most once)
     assert all("src" not in s for s in checker.scripts)
-    assert len(checker.scripts) == 2
-    assert html.count("Plotly.newPlot(") >= 1
-    assert html.count("plotly.js v") <= 2  # the library's banner, inlined once
+    assert html.count("<svg") >= 4 and 'id="chart-scores"' in html and 'id="chart-access-hub"' in html
+    assert html.count("plotly.js v") <= 2  # the library's banner, inlined once if at all
     assert not re.search(r"<link[^>]+href=", html)
     assert not re.search(r"@import|url\(\s*['\"]?https?:", html)
 

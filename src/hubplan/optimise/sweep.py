@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -303,45 +303,80 @@ def pareto(
     return table
 
 
-def plot_sweep(table: pd.DataFrame, path: Path, title: str = "") -> Path:
-    """Trade-off curve of a sweep: mean and p90 minutes and shares within thresholds by k (PNG)."""
-    import matplotlib
+#: Smallest text on the sweep chart, in points at its drawn size.
+SWEEP_MIN_FONT_PT = 7.0
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def sweep_figure(table: pd.DataFrame, title: str = "", *,
+                 marks: Sequence[tuple[str, float, float, str]] = (), width_in: float = 7.5) -> Any:
+    """The trade-off curve of a sweep as a matplotlib figure (Agg canvas): mean and 90th
+    percentile minutes to hub by number of hubs on the left axis, the shares of patients within
+    each threshold on the right axis (as percentages), the legend below the plot; added good
+    outcomes a year (ESTIMATED), when the sweep has them, in a panel underneath. ``marks`` are
+    ``(name, hubs, mean minutes, colour)`` of options to mark on the curve (the report's options).
+    The title is wrapped to the figure's width. Used for ``sweep.png`` and the report."""
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    small = SWEEP_MIN_FONT_PT
     ok = table[table["status"] != "infeasible"] if "status" in table else table
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
-    ax.plot(ok["k"], ok["mean_minutes"], marker="o", ms=3, label="mean minutes to hub")
-    if "p90_minutes" in ok:
-        ax.plot(ok["k"], ok["p90_minutes"], marker="s", ms=3, label="90th percentile minutes")
-    ax.set_xlabel("number of hubs (k)")
-    ax.set_ylabel("minutes")
-    ax.grid(alpha=0.3)
+    outcomes = "added_good_outcomes_per_year" in ok and bool(ok["added_good_outcomes_per_year"].notna().any())
     shares = [c for c in ok.columns if c.startswith("within_")]
-    lines, labels = ax.get_legend_handles_labels()
+    entries = 1 + int("p90_minutes" in ok) + len(shares) + len(marks)
+    height_in = 3.2 + 0.16 * -(-entries // 2) + (1.5 if outcomes else 0.0) + (0.25 if title else 0.0)
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    FigureCanvasAgg(fig)
+    if outcomes:
+        ax, ax_outcomes = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.2))
+    else:
+        ax, ax_outcomes = fig.add_subplot(1, 1, 1), None
+    ax.plot(ok["k"], ok["mean_minutes"], marker="o", ms=3, color="#0072B2", label="mean minutes to hub (best sets)")
+    if "p90_minutes" in ok:
+        ax.plot(ok["k"], ok["p90_minutes"], marker="s", ms=3, ls="--", color="#D55E00",
+                label="90th percentile minutes (of the best-mean sets)")
+    for name, hubs, minutes, colour in marks:
+        ax.scatter([hubs], [minutes], marker="D", s=36, zorder=3, color=colour, edgecolor="white", linewidth=0.5,
+                   label=textwrap.shorten(name, 60, placeholder="…"))
+    ax.set_ylabel("minutes to hub", fontsize=8)
+    ax.tick_params(labelsize=7.5)
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, labels = ax.get_legend_handles_labels()
     if shares:
-        ax2 = ax.twinx()
-        for c in shares:
-            ax2.plot(ok["k"], ok[c], linestyle="--", label=f"share within {c.split('_', 1)[1]} min")
-        ax2.set_ylim(0, 1)
-        ax2.set_ylabel("share of patients")
-        l2, lab2 = ax2.get_legend_handles_labels()
-        lines, labels = lines + l2, labels + lab2
-    if "added_good_outcomes_per_year" in ok and ok["added_good_outcomes_per_year"].notna().any():
-        ax3 = ax.twinx()
-        ax3.spines["right"].set_position(("axes", 1.12))
-        ax3.plot(ok["k"], ok["added_good_outcomes_per_year"], color="tab:green", marker="^", ms=3,
-                 label="added good outcomes a year (ESTIMATED)")
-        ax3.set_ylabel("added good outcomes a year (ESTIMATED)")
-        l3, lab3 = ax3.get_legend_handles_labels()
-        lines, labels = lines + l3, labels + lab3
-    ax.legend(lines, labels, loc="center right", fontsize=8)
-    ax.set_title(title or "Trade-off: travel time by number of hubs")
-    fig.tight_layout()
+        right = ax.twinx()
+        greys = ("#555555", "#888888", "#aaaaaa", "#cccccc")
+        for i, c in enumerate(shares):
+            right.plot(ok["k"], ok[c], linestyle=":", lw=1.4, color=greys[i % len(greys)],
+                       label=f"share within {c.split('_', 1)[1]} min (right axis)")
+        right.set_ylim(0, 1)
+        right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        right.set_ylabel("patients within the time", fontsize=8)
+        right.tick_params(labelsize=7.5)
+        more_handles, more_labels = right.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    bottom = ax
+    if ax_outcomes is not None:
+        ax_outcomes.plot(ok["k"], ok["added_good_outcomes_per_year"], color="#009E73", marker="^", ms=3)
+        ax_outcomes.set_ylabel(textwrap.fill("added good outcomes a year (ESTIMATED)", 22), fontsize=small)
+        ax_outcomes.tick_params(labelsize=7.5)
+        ax_outcomes.grid(alpha=0.3)
+        bottom = ax_outcomes
+    bottom.set_xlabel("number of hubs (k)", fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=small, frameon=False)
+    if title:
+        chars = int(width_in * 72 / (9.5 * 0.58))
+        fig.suptitle(textwrap.fill(title, chars), fontsize=9.5, x=0.01, ha="left")
+    return fig
+
+
+def plot_sweep(table: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Trade-off curve of a sweep (:func:`sweep_figure`) as a PNG."""
+    fig = sweep_figure(table, title or "Trade-off: travel time by number of hubs")
     path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
+    fig.savefig(path, dpi=150)
     return path
 
 

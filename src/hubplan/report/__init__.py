@@ -26,22 +26,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from hubplan.report.content import ReportContent, build_content, uncertainty_section
-from hubplan.report.figures import (
-    MapImage,
-    access_curves_plotly,
-    access_curves_png,
-    funnel_png,
-    map_painter,
-    option_maps,
-    outcome_maps,
-    scores_plotly,
-    scores_png,
-    stability_plotly,
-    tornado_plotly,
-    tornado_png,
-    tradeoff_plotly,
-    tradeoff_png,
+from hubplan.report.charts import (
+    Chart,
+    access_curves_chart,
+    funnel_chart,
+    scores_chart,
+    stability_chart,
+    tornado_chart,
+    tradeoff_chart,
 )
+from hubplan.report.figures import MapImage, map_painter, option_maps, outcome_maps
 from hubplan.report.geometry import AreaShapes, area_shapes
 
 if TYPE_CHECKING:
@@ -60,22 +54,19 @@ class ReportFigures:
 
     time_maps: list[MapImage]
     change_maps: list[MapImage]
-    access_hub_plotly: dict[str, Any]
-    access_first_plotly: dict[str, Any]
-    access_hub_png: bytes
-    scores_plotly: dict[str, Any]
-    scores_png: bytes
-    stability_plotly: dict[str, Any]
-    tradeoff_plotly: dict[str, Any] | None
-    tradeoff_png: bytes | None
-    funnel_png: bytes | None
+    #: The charts, each drawn once (:mod:`hubplan.report.charts`): its SVG in the HTML, its PNG in the PDF.
+    access_hub: Chart
+    access_first: Chart
+    scores: Chart
+    stability: Chart
+    tradeoff: Chart | None
+    funnel: Chart | None
     #: Added good outcomes per 1,000 patients under the top option, and the change against
     #: the baseline (none without an outcome model).
     outcome_maps: list[MapImage] = field(default_factory=list)
     #: The Uncertainty section's tornado chart (none without an uncertainty result, or when no
     #: assumption moved the top option's score).
-    tornado_plotly: dict[str, Any] | None = None
-    tornado_png: bytes | None = None
+    tornado: Chart | None = None
 
 
 @dataclass(frozen=True)
@@ -99,18 +90,14 @@ def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None,
     return ReportFigures(
         time_maps=time_maps,
         change_maps=change_maps,
-        access_hub_plotly=access_curves_plotly(appraisal, "time_to_hub"),
-        access_first_plotly=access_curves_plotly(appraisal, "time_to_first"),
-        access_hub_png=access_curves_png(appraisal, "time_to_hub"),
-        scores_plotly=scores_plotly(appraisal),
-        scores_png=scores_png(appraisal),
-        stability_plotly=stability_plotly(appraisal),
-        tradeoff_plotly=tradeoff_plotly(appraisal),
-        tradeoff_png=tradeoff_png(appraisal),
-        funnel_png=funnel_png(appraisal),
+        access_hub=access_curves_chart(appraisal, "time_to_hub"),
+        access_first=access_curves_chart(appraisal, "time_to_first"),
+        scores=scores_chart(appraisal),
+        stability=stability_chart(appraisal),
+        tradeoff=tradeoff_chart(appraisal),
+        funnel=funnel_chart(appraisal),
         outcome_maps=outcome_maps(appraisal, shapes, painter),
-        tornado_plotly=tornado_plotly(uncertainty) if uncertainty is not None else None,
-        tornado_png=tornado_png(uncertainty) if uncertainty is not None else None,
+        tornado=tornado_chart(uncertainty) if uncertainty is not None else None,
     )
 
 
@@ -148,7 +135,7 @@ def render_uncertainty_html(result: "UncertaintyResult", *, title: str = "",
     heading = title or "Options appraisal"
     subtitle = (f"How sure are we? {result.draws:,} draws of the ASSUMED distributions of "
                 f"{len(result.spec.parameters)} assumptions · {len(result.options)} options")
-    return render_uncertainty_page(section, tornado_plotly(result), _plotly_js(), title=heading, subtitle=subtitle,
+    return render_uncertainty_page(section, tornado_chart(result), _plotly_js(), title=heading, subtitle=subtitle,
                                    generated=_now())
 
 

@@ -1,10 +1,10 @@
-"""Pictures for the report: maps and charts as PNG (matplotlib) and as plotly figures.
+"""Pictures for the report: the maps, and the PNG of each chart of :mod:`hubplan.report.charts`.
 
 The maps are choropleths of areas in classes (minutes to hub, or the change in minutes
 between two options) with the option's hubs and spokes marked; :mod:`hubplan.report.maps`
 draws them at their printed size (every area, as a polygon or a point) for both the HTML
 and the PDF, and :mod:`hubplan.report.interactive` adds the HTML's zoomable map.
-The charts exist twice: plotly figures (interactive, in the HTML) and PNG (in the PDF).
+The charts are drawn once each by :mod:`hubplan.report.charts` (SVG in the HTML, PNG in the PDF).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hubplan.report.geometry import AreaShapes
 from hubplan.report.maps import NO_ROUTE_COLOUR, MapGeometry, MapImage, MapPainter
 
 if TYPE_CHECKING:
+    from hubplan.report.charts import Chart
     from hubplan.planning.appraise import Appraisal
     from hubplan.access.evaluate import Evaluation
     from hubplan.planning.uncertainty import UncertaintyResult
@@ -40,8 +41,6 @@ CHANGE_LABELS = ("30+ min shorter", "15-30 min shorter", "5-15 min shorter", "up
 OUTCOME_COLOURS = ("#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#005a32")
 #: Change in added good outcomes per 1,000 patients: fewer (red), no change (grey), more (blue).
 OUTCOME_CHANGE_COLOURS = CHANGE_COLOURS[::-1]
-#: Qualitative colours for options (colour-blind safe, Okabe-Ito).
-OPTION_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 
 def time_labels() -> tuple[str, ...]:
@@ -209,260 +208,43 @@ def _map_caption(shapes: AreaShapes) -> str:
 
 
 # ----------------------------------------------------------------------------- charts
-def access_curve_data(ev: "Evaluation", which: str = "time_to_hub", points: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes and the share of patients within them (a weighted cumulative curve), thinned."""
-    t = np.asarray(getattr(ev.routes, which), dtype=float)
-    w = np.asarray(ev.patients_per_year, dtype=float)
-    keep = (w > 0) & np.isfinite(t)
-    t, w = t[keep], w[keep]
-    if not len(t):
-        return np.zeros(0), np.zeros(0)
-    order = np.argsort(t, kind="stable")
-    t, share = t[order], np.cumsum(w[order]) / w.sum()
-    if len(t) > points:
-        idx = np.unique(np.linspace(0, len(t) - 1, points).round().astype(int))
-        t, share = t[idx], share[idx]
-    return np.concatenate([[0.0], t]), np.concatenate([[0.0], share])
-
-
-def _x_limit(appraisal: "Appraisal", which: str) -> float:
-    top = 0.0
-    for ev in appraisal.evaluations:
-        t = np.asarray(getattr(ev.routes, which), dtype=float)
-        w = np.asarray(ev.patients_per_year, dtype=float)
-        finite = np.isfinite(t) & (w > 0)
-        if finite.any():
-            top = max(top, float(np.percentile(t[finite], 99.5)))
-    return min(300.0, top + 10.0) if top else 120.0
-
-
-def access_curves_plotly(appraisal: "Appraisal", which: str = "time_to_hub") -> dict[str, Any]:
-    """Plotly figure (as a dict) of the share of patients within each number of minutes."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    what = "hub" if which == "time_to_hub" else "first hospital"
-    for i, ev in enumerate(appraisal.evaluations):
-        x, y = access_curve_data(ev, which)
-        fig.add_trace(go.Scatter(x=np.round(x, 1), y=np.round(y * 100, 2), mode="lines", name=ev.option.name,
-                                 line={"color": OPTION_COLOURS[i % len(OPTION_COLOURS)], "width": 2},
-                                 hovertemplate=f"{ev.option.name}<br>%{{y:.1f}}% within %{{x:.0f}} min<extra></extra>"))
-    for t in appraisal.service.thresholds_minutes:
-        fig.add_vline(x=t, line={"color": "#999999", "width": 1, "dash": "dot"})
-    fig.update_layout(
-        xaxis={"title": f"minutes to {what}", "range": [0, _x_limit(appraisal, which)]},
-        yaxis={"title": f"patients reaching the {what} within (%)", "range": [0, 100]},
-        legend={"orientation": "h", "y": -0.22}, margin={"l": 60, "r": 20, "t": 30, "b": 40}, height=430,
-        template="plotly_white",
-    )
-    return fig.to_plotly_json()
+# The charts are defined once in :mod:`hubplan.report.charts` (SVG for the HTML, PNG for the
+# PDF); these return the PNG of each, for callers that want the picture alone (and, inside
+# :func:`svg_copies`, keep its SVG too).
+def _chart_png(chart: "Chart | None") -> bytes | None:
+    if chart is None:
+        return None
+    copies = _SVG_COPIES.get()
+    if copies is not None:
+        copies.append(chart.svg_document)
+    return chart.png
 
 
 def access_curves_png(appraisal: "Appraisal", which: str = "time_to_hub") -> bytes:
-    """The same curves as a PNG (for the PDF)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from hubplan.report.charts import access_curves_chart
 
-    fig = Figure(figsize=(7.0, 4.0), dpi=130)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    what = "hub" if which == "time_to_hub" else "first hospital"
-    for i, ev in enumerate(appraisal.evaluations):
-        x, y = access_curve_data(ev, which)
-        ax.plot(x, y * 100, color=OPTION_COLOURS[i % len(OPTION_COLOURS)], lw=1.8, label=ev.option.name)
-    for t in appraisal.service.thresholds_minutes:
-        ax.axvline(t, color="#999999", lw=0.7, ls=":")
-    ax.set_xlim(0, _x_limit(appraisal, which))
-    ax.set_ylim(0, 100)
-    ax.set_xlabel(f"minutes to {what}")
-    ax.set_ylabel("patients within (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return _png(fig)
-
-
-def contributions(appraisal: "Appraisal") -> pd.DataFrame:
-    """Each criterion's contribution ``w_j v_oj`` to each option's score (options x criteria)."""
-    s = appraisal.scores
-    return s.normalised.mul(s.weights, axis=1)
-
-
-def scores_plotly(appraisal: "Appraisal") -> dict[str, Any]:
-    """Stacked bars: what each criterion adds to each option's score."""
-    import plotly.graph_objects as go
-
-    parts = contributions(appraisal)
-    names = [appraisal.scores.ranking[i] for i in range(len(parts))][::-1]
-    fig = go.Figure()
-    palette = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-               "#bab0ac")
-    for j, c in enumerate(appraisal.scores.criteria):
-        fig.add_trace(go.Bar(y=names, x=[round(float(parts.loc[n, c.name]), 4) for n in names], orientation="h",
-                             name=f"{c.label} ({appraisal.scores.weights[c.name]:.0%})",
-                             marker={"color": palette[j % len(palette)]},
-                             hovertemplate="%{y}<br>" + c.label + ": %{x:.3f}<extra></extra>"))
-    fig.update_layout(barmode="stack", xaxis={"title": "score (0 = worst on every criterion, 1 = best)",
-                                              "range": [0, 1]},
-                      legend={"orientation": "h", "y": -0.3}, height=200 + 45 * len(names),
-                      margin={"l": 260, "r": 20, "t": 20, "b": 40}, template="plotly_white")
-    return fig.to_plotly_json()
+    return _chart_png(access_curves_chart(appraisal, which)) or b""
 
 
 def scores_png(appraisal: "Appraisal") -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from hubplan.report.charts import scores_chart
 
-    parts = contributions(appraisal)
-    names = list(appraisal.scores.ranking)[::-1]
-    fig = Figure(figsize=(7.0, 1.6 + 0.45 * len(names) + 0.25 * len(parts.columns)), dpi=130)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    left = np.zeros(len(names))
-    cmap = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-            "#bab0ac")
-    for j, c in enumerate(appraisal.scores.criteria):
-        widths = np.array([float(parts.loc[n, c.name]) for n in names])
-        ax.barh([_wrap(n, 26) for n in names], widths, left=left, color=cmap[j % len(cmap)],
-                label=_wrap(f"{c.label} ({appraisal.scores.weights[c.name]:.0%})", 48))
-        left += widths
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("score (0 = worst on every criterion, 1 = best)")
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.4, -0.25), ncol=2, frameon=False)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def tradeoff_plotly(appraisal: "Appraisal") -> dict[str, Any] | None:
-    """Mean and 90th percentile minutes to hub by number of hubs (the sweep), options marked."""
-    import plotly.graph_objects as go
-
-    if appraisal.sweep is None:
-        return None
-    table = appraisal.sweep.table
-    ok = table[table["status"] != "infeasible"]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ok["k"], y=ok["mean_minutes"].round(2), mode="lines+markers", name="best mean minutes",
-                             line={"color": "#0072B2"}))
-    if "p90_minutes" in ok:
-        fig.add_trace(go.Scatter(x=ok["k"], y=ok["p90_minutes"].round(2), mode="lines+markers",
-                                 name="90th percentile (of the best-mean sets)", line={"color": "#D55E00", "dash": "dash"}))
-    for i, ev in enumerate(appraisal.evaluations):
-        fig.add_trace(go.Scatter(x=[ev.summary["hubs"]], y=[round(ev.summary["time_to_hub"]["mean"], 2)], mode="markers",
-                                 name=ev.option.name, marker={"size": 12, "symbol": "diamond",
-                                                              "color": OPTION_COLOURS[i % len(OPTION_COLOURS)]}))
-    fig.update_layout(xaxis={"title": "number of hubs"}, yaxis={"title": "minutes to hub"}, height=420,
-                      legend={"orientation": "h", "y": -0.25}, margin={"l": 60, "r": 20, "t": 20, "b": 40},
-                      template="plotly_white")
-    return fig.to_plotly_json()
+    return _chart_png(scores_chart(appraisal)) or b""
 
 
 def tradeoff_png(appraisal: "Appraisal") -> bytes | None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from hubplan.report.charts import tradeoff_chart
 
-    if appraisal.sweep is None:
-        return None
-    table = appraisal.sweep.table
-    ok = table[table["status"] != "infeasible"]
-    fig = Figure(figsize=(7.0, 3.8), dpi=130)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.plot(ok["k"], ok["mean_minutes"], marker="o", ms=3, color="#0072B2", label="best mean minutes")
-    if "p90_minutes" in ok:
-        ax.plot(ok["k"], ok["p90_minutes"], marker="s", ms=3, ls="--", color="#D55E00",
-                label="90th percentile (of the best-mean sets)")
-    for i, ev in enumerate(appraisal.evaluations):
-        ax.scatter([ev.summary["hubs"]], [ev.summary["time_to_hub"]["mean"]], marker="D", s=45, zorder=3,
-                   color=OPTION_COLOURS[i % len(OPTION_COLOURS)], label=_short(ev.option.name, 45))
-    ax.set_xlabel("number of hubs")
-    ax.set_ylabel("minutes to hub")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6.5, loc="upper right")
-    fig.tight_layout()
-    return _png(fig)
-
-
-def stability_plotly(appraisal: "Appraisal") -> dict[str, Any]:
-    import plotly.graph_objects as go
-
-    st = appraisal.stability
-    fig = go.Figure(go.Bar(x=(st["share_first"] * 100).round(1), y=list(st.index), orientation="h",
-                           marker={"color": [OPTION_COLOURS[i % len(OPTION_COLOURS)] for i in range(len(st))]},
-                           hovertemplate="%{y}: first in %{x:.1f}% of weightings<extra></extra>"))
-    fig.update_layout(xaxis={"title": "ranked first in this share of random weightings (%)", "range": [0, 100]},
-                      yaxis={"autorange": "reversed"}, height=140 + 40 * len(st),
-                      margin={"l": 260, "r": 20, "t": 10, "b": 40}, template="plotly_white")
-    return fig.to_plotly_json()
+    return _chart_png(tradeoff_chart(appraisal))
 
 
 def funnel_png(appraisal: "Appraisal") -> bytes | None:
-    """The benchmark funnel plot as PNG (from :mod:`hubplan.monitoring.benchmark.plots`)."""
-    import tempfile
-    from pathlib import Path
+    from hubplan.report.charts import funnel_chart
 
-    if appraisal.benchmark is None:
-        return None
-    from hubplan.monitoring.benchmark.plots import provider_funnel_data, write_png
-
-    data = provider_funnel_data(appraisal.benchmark, title=appraisal.benchmark_title or None)
-    with tempfile.TemporaryDirectory() as folder:
-        path = write_png(data, Path(folder) / "funnel.png")
-        return path.read_bytes()
-
-
-def _tornado_title(result: "UncertaintyResult", top: str) -> tuple[str, str]:
-    return (f"Spearman rank correlation with the lead of '{top}' over the next best option",
-            f"What drives the lead of '{top}' ({result.draws:,} draws of the ASSUMED distributions, "
-            f"seed {result.seed})")
-
-
-def tornado_plotly(result: "UncertaintyResult") -> dict[str, Any] | None:
-    """The tornado chart (horizontal bars, largest on top) of :func:`hubplan.report.content.tornado_bars`;
-    ``None`` when no assumption moved the lead."""
-    import plotly.graph_objects as go
-
-    from hubplan.report.content import tornado_bars
-
-    top, bars = tornado_bars(result)
-    if not bars:
-        return None
-    names = [name for name, _ in bars][::-1]
-    rho = [round(value, 4) for _, value in bars][::-1]
-    axis, title = _tornado_title(result, top)
-    fig = go.Figure(go.Bar(y=names, x=rho, orientation="h",
-                           marker={"color": ["#D55E00" if v < 0 else "#0072B2" for v in rho]},
-                           hovertemplate="%{y}: %{x:+.2f}<extra></extra>"))
-    fig.add_vline(x=0, line={"color": "#333333", "width": 1})
-    fig.update_layout(title={"text": title, "font": {"size": 13}}, xaxis={"title": axis, "range": [-1, 1]},
-                      height=140 + 38 * len(names), margin={"l": 280, "r": 20, "t": 40, "b": 40},
-                      template="plotly_white")
-    return fig.to_plotly_json()
+    return _chart_png(funnel_chart(appraisal))
 
 
 def tornado_png(result: "UncertaintyResult") -> bytes | None:
-    """The same tornado chart as a PNG (for the PDF); ``None`` when no assumption moved the lead."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from hubplan.report.charts import tornado_chart
 
-    from hubplan.report.content import tornado_bars
-
-    top, bars = tornado_bars(result)
-    if not bars:
-        return None
-    names = [_wrap(name, 34) for name, _ in bars][::-1]
-    rho = [value for _, value in bars][::-1]
-    axis, title = _tornado_title(result, top)
-    fig = Figure(figsize=(7.0, 1.3 + 0.42 * len(names)), dpi=130)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.barh(names, rho, color=["#D55E00" if v < 0 else "#0072B2" for v in rho])
-    ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_xlim(-1, 1)
-    ax.set_xlabel(_wrap(axis, 90), fontsize=8)
-    ax.set_title(_wrap(title, 90), fontsize=8.5, loc="left")
-    ax.tick_params(axis="y", labelsize=7)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
+    return _chart_png(tornado_chart(result))

@@ -10,6 +10,7 @@ from hubplan.report.content import ReportContent, Table
 
 if TYPE_CHECKING:
     from hubplan.report import ReportFigures
+    from hubplan.report.charts import Chart
 
 NHS_BLUE = "#005eb8"
 
@@ -93,6 +94,13 @@ def _image(png: bytes, width: float) -> Any:
     return Image(io.BytesIO(png), width=width, height=width * h / w)
 
 
+def _chart(chart: "Chart") -> Any:
+    """A chart's picture at its drawn width (so its 7 pt text is 7 pt on paper)."""
+    from reportlab.lib.units import mm
+
+    return _image(chart.png, chart.width_mm * mm)
+
+
 def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     """The report as PDF bytes (A4 portrait)."""
     from reportlab.lib import colors
@@ -159,13 +167,14 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
            "scores 1 and the worst 0, then the weighted average is taken. The bars show what each criterion adds to "
            "each option's score.", styles["body"]))
     story += _table(content.criteria_table, styles, width, first_width=width * 0.5)
-    add(_image(figures.scores_png, width * 0.9))
+    add(_chart(figures.scores))
     story += _table(content.ranking_table, styles, width, first_width=width * 0.4)
     add(_p("How much do the weights matter?", styles["h3"]))
     for line in content.sensitivity_text:
         add(_p(line, styles["body"]))
     story += _table(content.sensitivity_table, styles, width, first_width=width * 0.3)
     add(_p(content.stability_text, styles["body"]))
+    add(_chart(figures.stability))
 
     maps_grid(figures.time_maps, lead=[
         _p(heading["maps"], styles["h2"]),
@@ -184,7 +193,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     h2("journeys")
     add(_p("The share of patients who reach the hub within each number of minutes (higher and further left is "
            "better; dotted lines: the time thresholds).", styles["body"]))
-    add(_image(figures.access_hub_png, width * 0.85))
+    add(_chart(figures.access_hub))
 
     h2("equity")
     add(_p(content.regions_text, styles["body"]))
@@ -244,18 +253,18 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             for note in section.notes:
                 add(_p(note, styles["small"]))
 
-    if "tradeoff" in heading and figures.tradeoff_png is not None:
+    if "tradeoff" in heading and figures.tradeoff is not None:
         h2("tradeoff")
         add(_p(content.sweep_text, styles["body"]))
-        add(_image(figures.tradeoff_png, width * 0.85))
+        add(_chart(figures.tradeoff))
 
     if "benchmark" in heading:
         add(CondPageBreak(90 * mm))
         h2("benchmark")
         for line in content.benchmark_text:
             add(_p(line, styles["body"]))
-        if figures.funnel_png is not None:
-            add(_image(figures.funnel_png, width * 0.9))
+        if figures.funnel is not None:
+            add(_chart(figures.funnel))
         if content.benchmark_table is not None:
             story += _table(content.benchmark_table, styles, width, first_width=width * 0.4)
 
@@ -274,8 +283,8 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             add(KeepTogether([_p(f"{name}: mean and 90% interval", styles["h3"]),
                               *_table(table, styles, width, fractions=[40, 12, 12, 12, 12, 12])]))
         drives = [_p("What drives the result", styles["h3"]), _p(u.tornado_text, styles["body"])]
-        if figures.tornado_png is not None:
-            drives.append(_image(figures.tornado_png, width * 0.85))
+        if figures.tornado is not None:
+            drives.append(_chart(figures.tornado))
         add(KeepTogether(drives))
         if u.drivers is not None:
             story += _table(u.drivers, styles, width, first_width=width * 0.26)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hubplan.monitoring.benchmark.analysis import BenchmarkResult
@@ -78,7 +80,7 @@ def _labels(result: BenchmarkResult, value_label: str | None) -> tuple[str, str]
     }[indicator]
     y_label = value_label or default
     if per == 100 and indicator is Indicator.PROPORTION:
-        y_label += " (%)"
+        y_label += "" if y_label.endswith("(%)") else " (%)"
     elif per != 1:
         y_label += f" (per {per:,.6g})"
     return x_label, y_label
@@ -141,49 +143,148 @@ def region_funnel_data(
     )
 
 
-def write_png(data: FunnelData, path: str | Path) -> Path:
-    """Draw the funnel with matplotlib (Agg canvas, no display) and save it as PNG."""
+#: Most outliers labelled by name on the picture; with more (or when names would overlap)
+#: the outliers are numbered and a key below the chart names them.
+MAX_NAMED = 12
+#: Smallest text on a funnel picture (points, at the size it is drawn).
+MIN_FONT_PT = 7.0
+
+
+def _boxes_overlap(a: Any, b: Any) -> bool:
+    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+def _overlapping(texts: list[Any], renderer: Any, inside: Any) -> bool:
+    """Whether any two of ``texts`` overlap or one reaches outside the box ``inside``."""
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for i, box in enumerate(boxes):
+        if box.x0 < inside.x0 or box.x1 > inside.x1 or box.y0 < inside.y0 or box.y1 > inside.y1:
+            return True
+        if any(_boxes_overlap(box, other) for other in boxes[i + 1:]):
+            return True
+    return False
+
+
+def _place_labels(axes: Any, texts: list[Any], x: np.ndarray, y: np.ndarray) -> None:
+    """Move the labels apart (adjustText) inside the axes, then step any label still
+    overlapping another upward (or downward) by its own height until it is clear."""
+    from adjustText import adjust_text
+
+    renderer = axes.figure.canvas.get_renderer()
+    adjust_text(texts, x=x, y=y, target_x=x, target_y=y, ax=axes, ensure_inside_axes=True,
+                expand=(1.1, 1.3), force_text=(0.3, 0.5), iter_lim=300,
+                arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.4})
+    frame = axes.get_window_extent(renderer)
+    inverse = axes.transData.inverted()
+    placed: list[Any] = []
+    for text in texts:
+        for attempt in range(80):
+            box = text.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(_boxes_overlap(box, other) for other in placed):
+                break
+            # alternate up and down, further each time; clamp into the frame
+            step = (attempt // 2 + 1) * box.height * 1.05 * (1 if attempt % 2 == 0 else -1)
+            x0 = min(max(box.x0, frame.x0 + 1), frame.x1 - box.width - 1)
+            y0 = min(max(box.y0 + step, frame.y0 + 1), frame.y1 - box.height - 1)
+            dx, dy = inverse.transform((x0, y0)) - inverse.transform((box.x0, box.y0))
+            px, py = text.get_position()
+            text.set_position((px + dx, py + dy))
+        placed.append(text.get_window_extent(renderer))
+
+
+def funnel_figure(data: FunnelData, *, width_in: float = 6.7, axes_height_in: float = 3.6) -> Any:
+    """The funnel plot as a matplotlib figure (Agg canvas, no display), drawn at its printed
+    size: ``width_in`` inches wide, the plot ``axes_height_in`` high, text at least 7 pt.
+
+    Outliers are labelled by name, moved apart so no two labels overlap and none leaves the
+    plot; when there are more than :data:`MAX_NAMED` of them, or their names cannot be placed
+    apart, they are numbered (largest denominator first) and a key below the plot names
+    them. ``figure.funnel_labels`` are the label texts drawn (for checks)."""
+    import textwrap
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(10, 6.5), dpi=120)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot(1, 1, 1)
-    curves = data.curves
-    x = curves["denominator"]
-    if data.adjusted:
-        for column in ("lower_95", "upper_95", "lower_998", "upper_998"):
-            axes.plot(x, curves[f"{column}_unadjusted"], color="#bbbbbb", linewidth=0.8, linestyle=":")
-        axes.plot([], [], color="#bbbbbb", linewidth=0.8, linestyle=":", label="unadjusted limits")
-    axes.plot(x, curves["lower_95"], color="#1b7837", linestyle="--", linewidth=1.2, label="95% limits")
-    axes.plot(x, curves["upper_95"], color="#1b7837", linestyle="--", linewidth=1.2)
-    axes.plot(x, curves["lower_998"], color="#762a83", linewidth=1.4, label="99.8% limits")
-    axes.plot(x, curves["upper_998"], color="#762a83", linewidth=1.4)
-    axes.axhline(data.target, color="black", linewidth=1.0, label=f"target {data.target:.4g}")
-    for flag, colour in COLOURS.items():
-        subset = data.points[data.points["flag"] == flag]
-        if len(subset):
-            axes.scatter(
-                subset[DENOMINATOR], subset["value"], s=28, color=colour, edgecolor="white",
-                linewidth=0.5, zorder=3, label=f"{NAMES[flag]}: {len(subset)}",
-            )
-    # Neighbouring labels alternate sides so clusters of outliers stay readable.
-    for i, (_, point) in enumerate(data.labelled.sort_values("value").iterrows()):
-        left = i % 2 == 1
-        axes.annotate(
-            str(point["label"]), (point[DENOMINATOR], point["value"]),
-            xytext=(-6 if left else 6, 4), textcoords="offset points", fontsize=7,
-            ha="right" if left else "left", color=COLOURS[point["flag"]],
-        )
-    axes.set_xlabel(data.x_label)
-    axes.set_ylabel(data.y_label)
-    axes.set_title(data.title)
-    axes.grid(alpha=0.25)
-    axes.legend(fontsize=8, loc="best")
-    figure.text(0.01, 0.01, data.caption, fontsize=7, color="#555555")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    labelled = data.labelled.sort_values([DENOMINATOR, "label"], ascending=[False, True]).reset_index(drop=True)
+    names = [str(v) for v in labelled["label"]]
+    chars_per_line = int((width_in - 0.6) * 72 / (MIN_FONT_PT * 0.6))
+    key_lines = textwrap.wrap("; ".join(f"{i} {name}" for i, name in enumerate(names, start=1)),
+                              chars_per_line) if names else []
+    caption_lines = textwrap.wrap(data.caption, chars_per_line)
+    n_entries = len([f for f in COLOURS if (data.points["flag"] == f).any()]) + 3 + int(data.adjusted)
+    legend_rows = -(-n_entries // 3)
+    line_in = MIN_FONT_PT * 1.35 / 72
+
+    def build(numbered: bool) -> Any:
+        key = key_lines if numbered else []
+        block_in = 0.45 + legend_rows * line_in * 1.25 + (len(key) + 0.4) * line_in * bool(key) \
+            + len(caption_lines) * line_in + 0.1
+        title_lines = textwrap.wrap(data.title, int(width_in * 72 / (9 * 0.55)))
+        height_in = axes_height_in + block_in + 0.25 + len(title_lines) * 9 * 1.3 / 72
+        figure = Figure(figsize=(width_in, height_in))
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot(1, 1, 1)
+        curves = data.curves
+        x = curves["denominator"]
+        if data.adjusted:
+            for column in ("lower_95", "upper_95", "lower_998", "upper_998"):
+                axes.plot(x, curves[f"{column}_unadjusted"], color="#bbbbbb", linewidth=0.8, linestyle=":")
+            axes.plot([], [], color="#bbbbbb", linewidth=0.8, linestyle=":", label="unadjusted limits")
+        axes.plot(x, curves["lower_95"], color="#1b7837", linestyle="--", linewidth=1.0, label="95% limits")
+        axes.plot(x, curves["upper_95"], color="#1b7837", linestyle="--", linewidth=1.0)
+        axes.plot(x, curves["lower_998"], color="#762a83", linewidth=1.2, label="99.8% limits")
+        axes.plot(x, curves["upper_998"], color="#762a83", linewidth=1.2)
+        axes.axhline(data.target, color="black", linewidth=0.9, label=f"target {data.target:.3g}")
+        for flag, colour in COLOURS.items():
+            subset = data.points[data.points["flag"] == flag]
+            if len(subset):
+                axes.scatter(subset[DENOMINATOR], subset["value"], s=16, color=colour, edgecolor="white",
+                             linewidth=0.4, zorder=3, label=f"{NAMES[flag]}: {len(subset)}")
+        axes.set_xlabel(data.x_label, fontsize=8)
+        axes.set_ylabel(data.y_label, fontsize=8)
+        axes.tick_params(labelsize=7.5)
+        axes.set_title("\n".join(title_lines), fontsize=9, loc="left")
+        axes.grid(alpha=0.25)
+        bottom = block_in / height_in
+        figure.subplots_adjust(left=0.6 / width_in, right=1 - 0.15 / width_in, bottom=bottom,
+                               top=1 - (0.2 + len(title_lines) * 9 * 1.3 / 72) / height_in)
+        handles, labels = axes.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="upper left", ncol=3, fontsize=MIN_FONT_PT, frameon=False,
+                      bbox_to_anchor=(0.45 / width_in, (block_in - 0.4) / height_in), borderaxespad=0,
+                      handletextpad=0.4, columnspacing=1.2)
+        y = (block_in - 0.45 - legend_rows * line_in * 1.25) / height_in
+        if key:
+            figure.text(0.45 / width_in, y, "Outliers: " + "\n".join(key), fontsize=MIN_FONT_PT, va="top",
+                        linespacing=1.35)
+        figure.text(0.45 / width_in, 0.08 / height_in, "\n".join(caption_lines), fontsize=MIN_FONT_PT,
+                    color="#555555", va="bottom", linespacing=1.35)
+        texts = []
+        for i, point in labelled.iterrows():
+            texts.append(axes.text(point[DENOMINATOR], point["value"], str(i + 1) if numbered else names[i],
+                                   fontsize=MIN_FONT_PT, color=COLOURS[point["flag"]], ha="center", va="center",
+                                   bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75}))
+        if texts:
+            _place_labels(axes, texts, labelled[DENOMINATOR].to_numpy(dtype=float),
+                          labelled["value"].to_numpy(dtype=float))
+        figure.funnel_labels = texts  # type: ignore[attr-defined]
+        return figure
+
+    if len(names) > MAX_NAMED:
+        return build(numbered=True)
+    figure = build(numbered=False)
+    axes = figure.axes[0]
+    renderer = figure.canvas.get_renderer()
+    if names and _overlapping(figure.funnel_labels, renderer, axes.get_window_extent(renderer)):
+        return build(numbered=True)
+    return figure
+
+
+def write_png(data: FunnelData, path: str | Path) -> Path:
+    """Draw the funnel (:func:`funnel_figure`) and save it as PNG."""
+    figure = funnel_figure(data)
     path = Path(path)
-    figure.savefig(path)
+    figure.savefig(path, dpi=150)
     return path
 
 
