@@ -108,7 +108,7 @@ def _client_process(port: int, codes: list[str], include: list[str] | None, seco
                 latencies.append(time.perf_counter() - start)
                 sizes.append(len(payload))
                 if status != 200:
-                    errors.append(f"HTTP {status}")
+                    errors.append(f"HTTP {status} {payload[:300].decode('utf-8', 'replace')}")
 
     start = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]

@@ -719,6 +719,12 @@ def serve_application(application: dash.Dash, *, host: str, port: int, threads: 
     """
     from waitress import serve as waitress_serve
 
+    if quiet:
+        import logging
+
+        # waitress warns "Task queue depth is N" whenever every thread is busy: under a team's
+        # load that is most requests, all of them answered; errors are still logged
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     if workers <= 1:
         if ready is not None:
             ready((host, port))
