@@ -37,6 +37,7 @@ from hubplan.report.charts import (
 )
 from hubplan.report.figures import MapImage, map_painter, option_maps, outcome_maps
 from hubplan.report.geometry import AreaShapes, area_shapes
+from hubplan.report.interactive import map_data
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
@@ -67,6 +68,8 @@ class ReportFigures:
     #: The Uncertainty section's tornado chart (none without an uncertainty result, or when no
     #: assumption moved the top option's score).
     tornado: Chart | None = None
+    #: The HTML's interactive map (:func:`hubplan.report.interactive.map_data`).
+    interactive_map: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None,
         funnel=funnel_chart(appraisal),
         outcome_maps=outcome_maps(appraisal, shapes, painter),
         tornado=tornado_chart(uncertainty) if uncertainty is not None else None,
+        interactive_map=map_data(appraisal, painter.g),
     )
 
 

@@ -1,8 +1,9 @@
 """The self-contained HTML report: one file, plotly.js inlined once, pictures as data URIs.
 
 Nothing is loaded from the network when the file is opened: no CDN, no web fonts, no
-map tiles (maps are pictures drawn from the area boundaries), so it works offline and
-can be attached to an email or a business case.
+map tiles (the static maps are pictures drawn from the area boundaries; the interactive
+map, :mod:`hubplan.report.interactive`, is drawn by the page's own script from data in the
+page), so it works offline and can be attached to an email or a business case.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Callable
 
 from hubplan.report.content import ReportContent, Table, UncertaintySection, plural, report_sections
-from hubplan.report.figures import MapImage
+from hubplan.report.interactive import CSS as MAP_CSS
+from hubplan.report.interactive import map_html
+from hubplan.report.maps import MapImage
 
 if TYPE_CHECKING:
     from hubplan.report import ReportFigures
@@ -199,6 +202,11 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
     add(f'<section id="maps"><h2>{escape(heading["maps"])}</h2>')
     add("<p>Each neighbourhood is coloured by the time its patients take to reach a hub under each option "
         "(triangles: hubs; circles: spokes).</p>")
+    if figures.interactive_map is not None:
+        add("<h3>Interactive map</h3><p>Choose an option; zoom in and hover over a neighbourhood for its minutes "
+            "and its hospital. The maps below are the same for print.</p>")
+        add(map_html(figures.interactive_map))
+        add("<h3>Maps for print</h3>")
     add('<div class="maps">' + "".join(_map_figure(m) for m in figures.time_maps) + "</div></section>")
 
     add(f'<section id="changes"><h2>{escape(heading["changes"])}</h2>')
@@ -301,7 +309,7 @@ def _document(title: str, parts: list[str], charts: dict[str, Any], plotly_js: s
         return (
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+            f"<title>{escape(title)}</title>\n<style>{CSS}{MAP_CSS}</style>\n</head>\n<body>\n<main>\n"
             + "\n".join(parts) + "\n</main>\n</body>\n</html>\n"
         )
     figures_json = json.dumps(charts, separators=(",", ":"), default=_json_default).replace("</", "<\\/")
@@ -314,7 +322,7 @@ def _document(title: str, parts: list[str], charts: dict[str, Any], plotly_js: s
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n"
+        f"<title>{escape(title)}</title>\n<style>{CSS}{MAP_CSS}</style>\n"
         f"<script>{safe_js}</script>\n</head>\n<body>\n<main>\n"
         + "\n".join(parts)
         + f"\n</main>\n<script>{script}</script>\n</body>\n</html>\n"
