@@ -35,6 +35,9 @@ MAP_WIDTH_MM = 87.0
 MIN_FONT_PT = 7.0
 #: Options with at most this many hubs and spokes have every site named on the map.
 MAX_NAMED_ON_MAP = 12
+#: Tallest map (mm), so that one fits the frame of an A4 page (297 mm less 30 mm of margins)
+#: with room for a heading; a map whose keys would make it taller is drawn smaller.
+MAX_HEIGHT_MM = 240.0
 #: Resolution of the PNG pictures (dots per inch at the printed size).
 MAP_DPI = 170
 NO_ROUTE_COLOUR = "#9e9e9e"
@@ -224,6 +227,8 @@ class MapPainter:
         self.labels: list[Any] = []
         self.hub_key: list[Any] = []
         self.region_key: Any = None
+        self._map_size: tuple[float, float] = (self.width_in - 0.04, (self.width_in - 0.04) * self.aspect)
+        self._reserve: float | None = None
         self.title_text: Any = None
         self.legend: Any = None
         self.caption_text: Any = None
@@ -328,7 +333,7 @@ class MapPainter:
         self._fit(cap, caption)
         self._extras += [title_text, legend, cap, *hub_key]
         blocks: list[list[Any]] = [[legend], hub_key, [cap]] if hub_key else [[legend], [cap]]
-        self._layout(title_text, blocks)
+        self._layout(title_text, blocks, reserve_in=self._region_key_reserve())
         # ---- labels on the map
         if named_on_map:
             sites = [*hubs, *spokes]
@@ -352,14 +357,10 @@ class MapPainter:
             self._place(texts, sites)
         lettered = self._name_regions()
         if lettered:
-            words = region_words(self.g.region_type)[1]
-            entries = [f"{letter} {label}" for letter, label in lettered]
-            key = fig.text(0.02, 0.01, "", fontsize=MIN_FONT_PT, ha="left", va="top", style="italic",
-                           color="#222222")
-            self._fit(key, f"{words[0].upper() + words[1:]} (letters on the map): " + "; ".join(entries))
+            key = self._region_key(lettered)
             self._extras.append(key)
             self.region_key = key
-            self._layout(title_text, [*blocks[:-1], [key], blocks[-1]])
+            self._layout(title_text, [*blocks[:-1], [key], blocks[-1]], keep_map=True)
         else:
             self.region_key = None
         self.hub_key = hub_key
@@ -411,9 +412,33 @@ class MapPainter:
             texts.append(text)
         return texts
 
-    def _layout(self, title_text: Any, blocks: list[list[Any]]) -> None:
-        """Size the figure and place, from the top: the title, the map (its full width, at the
-        map's aspect), then each block of ``blocks`` (artists side by side)."""
+    def _region_key(self, lettered: Sequence[tuple[str, str]]) -> Any:
+        """The key of the regions named by a letter on the map, wrapped to the figure's width."""
+        words = region_words(self.g.region_type)[1]
+        entries = [f"{letter} {label}" for letter, label in lettered]
+        key = self.fig.text(0.02, 0.01, "", fontsize=MIN_FONT_PT, ha="left", va="top", style="italic",
+                            color="#222222")
+        self._fit(key, f"{words[0].upper() + words[1:]} (letters on the map): " + "; ".join(entries))
+        return key
+
+    def _region_key_reserve(self) -> float:
+        """Height (inches) of the key of regions if every region had a letter: room kept under
+        the map so that it need not change size once the letters are known."""
+        if not self.g.regions:
+            return 0.0
+        if self._reserve is None:
+            labels = region_labels(list(self.g.regions))
+            key = self._region_key([(_letter(i), labels[n]) for i, n in enumerate(self.g.regions)])
+            self._reserve = float(key.get_window_extent(self._renderer()).height) / self.fig.dpi + 0.06
+            key.remove()
+        return self._reserve
+
+    def _layout(self, title_text: Any, blocks: list[list[Any]], reserve_in: float = 0.0,
+                keep_map: bool = False) -> None:
+        """Size the figure and place, from the top: the title, the map (its full width at the
+        map's aspect, or smaller and centred to keep the figure within :data:`MAX_HEIGHT_MM`
+        with ``reserve_in`` inches to spare; as last time with ``keep_map``), then each block
+        of ``blocks`` (artists side by side)."""
         fig, width, dpi = self.fig, self.width_in, self.fig.dpi
         renderer = self._renderer()
 
@@ -422,13 +447,23 @@ class MapPainter:
 
         gap = 0.06
         heights = [max((height(a) for a in block), default=0.0) for block in blocks]
-        map_h = (width - 0.04) * self.aspect
-        total = 0.05 + height(title_text) + gap + map_h + sum(h + gap for h in heights if h) + 0.04
+        rest = 0.05 + height(title_text) + gap + sum(h + gap for h in heights if h) + 0.04
+        if keep_map:
+            map_w, map_h = self._map_size
+        else:
+            map_w = width - 0.04
+            map_h = map_w * self.aspect
+            room = MAX_HEIGHT_MM * _MM - rest - reserve_in
+            if map_h > room:
+                map_h = max(room, 0.3 * map_w * self.aspect)
+                map_w = map_h / self.aspect
+            self._map_size = (map_w, map_h)
+        total = rest + map_h
         fig.set_size_inches(width, total)
         top = total - 0.05
         title_text.set_position((0.02 / width, top / total))
         top -= height(title_text) + gap
-        self.ax.set_position((0.02 / width, (top - map_h) / total, (width - 0.04) / width, map_h / total))
+        self.ax.set_position(((width - map_w) / 2 / width, (top - map_h) / total, map_w / width, map_h / total))
         top -= map_h + gap
         for block, h in zip(blocks, heights):
             if not h:
