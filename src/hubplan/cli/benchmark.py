@@ -143,15 +143,18 @@ def _print_tables(result: BenchmarkResult) -> None:
         text = header in ("provider", "region")
         table.add_column(header, justify="left" if text or header == "flag" else "right", overflow="fold",
                          no_wrap=not text)
+    from hubplan.monitoring.benchmark.plots import limit_decimals, limits_range
+
+    decimals = limit_decimals(outliers[["value", "lower_95", "upper_95"]].to_numpy().ravel()) if len(outliers) else 1
     for _, row in outliers.iterrows():
         table.add_row(
             str(row["provider"]),
             *([str(row["region"])] if has_region else []),
             _count(row["numerator"]),
             _count(row["denominator"]),
-            _number(row["value"]),
+            f"{row['value']:,.{decimals}f}",
             f"{row['z_adjusted']:.2f}",
-            f"{_number(row['lower_95'])}-{_number(row['upper_95'])}",
+            limits_range(row["lower_95"], row["upper_95"], decimals),
             str(row["flag"]),
         )
     print_table(table)
@@ -169,9 +172,10 @@ def _print_tables(result: BenchmarkResult) -> None:
         for header in ("rank", "region", "providers", "value", "z", "flag", "provider\nalerts/alarms\n(low | high)"):
             region_table.add_column(header, justify="left" if header in ("region", "flag") else "right",
                                     overflow="fold", no_wrap=header != "region")
+        region_decimals = limit_decimals(regions.table["value"].to_numpy())
         for _, row in regions.table.iterrows():
             region_table.add_row(
-                str(row["rank"]), str(row["region"]), str(row["providers"]), _number(row["value"]),
+                str(row["rank"]), str(row["region"]), str(row["providers"]), f"{row['value']:,.{region_decimals}f}",
                 f"{row['z']:.2f}", str(row["flag"]),
                 f"{row['providers_alert_low'] + row['providers_alarm_low']} | "
                 f"{row['providers_alert_high'] + row['providers_alarm_high']}",

@@ -325,8 +325,10 @@ def sweep_figure(table: pd.DataFrame, title: str = "", *,
     ok = table[table["status"] != "infeasible"] if "status" in table else table
     outcomes = "added_good_outcomes_per_year" in ok and bool(ok["added_good_outcomes_per_year"].notna().any())
     shares = [c for c in ok.columns if c.startswith("within_")]
+    chars = max(16, int((width_in * 72 / 2 - 36) / (small * 0.75)))
     entries = 1 + int("p90_minutes" in ok) + len(shares) + len(marks)
-    height_in = 3.2 + 0.16 * -(-entries // 2) + (1.5 if outcomes else 0.0) + (0.25 if title else 0.0)
+    lines = entries + sum(len(textwrap.wrap(name, chars)) - 1 for name, *_ in marks)
+    height_in = 3.2 + 0.16 * -(-lines // 2) + (1.5 if outcomes else 0.0) + (0.25 if title else 0.0)
     fig = Figure(figsize=(width_in, height_in), layout="constrained")
     FigureCanvasAgg(fig)
     if outcomes:
@@ -339,7 +341,7 @@ def sweep_figure(table: pd.DataFrame, title: str = "", *,
                 label="90th percentile minutes (of the best-mean sets)")
     for name, hubs, minutes, colour in marks:
         ax.scatter([hubs], [minutes], marker="D", s=36, zorder=3, color=colour, edgecolor="white", linewidth=0.5,
-                   label=textwrap.shorten(name, 60, placeholder="…"))
+                   label=name)
     ax.set_ylabel("minutes to hub", fontsize=8)
     ax.tick_params(labelsize=7.5)
     ax.grid(alpha=0.3)
@@ -365,7 +367,9 @@ def sweep_figure(table: pd.DataFrame, title: str = "", *,
         ax_outcomes.grid(alpha=0.3)
         bottom = ax_outcomes
     bottom.set_xlabel("number of hubs (k)", fontsize=8)
-    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=small, frameon=False)
+    chars = max(16, int((width_in * 72 / 2 - 36) / (small * 0.75)))
+    fig.legend(handles, [textwrap.fill(label, chars) for label in labels], loc="outside lower center", ncol=2,
+               fontsize=small, frameon=False)
     if title:
         chars = int(width_in * 72 / (9.5 * 0.58))
         fig.suptitle(textwrap.fill(title, chars), fontsize=9.5, x=0.01, ha="left")

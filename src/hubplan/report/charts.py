@@ -118,13 +118,25 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _legend_below(fig: "Figure", ax: Any, ncol: int = 2, handles: list[Any] | None = None,
-                  labels: list[str] | None = None) -> None:
-    """The legend under the plot (never over the lines), in ``ncol`` columns."""
-    if handles is None or labels is None:
-        handles, labels = ax.get_legend_handles_labels()
+def legend_labels(labels: list[str], ncol: int = 2, width_in: float = CHART_WIDTH_IN) -> tuple[list[str], int]:
+    """``labels`` wrapped to fit a legend of ``ncol`` columns across the chart, and how many
+    lines the legend takes (for the figure's height)."""
+    chars = max(16, int((width_in * 72 / ncol - 36) / (MIN_FONT_PT * 0.75)))
+    wrapped = [textwrap.fill(label, chars) for label in labels]
+    rows = -(-len(wrapped) // ncol)
+    # matplotlib fills a column before the next (column-major): row r holds labels r, r + rows, ...
+    lines = sum(max(wrapped[r + c * rows].count("\n") + 1 for c in range(ncol) if r + c * rows < len(wrapped))
+                for r in range(rows))
+    return wrapped, lines
+
+
+def _legend_below(fig: "Figure", ax: Any, ncol: int = 2) -> None:
+    """The legend under the plot (never over the lines), in ``ncol`` columns, its labels
+    wrapped to the chart's width."""
+    handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=MIN_FONT_PT, frameon=False)
+        wrapped, _ = legend_labels(labels, ncol, float(fig.get_figwidth()))
+        fig.legend(handles, wrapped, loc="outside lower center", ncol=ncol, fontsize=MIN_FONT_PT, frameon=False)
 
 
 # ----------------------------------------------------------------------------- access curves
@@ -161,8 +173,8 @@ def access_curves_figure(appraisal: "Appraisal", which: str = "time_to_hub") -> 
     one line per option; dotted lines at the service's time thresholds."""
     from matplotlib.ticker import PercentFormatter
 
-    n = len(appraisal.evaluations)
-    fig = new_figure(3.3 + 0.17 * ((n + 1) // 2))
+    _, lines = legend_labels([ev.option.name for ev in appraisal.evaluations])
+    fig = new_figure(3.3 + 0.16 * lines)
     ax = fig.add_subplot(1, 1, 1)
     what = "hub" if which == "time_to_hub" else "first hospital"
     for i, ev in enumerate(appraisal.evaluations):
@@ -200,7 +212,8 @@ def scores_figure(appraisal: "Appraisal") -> "Figure":
     parts = contributions(appraisal)
     names = list(appraisal.scores.ranking)[::-1]
     criteria = appraisal.scores.criteria
-    fig = new_figure(1.3 + 0.36 * len(names) + 0.17 * ((len(criteria) + 1) // 2))
+    _, lines = legend_labels([f"{c.label} ({appraisal.scores.weights[c.name]:.0%})" for c in criteria])
+    fig = new_figure(1.3 + 0.36 * len(names) + 0.16 * lines)
     ax = fig.add_subplot(1, 1, 1)
     left = np.zeros(len(names))
     for j, c in enumerate(criteria):

@@ -538,11 +538,17 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
             f"{counts['outside_95']} providers fall outside the 95% limits and {counts['outside_998']} outside the "
             f"99.8% limits (phi = {b.dispersion.phi:.2f}; phi above 1 means more spread than chance alone explains)."
         )
+        from hubplan.monitoring.benchmark.plots import limit_decimals, limits_range
+
         out_rows = []
-        for _, r in b.outliers.head(25).iterrows():
+        shown = b.outliers.head(25)
+        decimals = limit_decimals(shown[["value", "lower_95", "upper_95"]].to_numpy().ravel()) if len(shown) else 1
+        unit = "%" if per == 100 else ""
+        for _, r in shown.iterrows():
             out_rows.append([str(r["provider"]), count(r["numerator"]), count(r["denominator"]),
-                             f"{r['value']:.3g}", str(r["flag"]).replace("_", " ")])
-        benchmark_table = Table(["provider", "numerator", "denominator", "value", "flag"], out_rows,
+                             f"{r['value']:,.{decimals}f}{unit}", limits_range(r["lower_95"], r["upper_95"], decimals)
+                             + unit, str(r["flag"]).replace("_", " ")])
+        benchmark_table = Table(["provider", "numerator", "denominator", "value", "95% limits", "flag"], out_rows,
                                 notes=["Outliers beyond the 95% limits drawn, alarms first (at most 25 shown)."])
 
     # ------------------------------------------------------------------ assumptions and provenance

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -36,6 +37,8 @@ def _styles() -> dict[str, Any]:
         "cell": ParagraphStyle("cell", parent=base["Normal"], fontSize=7.2, leading=8.8),
         "cell_right": ParagraphStyle("cell_right", parent=base["Normal"], fontSize=7.2, leading=8.8, alignment=2),
         "head": ParagraphStyle("head", parent=base["Normal"], fontSize=7.2, leading=8.8, fontName="Helvetica-Bold"),
+        "head_right": ParagraphStyle("head_right", parent=base["Normal"], fontSize=7.2, leading=8.8,
+                                     fontName="Helvetica-Bold", alignment=2),
         "warning": ParagraphStyle("warning", parent=base["Normal"], fontSize=9.5, leading=12.5,
                                   backColor=colors.HexColor("#fff4ce"), borderPadding=6, spaceBefore=6,
                                   spaceAfter=10),
@@ -48,41 +51,88 @@ def _p(text: str, style: Any) -> Any:
     return Paragraph(escape(text), style)
 
 
-def _table(table: Table, styles: dict[str, Any], width: float, first_width: float | None = None,
-           fractions: list[float] | None = None) -> list[Any]:
+#: A cell that reads as a number: a count, a figure with a unit or a percentage, a signed
+#: change, a range of two figures ("8.0-18.9%"), or a dash for a missing value.
+_NUMBER = re.compile(
+    r"^[-+−]?[£$]?\d[\d,]*(\.\d+)?(\s?(%|pp|min|km|mm|x))?"
+    r"(\s?(-|to|of|–)\s?[-+−]?\d[\d,]*(\.\d+)?(\s?(%|pp|min|km|mm|x))?)?$|^[-–]$")
+_PADDING = 3.0
+
+
+def _numeric(text: str) -> bool:
+    return bool(_NUMBER.match(text.strip()))
+
+
+def _numeric_columns(table: Table) -> list[bool]:
+    """Which columns hold numbers (at least half their cells; right-aligned, the header too, so
+    a word such as 'not available' among them lines up with the figures); the first column of
+    a table whose first column is a label never does."""
+    n = len(table.header)
+    numeric = []
+    for j in range(n):
+        cells = [row[j].strip() for row in table.rows if j < len(row) and row[j].strip()]
+        figures = [c for c in cells if c not in ("-", "–")]
+        is_label = j == 0 and table.first_column_is_label
+        numeric.append(bool(figures) and not is_label and 2 * sum(_numeric(c) for c in figures) >= len(figures))
+    return numeric
+
+
+def column_widths(table: Table, width: float, font_size: float = 7.2) -> list[float]:
+    """Column widths (points) that fit ``width``: each column at least as wide as its longest
+    word (the header's in bold), so no word is broken across lines where that fits; the room
+    left shared in proportion to how much more each column's text needs on one line."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    n = len(table.header)
+    pad = 2 * _PADDING + 1
+
+    def words(text: str, font: str) -> float:
+        return max((stringWidth(w, font, font_size) for w in text.split()), default=0.0)
+
+    least, want = [], []
+    for j in range(n):
+        cells = [row[j] for row in table.rows if j < len(row)]
+        low = max([words(table.header[j], "Helvetica-Bold")] + [words(c, "Helvetica") for c in cells]) + pad
+        full = max([stringWidth(c, "Helvetica", font_size) for c in cells] or [0.0]) + pad
+        least.append(min(low, width * 0.45))
+        want.append(min(max(full, low), width * 0.6))
+    if sum(want) <= width:
+        spare = width - sum(want)
+        return [w + spare * w / sum(want) for w in want]
+    if sum(least) >= width:
+        return [w * width / sum(least) for w in least]
+    share = (width - sum(least)) / (sum(want) - sum(least))
+    return [lo + (hi - lo) * share for lo, hi in zip(least, want)]
+
+
+def _table(table: Table, styles: dict[str, Any], width: float) -> list[Any]:
+    """A table that fits the page: numbers right-aligned under right-aligned headers, text
+    (names, sources) wrapped in its cell, never cut; the header row repeated on each page."""
     from reportlab.lib import colors
     from reportlab.platypus import LongTable, TableStyle
 
     n = len(table.header)
     if n == 0:
         return []
-    first = first_width if first_width is not None else (width * 0.3 if n > 2 else width * 0.5)
-    rest = (width - first) / max(n - 1, 1)
-    col_widths = [first] + [rest] * (n - 1)
-    if fractions is not None and len(fractions) == n:
-        col_widths = [width * f / sum(fractions) for f in fractions]
-    data = [[_p(h, styles["head"]) for h in table.header]]
+    numeric = _numeric_columns(table)
+    data = [[_p(h, styles["head_right"] if numeric[j] else styles["head"]) for j, h in enumerate(table.header)]]
     for row in table.rows:
-        data.append([_p(c, styles["cell"] if i == 0 or not _numeric(c) else styles["cell_right"])
-                     for i, c in enumerate(row)])
-    t = LongTable(data, colWidths=col_widths, repeatRows=1)
+        data.append([_p(c, styles["cell_right"] if j < n and numeric[j] else styles["cell"])
+                     for j, c in enumerate(row)])
+    t = LongTable(data, colWidths=column_widths(table, width), repeatRows=1)
     t.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
         ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#d9dee4")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
+        ("VALIGN", (0, 1), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), _PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _PADDING),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]))
     out: list[Any] = [t]
     out += [_p(note, styles["small"]) for note in table.notes]
     return out
-
-
-def _numeric(text: str) -> bool:
-    t = text.replace(",", "").replace("%", "").replace("-", "").replace("+", "").replace(".", "").strip()
-    return t.isdigit() or text.strip() == "-"
 
 
 def _image(png: bytes, width: float) -> Any:
@@ -153,7 +203,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     h2("options")
     for line in content.introduction:
         add(_p(line, styles["body"]))
-    story += _table(content.options_table, styles, width, first_width=width * 0.34)
+    story += _table(content.options_table, styles, width)
     for detail in content.option_details:
         block = [_p(detail.name, styles["h3"])]
         if detail.description:
@@ -166,13 +216,13 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     add(_p("Each option is scored on the criteria below. A criterion's values are rescaled so that the best option "
            "scores 1 and the worst 0, then the weighted average is taken. The bars show what each criterion adds to "
            "each option's score.", styles["body"]))
-    story += _table(content.criteria_table, styles, width, first_width=width * 0.5)
+    story += _table(content.criteria_table, styles, width)
     add(_chart(figures.scores))
-    story += _table(content.ranking_table, styles, width, first_width=width * 0.4)
+    story += _table(content.ranking_table, styles, width)
     add(_p("How much do the weights matter?", styles["h3"]))
     for line in content.sensitivity_text:
         add(_p(line, styles["body"]))
-    story += _table(content.sensitivity_table, styles, width, first_width=width * 0.3)
+    story += _table(content.sensitivity_table, styles, width)
     add(_p(content.stability_text, styles["body"]))
     add(_chart(figures.stability))
 
@@ -185,7 +235,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     h2("changes")
     add(_p("Red neighbourhoods would take longer to reach a hub than under the baseline option, blue ones less time.",
            styles["body"]))
-    story += _table(content.change_table, styles, width, first_width=width * 0.3)
+    story += _table(content.change_table, styles, width)
     add(Spacer(1, 4 * mm))
     if figures.change_maps:
         maps_grid(figures.change_maps)
@@ -197,7 +247,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
 
     h2("equity")
     add(_p(content.regions_text, styles["body"]))
-    story += _table(content.regions_table, styles, width, first_width=width * 0.3)
+    story += _table(content.regions_table, styles, width)
 
     if "deprivation" in heading:
         add(CondPageBreak(90 * mm))
@@ -206,7 +256,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             add(_p(line, styles["body"]))
         for part in content.deprivation:
             add(KeepTogether([_p(part.option, styles["h3"]), *[_p(line, styles["body"]) for line in part.sentences]]))
-            story += _table(part.table, styles, width, first_width=width * 0.26)
+            story += _table(part.table, styles, width)
 
     if content.outcomes is not None:
         o = content.outcomes
@@ -215,41 +265,41 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         for line in o.text:
             add(_p(line, styles["body"]))
         if o.table is not None:
-            story += _table(o.table, styles, width, first_width=width * 0.25)
+            story += _table(o.table, styles, width)
         if o.groups_table is not None or o.groups_text:
             add(_p("By deprivation and rurality", styles["h3"]))
             for line in o.groups_text:
                 add(_p(line, styles["body"]))
             if o.groups_table is not None:
-                story += _table(o.groups_table, styles, width, first_width=width * 0.3)
+                story += _table(o.groups_table, styles, width)
         if figures.outcome_maps:
             maps_grid(figures.outcome_maps, lead=[_p("Map: added good outcomes", styles["h3"]),
                                                   _p(o.map_text, styles["body"])])
         if o.parameters is not None:
             add(_p("The outcome model's figures", styles["h3"]))
-            story += _table(o.parameters, styles, width, fractions=[22, 8, 13, 14, 9, 34])
+            story += _table(o.parameters, styles, width)
 
     if "capacity" in heading:
         add(CondPageBreak(90 * mm))
         h2("capacity")
-        story += _table(content.capacity_totals, styles, width, first_width=width * 0.3)
+        story += _table(content.capacity_totals, styles, width)
         for cap in content.capacity:
             add(_p(cap.option, styles["h3"]))
             add(_p(cap.summary, styles["body"]))
             if cap.table is not None:
-                story += _table(cap.table, styles, width, fractions=[28, 9, 9, 9, 7, 9, 29])
+                story += _table(cap.table, styles, width)
             for note in cap.notes:
                 add(_p(note, styles["small"]))
 
     if "service" in heading and content.kind_measures is not None:
         add(CondPageBreak(90 * mm))
         h2("service")
-        story += _table(content.kind_measures, styles, width, first_width=width * 0.3)
+        story += _table(content.kind_measures, styles, width)
         for section in content.kind_sections:
             add(_p(section.option, styles["h3"]))
             for title, table in section.tables:
                 add(_p(title, styles["body"]))
-                story += _table(table, styles, width, first_width=width * 0.22)
+                story += _table(table, styles, width)
             for note in section.notes:
                 add(_p(note, styles["small"]))
 
@@ -266,7 +316,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         if figures.funnel is not None:
             add(_chart(figures.funnel))
         if content.benchmark_table is not None:
-            story += _table(content.benchmark_table, styles, width, first_width=width * 0.4)
+            story += _table(content.benchmark_table, styles, width)
 
     if content.uncertainty is not None:
         u = content.uncertainty
@@ -276,30 +326,30 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
         for line in u.text[1:]:
             add(_p(line, styles["body"]))
         add(_p("The uncertain assumptions (ASSUMED distributions)", styles["h3"]))
-        story += _table(u.parameters, styles, width, fractions=[24, 22, 10, 44])
+        story += _table(u.parameters, styles, width)
         add(_p("The options over the draws", styles["h3"]))
-        story += _table(u.overview, styles, width, first_width=width * 0.3)
+        story += _table(u.overview, styles, width)
         for name, table in u.options:
             add(KeepTogether([_p(f"{name}: mean and 90% interval", styles["h3"]),
-                              *_table(table, styles, width, fractions=[40, 12, 12, 12, 12, 12])]))
+                              *_table(table, styles, width)]))
         drives = [_p("What drives the result", styles["h3"]), _p(u.tornado_text, styles["body"])]
         if figures.tornado is not None:
             drives.append(_chart(figures.tornado))
         add(KeepTogether(drives))
         if u.drivers is not None:
-            story += _table(u.drivers, styles, width, first_width=width * 0.26)
+            story += _table(u.drivers, styles, width)
         if u.robust:
             add(_p("Robust sites", styles["h3"]))
             add(_p(u.robust_text[0], styles["body"]))
             for (name, table), line in zip(u.robust, u.robust_text[1:]):
                 add(_p(line, styles["body"]))
-                story += _table(table, styles, width, first_width=width * 0.5)
+                story += _table(table, styles, width)
         for note in u.notes:
             add(_p(f"Note: {note}", styles["small"]))
 
     add(CondPageBreak(90 * mm))
     h2("assumptions")
-    story += _table(content.assumptions_table, styles, width, fractions=[15, 8, 13, 30, 8, 26])
+    story += _table(content.assumptions_table, styles, width)
     h2("provenance")
     add(_p("Method", styles["h3"]))
     for line in content.method:

@@ -41,6 +41,28 @@ NAMES = {
 }
 
 
+def limit_decimals(values: "pd.Series | np.ndarray | list[float]") -> int:
+    """Decimals to print a table's values and limits with: one number for the whole table,
+    enough for three significant figures of its largest value (18.85 -> 1, 0.2 -> 3), at
+    most 6. NaN and infinite values are ignored.
+
+    >>> limit_decimals([8.0, 18.85]), limit_decimals([0.037, 0.2]), limit_decimals([1234.0])
+    (1, 3, 0)
+    """
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if not len(finite):
+        return 1
+    return int(min(6, max(0, 2 - int(np.floor(np.log10(float(finite.max())))))))
+
+
+def limits_range(lower: float, upper: float, decimals: int) -> str:
+    """The limits as a range with a fixed number of decimals: ``8.0-18.9`` (negative values
+    in brackets would read badly, so 'to' joins them: ``-0.5 to 1.2``)."""
+    low, high = f"{lower:,.{decimals}f}", f"{upper:,.{decimals}f}"
+    return f"{low} to {high}" if lower < 0 or upper < 0 else f"{low}-{high}"
+
+
 @dataclass(frozen=True)
 class FunnelData:
     """Everything a funnel picture needs, already in display units."""
