@@ -314,3 +314,19 @@ def test_national_evaluate_exports(tmp_path: Path) -> None:
     assert np.allclose(areas["time_to_hub_minutes"], raw["time_to_hub_minutes"].astype(float), atol=0.0005)
     book = load_workbook(tmp_path / "evaluation.xlsx", read_only=True)
     assert book["evaluation_areas"].max_row == len(raw) + 1
+
+
+def test_workbook_of_missing_values_and_types(tmp_path: Path) -> None:
+    from hubplan.report.exports import ExportTable, write_workbook
+
+    frame = pd.DataFrame({
+        "site_code": ["A", "B"],
+        "icb_code": pd.array([pd.NA, pd.NA], dtype="string"),  # a user's network without ONS codes
+        "note": [None, None],
+        "time_to_hub_minutes": [12.5, math.inf],
+        "thrombectomy": [True, False],
+        "rank": np.array([1, 2], dtype=np.int64),
+    }).set_index("site_code")
+    write_workbook(tmp_path / "t.xlsx", [ExportTable("t", frame, True)], [("What", "a test")])
+    rows = list(load_workbook(tmp_path / "t.xlsx")["t"].iter_rows(values_only=True))
+    assert rows[1:] == [("A", None, None, 12.5, True, 1), ("B", None, None, None, False, 2)]

@@ -258,7 +258,7 @@ def _width(header: str, values: pd.Series) -> float:
     if pd.api.types.is_float_dtype(sample):
         longest = 10
     else:
-        longest = int(sample.astype(str).str.len().max()) if len(sample) else 0
+        longest = max((len(str(v)) for v in sample.tolist() if _cell_value(v) is not None), default=0)
     return float(min(60, max(8, min(len(header), 36) + 2, longest + 2)))
 
 
