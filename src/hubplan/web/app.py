@@ -819,8 +819,10 @@ def _worker_main(application: dash.Dash, listener: Any, number: int, threads: in
 WAITRESS_BODY_BYTES = 8 * MAX_SERVER_REQUEST_BYTES
 
 
-def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] | None = None) -> dash.Dash:
-    """The app with its store, the bundled network loaded and the outlines drawn (warm)."""
+def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] | None = None,
+                    auth: Any = None) -> dash.Dash:
+    """The app with its store, the bundled network loaded and the outlines drawn (warm);
+    ``auth``, :class:`hubplan.web.auth.AuthSettings`, turns sign-in on."""
     from hubplan.web.native import one_native_thread
 
     one_native_thread()
@@ -830,4 +832,8 @@ def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] 
 
     country_outline()
     isdn_outlines()
-    return create_app(store, allowed_hosts=allowed_hosts)
+    app = create_app(store, allowed_hosts=allowed_hosts)
+    from hubplan.web import auth as sign_in
+
+    sign_in.install(app, auth)
+    return app
