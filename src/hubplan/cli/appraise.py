@@ -213,8 +213,12 @@ def write_appraisal_exports(appraisal: Appraisal, folder: Path, *, uncertainty: 
     written = write_exports(folder, "appraisal", tables=tables, about=about, layers=lambda: appraisal_layers(a),
                             workbook=workbook, geopackage=geopackage)
     if figures:
-        written += write_figures(a, folder / "figures", uncertainty=uncertainty,  # type: ignore[arg-type]
-                                 progress=progress)
+        started = time.perf_counter()
+        drawn = write_figures(a, folder / "figures", uncertainty=uncertainty,  # type: ignore[arg-type]
+                              progress=progress)
+        err.print(f"wrote {len(drawn)} figures to {folder / 'figures'}/ in {time.perf_counter() - started:.1f} s",
+                  highlight=False)
+        written.append(folder / "figures")
     return written
 
 

@@ -468,7 +468,7 @@ class _SvgPainter:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].strip("-") or "figure"
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50].strip("-") or "figure"
 
 
 def write_figures(appraisal: "Appraisal", folder: str | Path, *, formats: Sequence[str] = ("png", "svg"),
