@@ -330,3 +330,22 @@ def test_workbook_of_missing_values_and_types(tmp_path: Path) -> None:
     write_workbook(tmp_path / "t.xlsx", [ExportTable("t", frame, True)], [("What", "a test")])
     rows = list(load_workbook(tmp_path / "t.xlsx")["t"].iter_rows(values_only=True))
     assert rows[1:] == [("A", None, None, 12.5, True, 1), ("B", None, None, None, False, 2)]
+
+
+def test_estimated_minutes_of_a_new_site_are_named_in_about_and_the_site_is_mapped(tmp_path: Path) -> None:
+    from pyproj import Transformer
+
+    new_sites = tmp_path / "new_sites.csv"
+    new_sites.write_text("site_code,site_name,latitude,longitude\nWINNEW,New Winchester hub,51.0632,-1.3080\n",
+                         encoding="utf-8")
+    out = tmp_path / "out"
+    done = hubplan("evaluate", "--service", "thrombectomy", "--region", ICB, "--add-sites", new_sites,
+                   "--hubs", f"{SOUTHAMPTON},WINNEW", "--out", out, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    about = [(item, text) for item, text in load_workbook(out / "evaluation.xlsx")["About"].iter_rows(values_only=True)]
+    estimated = [text for item, text in about if item == "Estimated figures"]
+    assert any(text.startswith("ESTIMATED road minutes") and "WINNEW" in text for text in estimated)
+    sites = gpd.read_file(out / "evaluation.gpkg", layer="sites").set_index("site_code")
+    assert sites.loc["WINNEW", "minutes_source"] == "estimated"
+    east, north = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(-1.3080, 51.0632)
+    assert abs(sites.geometry["WINNEW"].x - east) < 0.01 and abs(sites.geometry["WINNEW"].y - north) < 0.01
