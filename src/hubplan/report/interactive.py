@@ -9,9 +9,10 @@ names it. The page's own small script draws it (no plotly.js, nothing loaded fro
 network), so it works offline and adds little to the file.
 
 To keep the file small the data are sent once and compactly (:func:`map_data`): area
-centres in British National Grid metres rounded to a grid of at least 10 m, minutes in
-tenths of a minute and site numbers, each as little-endian ``uint16`` in base64, region
-boundaries simplified to 250 m in tens of metres. The static maps stay in the report for
+outlines and centres in British National Grid metres on a grid of at least 10 m (outline
+points as ``int8`` steps from the last point), minutes in tenths of a minute and site
+numbers, as little-endian ``uint16``, all in base64; region boundaries simplified to 250 m
+in tens of metres. The static maps stay in the report for
 print (the interactive map is left out of printing).
 """
 
@@ -39,6 +40,41 @@ HOVER_FIRST = "\nfirst hospital: {first} ({first_minutes})"
 def _shoelace(ring: np.ndarray) -> float:
     x, y = ring[:, 0], ring[:, 1]
     return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+#: An ``int8`` step meaning "the next point is absolute" (every ring's first point, and any
+#: step longer than 127 grid units).
+JUMP = -128
+
+
+def _encode_rings(rings: list[np.ndarray], x0: float, y0: float, unit: float) -> dict[str, Any]:
+    """Rings on the grid of ``unit`` metres from (x0, y0): each point a step of at most 127
+    units from the last (``int8`` ``dx``/``dy``), or :data:`JUMP` and the point itself in
+    ``x``/``y`` (``uint16``); repeated points dropped; ``length`` the points of each ring."""
+    absolute: list[np.ndarray] = []
+    steps: list[np.ndarray] = []
+    lengths = []
+    for ring in rings:
+        q = np.rint((ring - (x0, y0)) / unit).astype(np.int64)
+        keep = np.ones(len(q), dtype=bool)
+        keep[1:] = (np.diff(q, axis=0) != 0).any(axis=1)
+        q = q[keep] if keep.sum() >= 3 else q
+        step = np.diff(q, axis=0, prepend=q[:1])
+        jump = np.zeros(len(q), dtype=bool)
+        jump[0] = True
+        jump |= (np.abs(step) > 127).any(axis=1)
+        step[jump] = JUMP
+        absolute.append(q[jump])
+        steps.append(step)
+        lengths.append(len(q))
+    a = np.concatenate(absolute) if absolute else np.zeros((0, 2), dtype=np.int64)
+    st = np.concatenate(steps) if steps else np.zeros((0, 2), dtype=np.int64)
+    return {"x": _u16(a[:, 0]), "y": _u16(a[:, 1]), "dx": _i8(st[:, 0]), "dy": _i8(st[:, 1]),
+            "length": _u16(np.array(lengths))}
+
+
+def _i8(values: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(values, dtype=np.int8).tobytes()).decode("ascii")
 
 
 def _u16(values: np.ndarray) -> str:
@@ -90,12 +126,8 @@ def map_data(appraisal: "Appraisal", geometry: MapGeometry | None = None) -> dic
         sizes = np.array([_shoelace(r) for r in rings])
         order = np.argsort(-sizes, kind="stable")
         ordered = [rings[i] for i in order]
-        flat = np.concatenate(ordered)
-        polygons = {
-            "x": _u16(np.rint((flat[:, 0] - x0) / unit)), "y": _u16(np.rint((flat[:, 1] - y0) / unit)),
-            "length": _u16(np.array([len(r) for r in ordered])),
-            "area": _u16(np.asarray(geometry.ring_area)[order]),
-        }
+        polygons = _encode_rings(ordered, x0, y0, unit)
+        polygons["area"] = _u16(np.asarray(geometry.ring_area)[order])
     options = []
     for ev in appraisal.evaluations:
         routes = ev.routes
@@ -142,16 +174,19 @@ SCRIPT = r"""
 (function(){
 var d=JSON.parse(document.getElementById('interactive-map-data').textContent);
 function u16(s){var b=atob(s),n=b.length/2,o=new Uint16Array(n);for(var i=0;i<n;i++){o[i]=b.charCodeAt(2*i)|(b.charCodeAt(2*i+1)<<8);}return o;}
+function i8(s){var b=atob(s),o=new Int8Array(b.length);for(var i=0;i<b.length;i++){o[i]=(b.charCodeAt(i)<<24)>>24;}return o;}
 var M=d.missing,n=d.n_areas,U=d.unit,qx=u16(d.x),qy=u16(d.y),X=new Float64Array(n),Y=new Float64Array(n),ok=new Uint8Array(n);
 var x0=1e99,x1=-1e99,y0=1e99,y1=-1e99;
 function grow(x,y){if(x<x0)x0=x;if(x>x1)x1=x;if(y<y0)y0=y;if(y>y1)y1=y;}
 for(var i=0;i<n;i++){if(qx[i]===M||qy[i]===M)continue;ok[i]=1;X[i]=d.x0+qx[i]*U;Y[i]=d.y0+qy[i]*U;grow(X[i],Y[i]);}
 /* polygons: ring r has points start[r]..start[r+1]-1, area owner[r], bounding box bb[4r..4r+3] */
 var P=d.polygons,R=0,RX,RY,start,owner,bb,hasRing=new Uint8Array(n);
-if(P){var px_=u16(P.x),py_=u16(P.y),len=u16(P.length);owner=u16(P.area);R=len.length;RX=new Float64Array(px_.length);RY=new Float64Array(py_.length);
- start=new Uint32Array(R+1);bb=new Float64Array(4*R);var at=0;
+if(P){var ax=u16(P.x),ay=u16(P.y),sx8=i8(P.dx),sy8=i8(P.dy),len=u16(P.length);owner=u16(P.area);R=len.length;
+ RX=new Float64Array(sx8.length);RY=new Float64Array(sy8.length);start=new Uint32Array(R+1);bb=new Float64Array(4*R);
+ var at=0,a=0,gx=0,gy=0;
  for(var r=0;r<R;r++){start[r]=at;var a0=1e99,a1=-1e99,b0=1e99,b1=-1e99;hasRing[owner[r]]=1;
-  for(var j=at;j<at+len[r];j++){RX[j]=d.x0+px_[j]*U;RY[j]=d.y0+py_[j]*U;grow(RX[j],RY[j]);
+  for(var j=at;j<at+len[r];j++){if(sx8[j]===-128){gx=ax[a];gy=ay[a];a++;}else{gx+=sx8[j];gy+=sy8[j];}
+   RX[j]=d.x0+gx*U;RY[j]=d.y0+gy*U;grow(RX[j],RY[j]);
    if(RX[j]<a0)a0=RX[j];if(RX[j]>a1)a1=RX[j];if(RY[j]<b0)b0=RY[j];if(RY[j]>b1)b1=RY[j];}
   bb[4*r]=a0;bb[4*r+1]=a1;bb[4*r+2]=b0;bb[4*r+3]=b1;at+=len[r];}start[R]=at;}
 if(x0>x1){x0=0;x1=1000;y0=0;y1=1000;}
