@@ -374,7 +374,8 @@ class Gatekeeper:
 
     def after_request(self, response: Response) -> Response:
         """Give the page's script its CSRF token (the cookie Dash's renderer reads)."""
-        if self.settings.mode is AuthMode.PROXY and current_identity() is not None and "csrf" not in session:
+        if self.settings.mode is AuthMode.PROXY and current_identity() is not None and "csrf" not in session \
+                and not request.path.startswith("/api/"):  # scripts calling the API get no cookie of ours
             session["csrf"] = secrets.token_urlsafe(32)
         token = session.get("csrf")
         if isinstance(token, str) and request.cookies.get(CSRF_COOKIE) != token:
@@ -519,13 +520,14 @@ def user_bar(identity: Identity, token: str, *, can_sign_out: bool) -> str:
 
 
 # ----------------------------------------------------------------------------- install
-def install(app: "dash.Dash", settings: AuthSettings | None) -> Gatekeeper | None:
+def install(app: "dash.Dash", settings: AuthSettings | None, accounts: AccountStore | None = None) -> Gatekeeper | None:
     """Turn sign-in on for a planner app (``None`` or mode ``none``: nothing changes).
 
     Registers, on the app's Flask server, a ``before_request`` hook after the request
     guard's (who is asking, their role, the CSRF token), ``/sign-in`` and ``/sign-out``
     (mode ``accounts``), the CSRF cookie, the signed-in strip on the page, and the role
-    check on the store's and job registry's writing methods.
+    check on the store's and job registry's writing methods. ``accounts``: by default an
+    :class:`AccountStore` on the scenario store's database.
     """
     if settings is None or settings.mode is AuthMode.NONE:
         return None
@@ -533,7 +535,7 @@ def install(app: "dash.Dash", settings: AuthSettings | None) -> Gatekeeper | Non
 
     server: Flask = app.server
     store = server.config["HUBPLAN_STORE"]
-    gatekeeper = Gatekeeper(settings, AccountStore(store.engine))
+    gatekeeper = Gatekeeper(settings, accounts if accounts is not None else AccountStore(store.engine))
     server.config["HUBPLAN_AUTH"] = gatekeeper
     server.secret_key = settings.secret
     server.config.update(SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_COOKIE_HTTPONLY=True,
