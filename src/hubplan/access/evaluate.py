@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,42 @@ if TYPE_CHECKING:
 CHANGE_TOLERANCE_MINUTES = 1e-4
 #: Thresholds for "longer by more than" counts in comparisons.
 LONGER_BY_MINUTES = (5.0, 15.0, 30.0)
+
+
+
+#: What an evaluation reads from its network's areas that does not depend on the option:
+#: each region type's labels and the equity groupings. A network's tables do not change once
+#: built, so they are read once per network, not once per evaluation (the planner's server
+#: evaluates the same national network on every click).
+_AREA_READS: "weakref.WeakKeyDictionary[Network, dict[Any, Any]]" = weakref.WeakKeyDictionary()
+_AREA_READS_LOCK = threading.Lock()
+
+
+def _read_once(network: Network, key: Any, read: Any) -> Any:
+    with _AREA_READS_LOCK:
+        cached = _AREA_READS.setdefault(network, {})
+        if key in cached:
+            return cached[key]
+    value = read()
+    with _AREA_READS_LOCK:
+        return _AREA_READS[network].setdefault(key, value)
+
+
+def network_groupings(network: Network) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """:func:`~hubplan.access.equity.area_groupings` of a network's areas, read once per network."""
+    return _read_once(network, "groupings", lambda: area_groupings(network.areas))  # type: ignore[no-any-return]
+
+
+def region_labels(network: Network, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each area's position among the sorted names of its ``by`` regions, and those names
+    (``"(none)"`` for an area without one), read once per network."""
+    def read() -> tuple[np.ndarray, np.ndarray]:
+        labels = network.areas[by].fillna("(none)").astype(str).to_numpy()
+        codes, names = pd.factorize(labels, sort=True)
+        codes.setflags(write=False)
+        return codes, np.asarray(names)
+
+    return _read_once(network, ("regions", by), read)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,8 +224,7 @@ class Evaluation:
             raise InputError(
                 f"unknown region type {by!r}: expected one of {', '.join(self.network.region_types)}"
             )
-        labels = self.network.areas[by].fillna("(none)").astype(str).to_numpy()
-        codes, names = pd.factorize(labels, sort=True)
+        codes, names = region_labels(self.network, by)
         thresholds = self.service.thresholds_minutes
         w = self.patients_per_year
         first = grouped_summary(self.routes.time_to_first, w, codes, len(names), thresholds)
@@ -203,7 +240,8 @@ class Evaluation:
     @cached_property
     def _equity(self) -> dict[str, Any]:
         return equity_breakdown(self.network.areas, self.routes.time_to_first, self.routes.time_to_hub,
-                                self.patients_per_year, self.service.thresholds_minutes)
+                                self.patients_per_year, self.service.thresholds_minutes,
+                                groupings=network_groupings(self.network))
 
     def equity_json(self) -> dict[str, Any]:
         """Access by deprivation and rurality (docs/equity.md), JSON-ready (``null``, not NaN):
@@ -269,14 +307,15 @@ class Evaluation:
             return [{**extra, "group" if "grouping" in extra else "region": str(name), "patients": float(patients[i]),
                      **{k: float(v[i]) for k, v in sums.items()}} for i, name in enumerate(names)]
 
-        labels = self.network.areas[by].fillna("(none)").astype(str).to_numpy() if by in self.network.region_types \
-            else np.full(self.network.n_areas, "(all)")
-        codes, names = pd.factorize(labels, sort=True)
+        if by in self.network.region_types:
+            codes, names = region_labels(self.network, by)
+        else:
+            codes, names = np.zeros(self.network.n_areas, dtype=np.intp), np.array(["(all)"])
         by_region = rows(codes, names, {"region_type": by})
         if by in self.network.region_types:
             for row, code in zip(by_region, region_codes(self.network.areas, by, names)):
                 row["region_code"] = code
-        groupings, _ = area_groupings(self.network.areas)
+        groupings, _ = network_groupings(self.network)
         by_group: list[dict[str, Any]] = []
         for g in groupings:
             for row, label in zip(rows(g.codes, g.spec.groups, {"grouping": g.name}), g.spec.labels):
@@ -469,7 +508,7 @@ class Comparison:
     @cached_property
     def _equity_rows(self) -> list[dict[str, Any]]:
         a, b = self.a, self.b
-        groupings, _ = area_groupings(a.network.areas)
+        groupings, _ = network_groupings(a.network)
         w = a.patients_per_year
         change = b.routes.time_to_hub - a.routes.time_to_hub
         rows = []
