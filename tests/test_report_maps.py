@@ -201,7 +201,7 @@ def decode_rings(d: dict) -> list[np.ndarray]:
     steps = np.column_stack([np.frombuffer(base64.b64decode(p["dx"]), dtype=np.int8),
                              np.frombuffer(base64.b64decode(p["dy"]), dtype=np.int8)]).astype(np.int64)
     rings, at, a = [], 0, 0
-    for length in u16(p["length"]):
+    for length in u16(p["length"]).tolist():
         points, here = [], np.zeros(2, dtype=np.int64)
         for step in steps[at:at + length]:
             if step[0] == -128:

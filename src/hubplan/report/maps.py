@@ -542,12 +542,12 @@ class MapPainter:
 
         def try_text(text: str, x: float, y: float, geom: Any) -> Any:
             """``text`` centred at (x, y) if it lies inside ``geom`` (a short one, up to 6
-            characters: its centre) and covers no other label."""
+            characters: its centre; anywhere without ``geom``) and covers no other label."""
             artist = self.ax.text(x, y, text, fontsize=MIN_FONT_PT, style="italic", color="#222222",
                                   ha="center", va="center", zorder=6, path_effects=stroke)
             box = artist.get_window_extent(renderer)
             corners = inv.transform([(box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1)])
-            fits = bool(shapely.contains_xy(geom, corners[:, 0], corners[:, 1]).all()) or (
+            fits = geom is None or bool(shapely.contains_xy(geom, corners[:, 0], corners[:, 1]).all()) or (
                 len(text) <= 6 and bool(shapely.contains_xy(geom, x, y)))
             inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 \
                 and box.y1 <= axes_box.y1
@@ -576,12 +576,20 @@ class MapPainter:
             for x, y in _inner_points(geom, many=True):
                 if try_text(letter, x, y, geom) is not None:
                     break
-            else:  # no room inside: the letter beside the region's centre, over whatever is there
-                point = geom.representative_point()
-                artist = self.ax.text(point.x, point.y, letter, fontsize=MIN_FONT_PT, style="italic",
-                                      color="#222222", ha="center", va="center", zorder=6, path_effects=stroke)
-                self._extras.append(artist)
-                self.labels.append(artist)
+            else:  # no room inside: the nearest clear place around the region's inner point
+                x, y = _inner_points(geom)[0]
+                cx, cy = self.ax.transData.transform((x, y))
+                spots = [(cx + r * np.cos(t), cy + r * np.sin(t)) for r in range(4, 120, 4)
+                         for t in np.linspace(0, 2 * np.pi, 16, endpoint=False)]
+                for sx, sy in [(cx, cy), *spots]:
+                    wx, wy = inv.transform((sx, sy))
+                    if try_text(letter, float(wx), float(wy), None) is not None:
+                        break
+                else:
+                    artist = self.ax.text(x, y, letter, fontsize=MIN_FONT_PT, style="italic", color="#222222",
+                                          ha="center", va="center", zorder=6, path_effects=stroke)
+                    self._extras.append(artist)
+                    self.labels.append(artist)
             lettered.append((letter, labels[name]))
         return lettered
 
@@ -609,7 +617,7 @@ def _inner_points(geom: Any, many: bool = False) -> list[tuple[float, float]]:
     points.append((rep.x, rep.y))
     if many:
         x0, y0, x1, y1 = largest.bounds
-        grid_x, grid_y = np.meshgrid(np.linspace(x0, x1, 9)[1:-1], np.linspace(y0, y1, 9)[1:-1])
+        grid_x, grid_y = np.meshgrid(np.linspace(x0, x1, 17)[1:-1], np.linspace(y0, y1, 17)[1:-1])
         gx, gy = grid_x.ravel(), grid_y.ravel()
         inside = shapely.contains_xy(largest, gx, gy)
         cx, cy = points[0]
