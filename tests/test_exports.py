@@ -313,7 +313,12 @@ def test_national_evaluate_exports(tmp_path: Path) -> None:
     assert areas.geometry.is_valid.all()
     assert np.allclose(areas["time_to_hub_minutes"], raw["time_to_hub_minutes"].astype(float), atol=0.0005)
     book = load_workbook(tmp_path / "evaluation.xlsx", read_only=True)
-    assert book["evaluation_areas"].max_row == len(raw) + 1
+    rows = list(book["evaluation_areas"].iter_rows(values_only=True))
+    assert len(rows) == len(raw) + 1
+    column = rows[0].index("Minutes to hub (min)")
+    minutes = np.array([r[column] for r in rows[1:]], dtype=float)
+    assert np.allclose(minutes, raw["time_to_hub_minutes"].astype(float), atol=0.0005)
+    assert [r[0] for r in rows[1:]] == raw["area_code"].tolist()
 
 
 def test_workbook_of_missing_values_and_types(tmp_path: Path) -> None:
