@@ -176,6 +176,14 @@ def bundled_lsoa_points() -> pd.DataFrame:
 
 
 def test_geopackage_areas_are_the_csv_rows_with_valid_outlines_in_bng(evaluated: Path) -> None:
+    import pyogrio
+
+    # what QGIS reads from the file itself: the layers, one geometry type each, the CRS, a spatial index
+    assert [tuple(layer) for layer in pyogrio.list_layers(evaluated / "evaluation.gpkg")] == [
+        ("areas", "MultiPolygon"), ("sites", "Point")]
+    info = pyogrio.read_info(evaluated / "evaluation.gpkg", layer="areas")
+    assert info["crs"] == "EPSG:27700" and info["features"] == 1093
+    assert info["capabilities"]["fast_spatial_filter"]
     areas = gpd.read_file(evaluated / "evaluation.gpkg", layer="areas")
     raw = pd.read_csv(evaluated / "evaluation_areas.csv", dtype=str, keep_default_na=False)
     assert areas.crs.to_epsg() == 27700
