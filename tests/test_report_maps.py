@@ -194,6 +194,14 @@ def u16(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<u2")
 
 
+def site_numbers(value: dict) -> np.ndarray:
+    """Site positions as the page decodes them: uint8 (255 = none) or uint16 (65535 = none)."""
+    if "u8" in value:
+        raw = np.frombuffer(base64.b64decode(value["u8"]), dtype=np.uint8).astype(np.int64)
+        return np.where(raw == 255, 65535, raw)
+    return u16(value["u16"]).astype(np.int64)
+
+
 def decode_rings(d: dict) -> list[np.ndarray]:
     """The outlines of the interactive map in metres, decoded as the page's script does."""
     p = d["polygons"]
@@ -251,13 +259,20 @@ def check_interactive(appraisal, html: str) -> None:
                    for o in originals[area]), (d["codes"][area])
     minutes = appraisal.network.area_site_minutes
     for option, ev in zip(d["options"], appraisal.evaluations):
-        hub = u16(option["hub"])
+        hub = site_numbers(option["hub"])
         tenths = u16(option["hub_minutes"])
         t = np.asarray(ev.routes.time_to_hub, dtype=float)
         finite = np.isfinite(t)
         assert np.all(tenths[~finite] == d["missing"])
         assert np.abs(tenths[finite] / 10 - t[finite]).max() <= 0.05 + 1e-9
         assert set(hub[finite].tolist()) <= set(option["hubs"]) == set(ev.hub_positions.tolist())
+        assert np.all(hub[~finite] == 65535) and np.array_equal(hub[finite], ev.routes.hub_site[finite])
+        if option["first"] is not None:
+            first = site_numbers(option["first"])
+            assert np.array_equal(first[finite], ev.routes.first_site[finite])
+            assert np.abs(u16(option["first_minutes"])[finite] / 10 - ev.routes.time_to_first[finite]).max() <= 0.05 + 1e-9
+        else:
+            assert np.array_equal(ev.routes.first_site, ev.routes.hub_site)
         if ev.option.pathway.value == "direct":
             # worked out directly: the nearest hub by road, and its minutes
             cols = np.asarray(option["hubs"])

@@ -73,6 +73,14 @@ def _encode_rings(rings: list[np.ndarray], x0: float, y0: float, unit: float) ->
             "length": _u16(np.array(lengths))}
 
 
+def _sites(positions: np.ndarray, n_sites: int) -> dict[str, str]:
+    """Site positions (``-1`` none) as ``uint8`` (none = 255) when there are under 255 sites,
+    else ``uint16`` (none = :data:`MISSING`): ``{"u8": ...}`` or ``{"u16": ...}``."""
+    if n_sites < 255:
+        return {"u8": base64.b64encode(np.where(positions < 0, 255, positions).astype(np.uint8).tobytes()).decode()}
+    return {"u16": _u16(np.where(positions < 0, MISSING, positions))}
+
+
 def _i8(values: np.ndarray) -> str:
     return base64.b64encode(np.asarray(values, dtype=np.int8).tobytes()).decode("ascii")
 
@@ -135,10 +143,10 @@ def map_data(appraisal: "Appraisal", geometry: MapGeometry | None = None) -> dic
         options.append({
             "name": ev.option.name,
             "hub_minutes": _u16(_tenths(routes.time_to_hub)),
-            "hub": _u16(np.where(np.isfinite(routes.time_to_hub), routes.hub_site, MISSING)),
+            "hub": _sites(np.where(np.isfinite(routes.time_to_hub), routes.hub_site, -1), len(sites)),
             "first_minutes": None if same_first else _u16(_tenths(routes.time_to_first)),
-            "first": None if same_first else _u16(np.where(np.isfinite(routes.time_to_first), routes.first_site,
-                                                           MISSING)),
+            "first": None if same_first else _sites(np.where(np.isfinite(routes.time_to_first), routes.first_site,
+                                                             -1), len(sites)),
             "hubs": [int(p) for p in ev.hub_positions],
             "spokes": [int(p) for p in ev.spoke_positions],
         })
@@ -174,6 +182,8 @@ SCRIPT = r"""
 (function(){
 var d=JSON.parse(document.getElementById('interactive-map-data').textContent);
 function u16(s){var b=atob(s),n=b.length/2,o=new Uint16Array(n);for(var i=0;i<n;i++){o[i]=b.charCodeAt(2*i)|(b.charCodeAt(2*i+1)<<8);}return o;}
+function u8(s){var b=atob(s),o=new Uint16Array(b.length);for(var i=0;i<b.length;i++){var c=b.charCodeAt(i);o[i]=c===255?M:c;}return o;}
+function sites16(v){return v.u8!==undefined?u8(v.u8):u16(v.u16);}
 function i8(s){var b=atob(s),o=new Int8Array(b.length);for(var i=0;i<b.length;i++){o[i]=(b.charCodeAt(i)<<24)>>24;}return o;}
 var M=d.missing,n=d.n_areas,U=d.unit,qx=u16(d.x),qy=u16(d.y),X=new Float64Array(n),Y=new Float64Array(n),ok=new Uint8Array(n);
 var x0=1e99,x1=-1e99,y0=1e99,y1=-1e99;
@@ -194,8 +204,8 @@ var BX=d.boundaries.x,BY=d.boundaries.y,BU=d.boundaries.unit;
 var canvas=document.getElementById('interactive-map'),tip=document.getElementById('interactive-map-tip');
 var select=document.getElementById('interactive-map-option'),ctx=canvas.getContext('2d');
 var cache={},k=0,scale=1,base=1,ox=0,oy=0,W=0,H=0;
-function opt(j){if(!cache[j]){var o=d.options[j];cache[j]={hm:u16(o.hub_minutes),h:u16(o.hub),
- fm:o.first_minutes?u16(o.first_minutes):null,f:o.first?u16(o.first):null};}return cache[j];}
+function opt(j){if(!cache[j]){var o=d.options[j];cache[j]={hm:u16(o.hub_minutes),h:sites16(o.hub),
+ fm:o.first_minutes?u16(o.first_minutes):null,f:o.first?sites16(o.first):null};}return cache[j];}
 function cls(t){if(t===M)return d.colours.length;for(var j=0;j<d.breaks.length;j++){if(t<d.breaks[j]*10)return j;}return d.breaks.length;}
 function colour(c){return c<d.colours.length?d.colours[c]:'#9e9e9e';}
 function mins(t){return t===M?'no known road route':(t/10).toFixed(1)+' min';}
