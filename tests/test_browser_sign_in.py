@@ -1,0 +1,126 @@
+"""Sign-in end to end in headless Chromium: a viewer signs in on the form, sees their name
+and role, cannot save (the page's callback is refused), signs out; an editor signs in and
+saves under their own name. Dash's page script must send the CSRF token by itself.
+
+Skipped when /usr/bin/chromium is absent, unless HUBPLAN_REQUIRE_BROWSER=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from argon2 import PasswordHasher
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+#: How long a wait may last before the test reports a hang (not a performance limit).
+HANG_MILLISECONDS = int(os.environ.get("HUBPLAN_HANG_MS", "120000"))
+PASSWORDS = {"vera": "viewer password 1", "ed": "editor password 1"}
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> None:
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is absent (install Debian's chromium package)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed (pip install -e '.[test]')"
+    if problem:
+        if os.environ.get("HUBPLAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests required (HUBPLAN_REQUIRE_BROWSER=1) but {problem}")
+        pytest.skip(f"browser tests skipped: {problem}")
+
+
+class SignInServer:
+    """The planner with ``--auth accounts`` under waitress on a free loopback port."""
+
+    def __init__(self, db: Path) -> None:
+        from waitress import create_server
+
+        from hubplan.planning.accounts import AccountStore
+        from hubplan.planning.store import ScenarioStore
+        from hubplan.web.app import create_app
+        from hubplan.web.auth import AuthMode, AuthSettings, install
+
+        self.store = ScenarioStore(db)
+        self.app = create_app(self.store)
+        accounts = AccountStore(self.store.engine, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        accounts.add("vera", PASSWORDS["vera"], "viewer")
+        accounts.add("ed", PASSWORDS["ed"], "editor")
+        install(self.app, AuthSettings(mode=AuthMode.ACCOUNTS, secret=b"browser-test-secret-0123456789abcdef"),
+                accounts=accounts)
+        self.server = create_server(self.app.server, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}/"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join()
+        self.store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def sign_in(page: Any, name: str) -> None:
+    page.wait_for_selector("form[action='/sign-in']")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORDS[name])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#map .js-plotly-plot")
+    page.wait_for_selector("#summary-mean-hub")
+
+
+def test_viewer_cannot_save_editor_saves_as_themselves(tmp_path: Path, browser: Any) -> None:
+    server = SignInServer(tmp_path / "team.db")
+    try:
+        context = browser.new_context(viewport={"width": 1500, "height": 950})
+        page = context.new_page()
+        page.set_default_timeout(HANG_MILLISECONDS)
+        page.goto(server.url)
+        assert "/sign-in" in page.url
+        page.fill("#name", "vera")
+        page.fill("#password", "not the password")
+        page.click("button[type=submit]")
+        assert "Wrong account name or password" in page.inner_text(".message")
+        sign_in(page, "vera")
+        assert page.inner_text("#signed-in-name") == "vera" and page.inner_text("#signed-in-role") == "viewer"
+
+        page.fill("#user", "mallory")
+        page.fill("#scenario-name", "viewer's try")
+        with page.expect_response(lambda r: "_dash-update-component" in r.url and r.status == 403) as refused:
+            page.click("#save")
+        assert refused.value.json()["error"].startswith("vera is a viewer:")
+        assert server.store.list() == []
+
+        page.click("#sign-out")
+        page.wait_for_selector("form[action='/sign-in']")
+        page.goto(server.url)
+        sign_in(page, "ed")
+        assert page.inner_text("#signed-in-role") == "editor"
+        page.fill("#user", "mallory")
+        page.fill("#scenario-name", "editor's plan")
+        page.click("#save")
+        page.wait_for_function("() => document.querySelector('#save-message').textContent.includes('Saved')")
+        assert [(s.name, s.saved_by) for s in server.store.list()] == [("editor's plan", "ed")]
+        context.close()
+    finally:
+        server.stop()
