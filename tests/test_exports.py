@@ -362,3 +362,22 @@ def test_estimated_minutes_of_a_new_site_are_named_in_about_and_the_site_is_mapp
     assert sites.loc["WINNEW", "minutes_source"] == "estimated"
     east, north = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(-1.3080, 51.0632)
     assert abs(sites.geometry["WINNEW"].x - east) < 0.01 and abs(sites.geometry["WINNEW"].y - north) < 0.01
+
+
+@pytest.mark.parametrize(("column", "header", "shown"), [
+    ("time_to_hub_minutes", "Minutes to hub (min)", "0.0"),
+    ("time_to_first_p90", "Minutes to first hospital, 90th percentile (min)", "0.0"),
+    ("time_to_hub_mean_minutes", "Minutes to hub, mean (min)", "0.0"),
+    ("time_to_hub_within_45", "Share within 45 min of hub (%)", "0.0%"),
+    ("patients_per_year", "Patients a year", "#,##0.0"),
+    ("change_time_to_hub", "Change in minutes to hub, B - A (min)", "0.0"),
+    ("worst_region_time_to_hub_mean_minutes", "Worst region's mean minutes to hub (min)", "0.0"),
+    ("hubs_meeting_standards_share", "Share of hubs with no standards flag (%)", "0.0%"),
+    ("share_first", "First in random weightings (%)", "0.0%"),
+    ("area_code", "Area code (LSOA 2011)", None),
+])
+def test_headers_in_words_with_units(column: str, header: str, shown: str | None) -> None:
+    from hubplan.report.exports import column_label, number_format
+
+    assert column_label(column) == header
+    assert number_format(column) == shown

@@ -84,19 +84,22 @@ _WORDS: dict[str, str] = {
     "ivt": "Thrombolysis (IVT)", "thrombectomy": "Thrombectomy", "msu": "Mobile stroke unit",
     "patients_first_seen": "Patients first seen a year", "hub_patients_direct": "Hub patients direct a year",
     "hub_patients_transferred_in": "Hub patients transferred in a year", "hub_patients": "Hub patients a year",
-    "transfers_out": "Transfers out a year", "admissions": "Admissions a year",
+    "transfers_out": "Transfers out a year",
+    "mean_change_minutes": "Mean change in minutes to hub, B - A (min)",
+    "mean_increase_if_longer": "Mean increase where longer (min)",
+    "mean_decrease_if_shorter": "Mean decrease where shorter (min)",
+    "max_increase_minutes": "Largest increase in minutes to hub (min)",
+    "max_decrease_minutes": "Largest decrease in minutes to hub (min)", "admissions": "Admissions a year",
     "catchment_patients": "Catchment patients a year",
     "good_outcomes_per_year": "Good outcomes a year (ESTIMATED)",
     "added_good_outcomes_per_year": "Added good outcomes a year (ESTIMATED)",
     "added_utility_per_year": "Added utility a year (ESTIMATED, utility-weighted patients)",
     "onset_to_needle_minutes": "Onset to thrombolysis (min, ESTIMATED timeline)",
     "onset_to_puncture_minutes": "Onset to thrombectomy (min, ESTIMATED timeline)",
-    "standards_flags": "Standards flags", "hubs_meeting_standards_share": "Hubs meeting the standards (%)",
-    "beds_at_target_occupancy": "Beds at target occupancy", "consultants_needed": "Consultants needed",
-    "workforce_shortfall": "Workforce shortfall (consultants)",
-    "smallest_hub_patients_per_year": "Smallest hub's patients a year",
-    "transfers_per_year": "Transfers a year",
 }
+#: Units of the appraisal's criteria (:data:`hubplan.planning.appraise.CRITERIA`) as headers say them.
+_CRITERION_UNITS = {"min": " (min)", "fraction": " (%)", "patients/year": "", "transfers/year": "",
+                    "utility/year": ""}
 _JOURNEY = {"hub": "hub", "first": "first hospital"}
 _STATS = {"mean": "mean", "median": "median", "p90": "90th percentile", "max": "longest"}
 
@@ -109,22 +112,23 @@ def column_label(column: str) -> str:
     """A column's header in words with its unit: ``time_to_hub_minutes`` -> ``Minutes to hub
     (min)``, ``time_to_hub_within_60`` -> ``Share within 60 min of hub (%)``,
     ``time_to_hub_mean`` -> ``Minutes to hub, mean (min)``; other names spelt out."""
-    if column in _WORDS:
-        return _WORDS[column]
+    from hubplan.planning.appraise import CRITERIA
+
     m = re.fullmatch(r"time_to_(hub|first)_minutes", column)
     if m:
         return f"Minutes to {_journey(m[1])} (min)"
     m = re.fullmatch(r"time_to_(hub|first)_within_(\d+(?:\.\d+)?)", column)
     if m:
         return f"Share within {m[2]} min of {_journey(m[1])} (%)"
-    m = re.fullmatch(r"(?:(worst_region|region_spread|imd_gap|wimd_gap|core20_change)_)?time_to_(hub|first)_"
-                     r"(mean|median|p90|max)(?:_minutes)?", column)
+    m = re.fullmatch(r"time_to_(hub|first)_(mean|median|p90|max)(?:_minutes)?", column)
     if m:
-        prefix = {None: "", "worst_region": "Worst region: ", "region_spread": "Spread between regions: ",
-                  "imd_gap": "Gap between IMD quintiles: ", "wimd_gap": "Gap between WIMD quintiles: ",
-                  "core20_change": "Core20 change: "}[m[1]]
-        label = f"minutes to {_journey(m[2])}, {_STATS[m[3]]} (min)"
-        return prefix + label if prefix else label[0].upper() + label[1:]
+        return f"Minutes to {_journey(m[1])}, {_STATS[m[2]]} (min)"
+    if column in _WORDS:
+        return _WORDS[column]
+    if column in CRITERIA:
+        info = CRITERIA[column]
+        unit = _CRITERION_UNITS.get(info.unit, f" ({info.unit})")
+        return _sentence(info.label) + ("" if info.unit in info.label.lower() else unit)
     m = re.fullmatch(r"(mean_)?time_to_(hub|first)_(a|b)", column)
     if m:
         return f"Minutes to {_journey(m[2])}{', mean' if m[1] else ''}, option {m[3].upper()} (min)"
@@ -162,7 +166,7 @@ def number_format(column: str) -> str | None:
         return "0.0"
     if column in ("rank", "rank_min", "rank_max", "hubs", "areas", "standards_flags"):
         return "0"
-    if label.endswith(" a year") or column in ("patients",):
+    if " a year" in label or label.startswith("Patients"):
         return "#,##0.0"
     return None
 
