@@ -128,7 +128,8 @@ def column_label(column: str) -> str:
     if column in CRITERIA:
         info = CRITERIA[column]
         unit = _CRITERION_UNITS.get(info.unit, f" ({info.unit})")
-        return _sentence(info.label) + ("" if info.unit in info.label.lower() else unit)
+        named = re.search(rf"\b{re.escape(info.unit)}\b", info.label.lower())  # 'beds needed ...' says its unit
+        return _sentence(info.label) + ("" if named else unit)
     m = re.fullmatch(r"(mean_)?time_to_(hub|first)_(a|b)", column)
     if m:
         return f"Minutes to {_journey(m[2])}{', mean' if m[1] else ''}, option {m[3].upper()} (min)"
