@@ -22,7 +22,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync", "--no-first-run",
 ]
 #: How long a wait may last before the test reports a hang (not a performance limit).
-HANG_MILLISECONDS = 120_000
+HANG_MILLISECONDS = int(__import__("os").environ.get("HUBPLAN_HANG_MS", "120000"))
 
 pytestmark = pytest.mark.browser
 
@@ -159,7 +159,7 @@ def test_click_a_hub_see_the_summary_save_restart_and_reload(tmp_path: Path, bro
         page.fill("#user", "A. Planner")  # type: ignore[attr-defined]
         page.fill("#scenario-name", "Southampton only")  # type: ignore[attr-defined]
         page.click("#save")  # type: ignore[attr-defined]
-        page.wait_for_function("() => document.querySelector('#scenario-message').textContent"  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.querySelector('#save-message').textContent"  # type: ignore[attr-defined]
                                ".includes('Saved')")
         page.close()  # type: ignore[attr-defined]
     finally:
@@ -175,7 +175,7 @@ def test_click_a_hub_see_the_summary_save_restart_and_reload(tmp_path: Path, bro
         page.click("#load")  # type: ignore[attr-defined]
         assert text_changes(page, "#summary-mean-hub", before) == f"{expected.summary['time_to_hub']['mean']:.1f}"
         assert "Southampton only" in page.inner_text("#summary")  # type: ignore[attr-defined]
-        assert "saved by A. Planner" in page.inner_text("#plan-message")  # type: ignore[attr-defined]
+        assert "saved by A. Planner" in page.inner_text("#scenario-message")  # type: ignore[attr-defined]
         page.close()  # type: ignore[attr-defined]
     finally:
         colleague.stop()

@@ -29,7 +29,9 @@ from hubplan.web.planner import (
     area_label,
     area_options,
     from_parameters,
+    keep_codes,
     next_role,
+    optimise_request,
     page_network,
     roles_of,
     to_plan,
@@ -117,6 +119,10 @@ def build_layout() -> html.Div:
                 {"label": "exact (HiGHS)", "value": "exact"}])),
             _label("Limit (s)", dcc.Input(id="opt-limit", type="number", min=1, max=120, value=30)),
         ]),
+        dcc.Checklist(id="opt-keep-today", value=[], options=[
+            {"label": " keep today's hubs", "value": "today"}]),
+        _label("Keep these sites as hubs", dcc.Dropdown(id="opt-keep", multi=True, value=[],
+                                                         placeholder="search a hospital to keep...")),
         html.Button("Optimise k hubs", id="opt-run", className="primary"),
         html.Pre(id="opt-progress", className="progress"),
         dcc.Interval(id="opt-poll", interval=400, disabled=True),
@@ -129,6 +135,7 @@ def build_layout() -> html.Div:
         ]),
         dcc.Checklist(id="save-replace", options=[{"label": " replace if the name exists", "value": "replace"}],
                       value=[]),
+        html.Div(id="save-message", className="message"),
         _label("Saved scenarios", dcc.Dropdown(id="scenario-list", placeholder="pick a saved scenario")),
         html.Div(className="row buttons", children=[
             html.Button("Load", id="load"), html.Button("Delete", id="delete"),
@@ -230,18 +237,37 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         Output("pathway", "value"), Output("bypass", "value"), Output("delay", "value"),
         Output("start-plan", "data"), Output("plan-message", "children"), Output("site-picker", "options"),
         Output("demand", "value"),
+        Output("scenario-message", "children"), Output("save-message", "children"), Output("opt-progress", "children"),
         Input("service", "value"), Input("area", "value"), Input("pathway", "value"),
         Input("bypass", "value"), Input("delay", "value"), Input("demand", "value"), Input("map", "clickData"),
         Input("make-hub", "n_clicks"), Input("make-spoke", "n_clicks"), Input("make-closed", "n_clicks"),
         Input("reset-today", "n_clicks"), Input("clear-all", "n_clicks"), Input("load", "n_clicks"),
         Input("opt-result", "data"),
         State("plan", "data"), State("click-mode", "value"), State("site-picker", "value"),
-        State("scenario-list", "value"),
+        State("scenario-list", "value"), State("opt-poll", "disabled"),
     )
     def update_plan(service: str, area: str, pathway: str, bypass: Any, delay: Any, demand: Any, *rest: Any) -> tuple:
-        result = _update_plan(service, area, pathway, bypass, delay, demand, *rest)
+        *arguments, polling_off = rest
+        result = _update_plan(service, area, pathway, bypass, delay, demand, *arguments)
         page = result[0]
-        return result + ((page.get("demand") or "") if isinstance(page, dict) else no_update,)
+        changed = isinstance(page, dict)
+        # Each message in its own panel, cleared once stale: a changed option clears what the
+        # scenario and optimise panels said about the option before (a load says its own).
+        plan_message: Any = result[7]
+        scenario_message: Any = no_update
+        save_message: Any = no_update
+        opt_message: Any = no_update
+        trigger = ctx.triggered_id
+        if trigger == "load":
+            plan_message, scenario_message = ("" if changed else no_update), plan_message
+        if changed:
+            save_message = ""
+            if trigger != "load":
+                scenario_message = ""
+            if trigger != "opt-result" and polling_off is not False:
+                opt_message = ""
+        return result[:7] + (plan_message,) + result[8:] + (
+            (page.get("demand") or "") if changed else no_update, scenario_message, save_message, opt_message)
 
     @app.callback(Output("demand", "placeholder"), Input("service", "value"))
     def demand_placeholder(service: Any) -> str:  # the service's own demand, shown when the field is empty
@@ -332,7 +358,7 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         key = page["area"]
         redrawn = not drawn or drawn.get("area") != key
         if redrawn:
-            figure: Any = map_figure(network, minutes, roles, title=area_label(key))
+            figure: Any = map_figure(network, minutes, roles, title=area_label(key), ev=ev)
         else:  # only what changed: one byte per area, and the sites' markers
             figure = Patch()
             figure["data"][AREA_TRACE]["marker"]["color"] = area_colour_update(minutes, network.n_areas)
@@ -342,7 +368,7 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
             site_marker["size"] = style["size"]
             site_marker["symbol"] = style["symbol"]
             site_marker["line"]["color"] = style["line_color"]
-            figure["data"][SITE_TRACE]["hovertext"] = site_hover(network, roles)
+            figure["data"][SITE_TRACE]["hovertext"] = site_hover(network, roles, ev)
         meta = {"area": key}
         if ev is None:
             summary = html.Div([html.H2("Summary"), html.P(problem, className="warning", id="summary-problem")])
@@ -393,26 +419,19 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
 
     # ------------------------------------------------------------------ optimise
     @app.callback(
-        Output("opt-job", "data"), Output("opt-poll", "disabled"), Output("opt-progress", "children"),
+        Output("opt-job", "data"), Output("opt-poll", "disabled"),
+        Output("opt-progress", "children", allow_duplicate=True),
         Input("opt-run", "n_clicks"),
         State("plan", "data"), State("opt-k", "value"), State("opt-method", "value"), State("opt-limit", "value"),
+        State("opt-keep-today", "value"), State("opt-keep", "value"),
         prevent_initial_call=True,
     )
-    def start_optimisation(_n: Any, page: Any, k: Any, method: str, limit: Any) -> tuple:
+    def start_optimisation(_n: Any, page: Any, k: Any, method: str, limit: Any, keep_today: Any,
+                           keep_picked: Any) -> tuple:
         try:
-            if not k or int(k) < 1:
-                raise InputError("Hubs (k): give the number of hubs to choose")
-            plan = to_plan(page)
-            open_sites = list(page.get("hubs") or ()) + list(page.get("spokes") or ())
-            tt = page.get("pathway") == "treat_and_transfer" and bool(page.get("spokes"))
-            request_ = OptimiseRequest(
-                plan=Plan(**{**plan.__dict__, "hubs": None, "name": None,
-                             "spokes": tuple(open_sites) if tt else (), "bypass_minutes": plan.bypass_minutes}),
-                k=int(k), method=method or "heuristic",
-                time_limit_seconds=float(min(max(float(limit or 30), 1.0), 120.0)),
-                candidates=tuple(open_sites) if tt else None,
-            )
-            job = jobs.start(f"best {int(k)} hubs ({request_.method})", lambda say: _optimise_job(request_, say))
+            keep = keep_codes(page, "today" in (keep_today or []), keep_picked)
+            request_ = optimise_request(page, k, method, limit, keep)
+            job = jobs.start(f"best {request_.k} hubs ({request_.method})", lambda say: _optimise_job(request_, say))
         except (HubplanError, ValueError, TypeError) as exc:
             return no_update, True, f"error: {exc}"
         return job.id, False, "\n".join(job.lines)
@@ -434,9 +453,48 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
             return text + f"\nerror: {job.error}", True, no_update
         return text + "\ndone: hubs applied", True, job.result
 
+    @app.callback(
+        Output("opt-progress", "children", allow_duplicate=True),
+        Input("opt-k", "value"), Input("opt-method", "value"), Input("opt-keep-today", "value"),
+        Input("opt-keep", "value"), State("opt-poll", "disabled"),
+        prevent_initial_call=True,
+    )
+    def clear_optimise_message(_k: Any, _method: Any, _today: Any, _keep: Any, polling_off: Any) -> Any:
+        return no_update if polling_off is False else ""  # a running job's progress stays
+
+    @app.callback(
+        Output("opt-keep", "options"), Output("opt-keep", "value"), Output("opt-keep-today", "options"),
+        Input("site-picker", "options"),
+        State("opt-keep", "value"), State("plan", "data"),
+    )
+    def keep_choices(options: Any, kept: Any, page: Any) -> tuple:
+        known = {o["value"] for o in options or []}
+        today = len(today_plan(page["service"], page["area"])["hubs"]) if isinstance(page, dict) else 0
+        label = (f" keep today's {today} hub{'s' if today != 1 else ''}" if today
+                 else " keep today's hubs (this service has none here)")
+        return (options or [], [c for c in kept or [] if c in known],
+                [{"label": label, "value": "today", "disabled": not today}])
+
     # ------------------------------------------------------------------ scenarios
     @app.callback(
-        Output("scenario-message", "children"), Output("scenarios-version", "data"), Output("my-save", "data"),
+        Output("save-message", "children", allow_duplicate=True),
+        Input("scenario-name", "value"), Input("save-replace", "value"),
+        prevent_initial_call=True,
+    )
+    def clear_save_message(_name: Any, _replace: Any) -> str:
+        return ""
+
+    @app.callback(
+        Output("scenario-message", "children", allow_duplicate=True), Input("rename-to", "value"),
+        prevent_initial_call=True,
+    )
+    def clear_scenario_message(_new_name: Any) -> str:
+        return ""
+
+    @app.callback(
+        Output("save-message", "children", allow_duplicate=True),
+        Output("scenario-message", "children", allow_duplicate=True),
+        Output("scenarios-version", "data"), Output("my-save", "data"),
         Input("save", "n_clicks"), Input("delete", "n_clicks"), Input("rename", "n_clicks"),
         State("plan", "data"), State("scenario-name", "value"), State("user", "value"),
         State("save-replace", "value"), State("scenario-list", "value"), State("rename-to", "value"),
@@ -446,8 +504,9 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
     def change_scenarios(_save: Any, _delete: Any, _rename: Any, page: Any, name: Any, user: Any,
                          replace: Any, selected: Any, new_name: Any, version: Any, my_save: Any) -> tuple:
         mine: Any = no_update
+        saving = ctx.triggered_id == "save"  # a save speaks under the save box, the others below theirs
         try:
-            if ctx.triggered_id == "save":
+            if saving:
                 if not name:
                     raise InputError("Give the scenario a name first.")
                 plan = to_plan(page, name=None)
@@ -473,8 +532,8 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
                 scenario = store.rename(selected, new_name)
                 message = f"Renamed '{selected}' to '{scenario.name}'."
         except HubplanError as exc:
-            return str(exc), no_update, no_update
-        return message, (version or 0) + 1, mine
+            return (str(exc), "", no_update, no_update) if saving else ("", str(exc), no_update, no_update)
+        return (message, "", (version or 0) + 1, mine) if saving else ("", message, (version or 0) + 1, mine)
 
     @app.callback(
         Output("scenario-list", "options"), Output("baseline", "options"),

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from hubplan.access.evaluate import Evaluation
 from hubplan.geography.network import Network
 from hubplan.report.figures import NO_ROUTE_COLOUR, TIME_BREAKS, TIME_COLOURS, classify, time_labels
 from hubplan.web.geo import country_outline, isdn_outlines
@@ -101,10 +102,35 @@ def site_style(roles: Sequence[str]) -> dict[str, list[Any]]:
     }
 
 
-def site_hover(network: Network, roles: Sequence[str]) -> list[str]:
+def site_hover(network: Network, roles: Sequence[str], ev: Evaluation | None = None) -> list[str]:
+    """The label of each site when the pointer is on it: its name and code, its role and,
+    with an evaluation, its minutes: for a hub the patient-weighted mean minutes to it of
+    the patients it treats; for a spoke the mean minutes to hub of the patients first
+    seen there and its transfer (hub and minutes by road)."""
     names = network.sites["site_name"].astype(str).tolist()
-    return [f"<b>{name}</b> ({code})<br>{role} — click to change" for name, code, role
-            in zip(names, network.site_codes, roles)]
+    codes = network.site_codes
+    lines = [f"<b>{name}</b> ({code})<br>{role}" for name, code, role in zip(names, codes, roles)]
+    if ev is not None:
+        r, weights, n = ev.routes, ev.patients_per_year, network.n_sites
+        with np.errstate(invalid="ignore", divide="ignore"):
+            at_hub = np.bincount(r.hub_site, weights=weights, minlength=n)
+            hub_mean = np.bincount(r.hub_site, weights=weights * r.time_to_hub, minlength=n) / at_hub
+            first = np.bincount(r.first_site, weights=weights, minlength=n)
+            first_mean = np.bincount(r.first_site, weights=weights * r.time_to_hub, minlength=n) / first
+        transfers = {int(s): int(h) for s, h in zip(ev.spoke_positions, r.spoke_hub)}
+        for i, role in enumerate(roles):
+            if role == "hub" and at_hub[i] > 0:
+                lines[i] += (f": {at_hub[i]:,.0f} patients a year, on average {hub_mean[i]:.1f} min to get "
+                             "to this hub")
+            elif role == "spoke" and i in transfers:
+                hub = transfers[i]
+                lines[i] += (f": {first[i]:,.0f} patients a year first seen here, on average {first_mean[i]:.1f} "
+                             f"min to hub" if first[i] > 0 else ": no patients first seen here")
+                road = network.site_site_minutes
+                lines[i] += f"<br>transfers to {names[hub]}" + (
+                    f", {road[i, hub]:.0f} min by road" if road is not None else "") + (
+                    f" (+{ev.transfer_delay_minutes:.0f} min at the spoke)")
+    return [line + "<br><i>click to change</i>" for line in lines]
 
 
 def _float32(values: Any) -> np.ndarray:
@@ -112,7 +138,8 @@ def _float32(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).astype(np.float32)
 
 
-def map_figure(network: Network, minutes_to_hub: np.ndarray | None, roles: Sequence[str], title: str = "") -> go.Figure:
+def map_figure(network: Network, minutes_to_hub: np.ndarray | None, roles: Sequence[str], title: str = "",
+               ev: Evaluation | None = None) -> go.Figure:
     """The whole map for a network: outlines, areas and sites.
 
     Parameters
@@ -124,6 +151,8 @@ def map_figure(network: Network, minutes_to_hub: np.ndarray | None, roles: Seque
         (areas are then grey).
     roles:
         ``hub``, ``spoke`` or ``closed`` for every site, in network order.
+    ev:
+        The evaluation of the option, for the minutes in the sites' labels (:func:`site_hover`).
     """
     areas = network.areas
     lon = areas["longitude"].to_numpy(dtype=np.float64)
@@ -153,7 +182,7 @@ def map_figure(network: Network, minutes_to_hub: np.ndarray | None, roles: Seque
     style = site_style(roles)
     fig.add_trace(go.Scattergl(
         x=site_lon, y=site_lat, mode="markers", name="sites",
-        customdata=network.site_codes, hovertext=site_hover(network, roles), hoverinfo="text",
+        customdata=network.site_codes, hovertext=site_hover(network, roles, ev), hoverinfo="text",
         marker={"color": style["color"], "size": style["size"], "symbol": style["symbol"],
                 "line": {"color": style["line_color"], "width": 1.5}},
         showlegend=False,

@@ -122,41 +122,61 @@ def side_by_side(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> htm
     return html.Table(rows, className="side-by-side", id="side-by-side")
 
 
+#: The sites table's columns: key, header (short, so the table fits its column) and what
+#: the header means (shown when the pointer is on it).
+SITE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("site", "site", "hospital name and site code"),
+    ("role", "role", "hub or spoke"),
+    ("first_seen", "first seen", "patients a year first seen at this hospital"),
+    ("hub_patients", "at hub", "patients a year treated at this hub (direct and transferred in)"),
+    ("transfers", "trans­fers", "transfers a year: into a hub, out of a spoke"),
+    ("catchment", "catch­ment", "patients a year of the demand whose hub this is (catchment)"),
+    ("beds", "beds", "beds at the target occupancy"),
+    ("consultants", "staff", "consultants needed for the rota"),
+)
+NUMERIC_COLUMNS = frozenset({"first_seen", "hub_patients", "transfers", "catchment", "beds", "consultants"})
+
+
 def sites_table(ev: Evaluation, capacity: Mapping[str, Any]) -> html.Div:
     """Per-site activity of hubs and spokes, with beds and workforce where available.
 
     One :class:`dash_table.DataTable` (sortable), not an HTML table: a hundred rows of
     HTML components take the browser seconds to build, a table component milliseconds.
+    Short headers that wrap, whole numbers and wrapped site names keep it within its
+    column (no sideways scrolling from 1024 pixels wide up); each header says in full what
+    it counts when the pointer is on it, and the standards a site does not meet are listed
+    under the table.
     """
+    from hubplan.report.content import FLAG_WORDS
+
     sites = ev.sites[ev.sites["role"] != "closed"].sort_values(
         ["role", "catchment_patients", "patients_first_seen"], ascending=[True, False, False])
     beds: dict[str, dict[str, Any]] = {}
     if "sites" in capacity:
         beds = {row["site_code"]: row for row in capacity["sites"]}
     records = []
+    flagged: list[str] = []
     for code, row in sites.iterrows():
         extra = beds.get(str(code), {})
+        hub = row["role"] == "hub"
         records.append({
             "site": f"{row['site_name']} ({code})", "role": row["role"],
-            "catchment": _rounded(row["catchment_patients"]) if row["role"] == "hub" else None,
             "first_seen": _rounded(row["patients_first_seen"]),
-            "hub_patients": _rounded(row["hub_patients"]),
-            "transferred_in": _rounded(row["hub_patients_transferred_in"]),
-            "transfers_out": _rounded(row["transfers_out"]),
+            "hub_patients": _rounded(row["hub_patients"]) if hub else None,
+            "transfers": _rounded(row["hub_patients_transferred_in"] if hub else row["transfers_out"]),
+            "catchment": _rounded(row["catchment_patients"]) if hub else None,
             "beds": _rounded(extra.get("beds_at_target_occupancy")),
             "consultants": _rounded(extra.get("consultants_needed")),
-            "flags": "; ".join(str(f) for f in extra.get("flags") or []),
         })
-    columns = [
-        ("site", "site"), ("role", "role"), ("catchment", "catchment a year"), ("first_seen", "first seen"),
-        ("hub_patients", "hub patients"), ("transferred_in", "transferred in"),
-        ("transfers_out", "transfers out"), ("beds", "beds at target occupancy"),
-        ("consultants", "consultants for the rota"), ("flags", "standards flags"),
-    ]
+        words = [FLAG_WORDS.get(str(f), str(f).replace("_", " ")) for f in extra.get("flags") or []]
+        if words:
+            flagged.append(f"{row['site_name']} ({', '.join(words)})")
     with warnings.catch_warnings():  # DataTable's "will move to a separate package" notice
         warnings.simplefilter("ignore", DeprecationWarning)
-        table = _data_table(records, columns)
+        table = _data_table(records, SITE_COLUMNS)
     parts: list[Any] = [html.H3("Hubs and spokes (patients a year)"), table]
+    if flagged:  # under the table rather than a column of long words beside it
+        parts.append(html.P(f"Standards not met: {'; '.join(flagged)}.", className="note flags", id="flags-line"))
     if "unavailable" in capacity:
         parts.append(html.P(f"Beds and workforce not shown: {capacity['unavailable']}", className="note"))
     elif "network" in capacity:
@@ -176,25 +196,28 @@ def _rounded(value: Any) -> float | None:
     return round(number, 1) if math.isfinite(number) else None
 
 
-def _data_table(records: list[dict[str, Any]], columns: list[tuple[str, str]]) -> Any:
+def _data_table(records: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...]) -> Any:
     return dash_table.DataTable(  # type: ignore[attr-defined]
         id="sites-table", data=records, sort_action="native", page_size=15,
-        columns=[{"id": key, "name": name, "type": "numeric" if key not in ("site", "role", "flags") else "text",
-                  "format": {"specifier": ",.0f"}} for key, name in columns],
-        style_table={"overflowX": "auto"},
+        columns=[{"id": key, "name": name, "type": "numeric" if key in NUMERIC_COLUMNS else "text",
+                  "format": {"specifier": ",.0f"}} for key, name, _meaning in columns],
+        tooltip_header={key: meaning for key, _name, meaning in columns},
+        tooltip_delay=300, tooltip_duration=None,
+        style_table={"overflowX": "auto", "width": "100%"},
         style_cell={"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
-                    "fontSize": "12px", "padding": "3px 6px", "whiteSpace": "normal", "height": "auto",
-                    "maxWidth": "260px"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f4f8fb"},
+                    "fontSize": "12px", "padding": "2px 4px", "whiteSpace": "normal", "height": "auto",
+                    "minWidth": "0px", "maxWidth": "180px", "overflowWrap": "anywhere"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f4f8fb", "whiteSpace": "normal",
+                      "textDecoration": "underline dotted", "cursor": "help"},
         style_cell_conditional=[
-            {"if": {"column_id": "site"}, "textAlign": "left", "minWidth": "190px"},
+            {"if": {"column_id": "site"}, "textAlign": "left", "minWidth": "110px", "maxWidth": "170px"},
             {"if": {"column_id": "role"}, "textAlign": "left"},
-            {"if": {"column_id": "flags"}, "textAlign": "left", "minWidth": "160px"},
+            *({"if": {"column_id": key}, "maxWidth": "56px", "fontVariantNumeric": "tabular-nums"}
+              for key in sorted(NUMERIC_COLUMNS)),
         ],
         style_data_conditional=[
             {"if": {"filter_query": '{role} = "hub"', "column_id": "role"}, "color": "#d7191c", "fontWeight": "600"},
             {"if": {"filter_query": '{role} = "spoke"', "column_id": "role"}, "color": "#b35c00"},
-            {"if": {"column_id": "flags"}, "color": "#a33", "fontSize": "11px"},
         ],
     )
 

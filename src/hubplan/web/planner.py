@@ -16,7 +16,7 @@ from typing import Any
 from hubplan.errors import InputError
 from hubplan.geography.network import Network
 from hubplan.services import Service
-from hubplan.web.plans import Plan, bundled_network, get_network
+from hubplan.web.plans import OptimiseRequest, Plan, bundled_network, get_network
 
 ALL_AREAS = "all"
 REGION_TYPE_LABELS = {
@@ -108,6 +108,55 @@ def to_plan(page: dict[str, Any], name: str | None = None) -> Plan:
         bypass_minutes=_number(page.get("bypass_minutes")),
         transfer_delay_minutes=_number(page.get("transfer_delay_minutes")),
         name=name or page.get("name") or None,
+    )
+
+
+def keep_codes(page: dict[str, Any], today: bool, picked: Any = ()) -> list[str]:
+    """The sites an optimisation must keep as hubs: today's hubs of the page's service and
+    region when ``today`` is true, then the ``picked`` site codes (each once, in order).
+    Codes not in the page's network (a region changed since they were picked) are left out."""
+    codes = list(today_plan(page["service"], page["area"])["hubs"]) if today else []
+    if today and not codes:
+        raise InputError("keep today's hubs: this service has no hubs today in this region; untick it or pick "
+                         "the sites to keep")
+    known = set(page_network(page).site_codes)
+    codes += [str(c) for c in (picked or ()) if str(c) in known]
+    return list(dict.fromkeys(codes))
+
+
+def optimise_request(page: dict[str, Any], k: Any, method: Any = "heuristic", limit: Any = 30,
+                     keep: list[str] | tuple[str, ...] = ()) -> OptimiseRequest:
+    """What the page's "Optimise k hubs" asks: the best ``k`` hubs for the page's service,
+    region, demand and pathway, keeping the ``keep`` sites as hubs.
+
+    On treat and transfer with spokes open, only the page's open sites (hubs and spokes,
+    and the kept sites) may become hubs and the others stay spokes, as ``hubplan optimise
+    --pathway treat_and_transfer --spokes SITES --candidates SITES --keep KEEP``; otherwise
+    any site of the region may (``--pathway direct``).
+    """
+    if k is None or k == "" or isinstance(k, bool):
+        raise InputError("Hubs (k): give the number of hubs to choose")
+    try:
+        hubs_wanted = int(k)
+    except (TypeError, ValueError):
+        raise InputError(f"Hubs (k): expected a whole number of hubs, got {k!r}") from None
+    if hubs_wanted < 1:
+        raise InputError("Hubs (k): give the number of hubs to choose (at least 1)")
+    keep = list(dict.fromkeys(keep))
+    if len(keep) > hubs_wanted:
+        raise InputError(f"Hubs (k): {len(keep)} sites are kept as hubs, so k must be at least {len(keep)}")
+    plan = to_plan(page)
+    open_sites = list(dict.fromkeys([*(page.get("hubs") or ()), *(page.get("spokes") or ()), *keep]))
+    tt = page.get("pathway") == "treat_and_transfer" and bool(page.get("spokes"))
+    try:
+        seconds = float(min(max(float(limit or 30), 1.0), 120.0))
+    except (TypeError, ValueError):
+        raise InputError(f"Limit (s): expected a number of seconds, got {limit!r}") from None
+    return OptimiseRequest(
+        plan=Plan(**{**plan.__dict__, "hubs": None, "name": None, "spokes": tuple(open_sites) if tt else (),
+                     "pathway": "treat_and_transfer" if tt else "direct"}),
+        k=hubs_wanted, method=str(method or "heuristic"), time_limit_seconds=seconds,
+        candidates=tuple(open_sites) if tt else None, keep=tuple(keep) or None,
     )
 
 
