@@ -107,3 +107,24 @@ def test_serve_refuses_contradictory_sign_in_options(db: Path, tmp_path: Path) -
                                                      "--db", "postgresql+psycopg://u@127.0.0.1:1/x"))
     assert one_line_error(hubplan("serve", "--auth", "proxy", "--proxy-default-role", "owner", "--db", db)) \
         == "--proxy-default-role: 'owner' is not a role: expected viewer, editor or admin"
+
+
+def test_serve_says_which_sign_in_is_on_and_warns_by_mode() -> None:
+    from hubplan.cli.serve import sign_in_notes
+    from hubplan.web.auth import AuthMode
+
+    def notes(mode: AuthMode, host: str, accounts: int = 2, role: str | None = None) -> list[str]:
+        return sign_in_notes(mode, host, accounts=accounts, secret_from="/srv/team.db.secret",
+                             proxy_user_header="X-Forwarded-User", proxy_default_role=role)
+
+    assert notes(AuthMode.NONE, "127.0.0.1") == [
+        "sign-in: off (--auth none): everyone who reaches it may change everything"]
+    assert "no sign-in (--auth none)" in notes(AuthMode.NONE, "0.0.0.0")[1]
+    assert notes(AuthMode.ACCOUNTS, "::1") == [
+        "sign-in: accounts (2 in the database; hubplan users adds them); session cookies signed with the secret "
+        "from /srv/team.db.secret"]
+    beyond = notes(AuthMode.ACCOUNTS, "10.0.0.5", accounts=0)
+    assert "no accounts yet" in beyond[1] and "passwords cross the network in clear" in beyond[2]
+    assert notes(AuthMode.PROXY, "127.0.0.1", role="viewer") == [
+        "sign-in: proxy (the user named in the X-Forwarded-User header; roles from the accounts, others are viewers)"]
+    assert "can claim to be anyone" in notes(AuthMode.PROXY, "0.0.0.0")[1]

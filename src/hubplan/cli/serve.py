@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from hubplan.cli._app import app, err, limited
 from hubplan.errors import InputError
+
+if TYPE_CHECKING:
+    from hubplan.web.auth import AuthMode
 
 
 def _is_loopback(host: str) -> bool:
@@ -18,6 +21,37 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def sign_in_notes(mode: "AuthMode", host: str, *, accounts: int, secret_from: str, proxy_user_header: str,
+                  proxy_default_role: str | None) -> list[str]:
+    """What ``hubplan serve`` says about sign-in: the mode, and a warning by mode when it
+    listens beyond this machine."""
+    from hubplan.web.auth import AuthMode
+
+    beyond = not _is_loopback(host)
+    if mode is AuthMode.NONE:
+        lines = ["sign-in: off (--auth none): everyone who reaches it may change everything"]
+        if beyond:
+            lines.append("[yellow]note:[/] listening beyond this machine with no sign-in (--auth none), so anyone "
+                         "who can reach this address can see and change the saved scenarios: use --auth accounts.")
+        return lines
+    if mode is AuthMode.ACCOUNTS:
+        lines = [f"sign-in: accounts ({accounts} in the database; hubplan users adds them); session cookies "
+                 f"signed with the secret from {secret_from}"]
+        if accounts == 0:
+            lines.append("[yellow]note:[/] no accounts yet, so nobody can sign in: hubplan users add NAME --role admin")
+        if beyond:
+            lines.append("[yellow]note:[/] listening beyond this machine: passwords cross the network in clear "
+                         "unless an https proxy is in front.")
+        return lines
+    others = f"others are {proxy_default_role}s" if proxy_default_role else "others are refused"
+    lines = [f"sign-in: proxy (the user named in the {proxy_user_header} header; roles from the accounts, {others})"]
+    if beyond:
+        lines.append(f"[yellow]note:[/] --auth proxy trusts the {proxy_user_header} header: listening beyond this "
+                     "machine, anyone who reaches this address directly can claim to be anyone. Listen on "
+                     "127.0.0.1 behind the proxy.")
+    return lines
 
 
 @app.command()
@@ -63,6 +97,7 @@ def serve(
         raise InputError("--proxy-user-header and --proxy-default-role apply only with --auth proxy")
     url = database_url(db)
     settings = None
+    secret_from = ""
     if mode is not AuthMode.NONE:
         from hubplan.planning.accounts import Role
 
@@ -77,28 +112,12 @@ def serve(
         application = make_server_app(url, hosts, auth=settings)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"hubplan planner on [bold]http://{shown}:{port}/[/] (API under /api/); scenarios in {url}")
-    if mode is AuthMode.NONE:
-        err.print("sign-in: off (--auth none): everyone who reaches it may change everything")
-        if not _is_loopback(host):
-            err.print("[yellow]note:[/] listening beyond this machine with no sign-in (--auth none), so anyone "
-                      "who can reach this address can see and change the saved scenarios: use --auth accounts.")
-    elif mode is AuthMode.ACCOUNTS:
-        count = len(application.server.config["HUBPLAN_AUTH"].accounts)
-        err.print(f"sign-in: accounts ({count} in the database; hubplan users adds them); session cookies "
-                  f"signed with the secret from {secret_from}")
-        if count == 0:
-            err.print("[yellow]note:[/] no accounts yet, so nobody can sign in: hubplan users add NAME --role admin")
-        if not _is_loopback(host):
-            err.print("[yellow]note:[/] listening beyond this machine: passwords cross the network in clear "
-                      "unless an https proxy is in front.")
-    else:
-        role = f"others are {proxy_default_role}s" if proxy_default_role else "others are refused"
-        err.print(f"sign-in: proxy (the user named in the {proxy_user_header} header; roles from the accounts, "
-                  f"{role})")
-        if not _is_loopback(host):
-            err.print(f"[yellow]note:[/] --auth proxy trusts the {proxy_user_header} header: listening beyond this "
-                      "machine, anyone who reaches this address directly can claim to be anyone. Listen on "
-                      "127.0.0.1 behind the proxy.")
+    count = len(application.server.config["HUBPLAN_AUTH"].accounts) if mode is AuthMode.ACCOUNTS else 0
+    for line in sign_in_notes(mode, host, accounts=count, secret_from=secret_from if settings else "",
+                              proxy_user_header=proxy_user_header,
+                              proxy_default_role=settings.proxy_default_role.value
+                              if settings and settings.proxy_default_role else None):
+        err.print(line)
     err.print(f"answers to host names {', '.join(sorted(hosts))}; changes only from its own pages (Origin "
               "checked) and JSON bodies only")
     err.print("Press Ctrl+C to stop.")
