@@ -194,6 +194,21 @@ def u16(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<u2")
 
 
+def decode_codes(value: dict) -> list[str]:
+    if "list" in value:
+        return value["list"]
+    prefix = np.frombuffer(base64.b64decode(value["prefix"]), dtype=np.uint8)
+    number = np.frombuffer(base64.b64decode(value["number"]), dtype="<u4")
+    return [f"{value['prefixes'][p]}{n:06d}" for p, n in zip(prefix, number)]
+
+
+def decode_names(value: dict) -> list[str]:
+    if "list" in value:
+        return value["list"]
+    heads = [value["heads"][h] for h in u16(value["head"])]
+    return [f"{h} {t}" if h else t for h, t in zip(heads, value["tails"])]
+
+
 def site_numbers(value: dict) -> np.ndarray:
     """Site positions as the page decodes them: uint8 (255 = none) or uint16 (65535 = none)."""
     if "u8" in value:
@@ -229,8 +244,9 @@ def check_interactive(appraisal, html: str) -> None:
 
     d = interactive_data(html)
     areas = appraisal.network.areas
-    assert d["codes"] == areas.index.astype(str).tolist()  # every area of the region, in order
-    assert d["names"] == areas["area_name"].astype(str).tolist()
+    codes = decode_codes(d["codes"])
+    assert codes == areas.index.astype(str).tolist()  # every area of the region, in order
+    assert decode_names(d["names"]) == areas["area_name"].astype(str).tolist()
     bng = Transformer.from_crs(4326, 27700, always_xy=True)
     east, north = bng.transform(areas["longitude"].to_numpy(dtype=float), areas["latitude"].to_numpy(dtype=float))
     x = d["x0"] + u16(d["x"]) * d["unit"]
@@ -256,7 +272,7 @@ def check_interactive(appraisal, html: str) -> None:
         # on the grid within half a step of the original (the same first point; repeats dropped)
         assert any(len(ring) <= len(o) and np.abs(ring[0] - o[0]).max() <= half
                    and np.sqrt(((ring[:, None, :] - o[None, :, :]) ** 2).sum(axis=2)).min(axis=1).max() <= half * 1.5
-                   for o in originals[area]), (d["codes"][area])
+                   for o in originals[area]), (codes[area])
     minutes = appraisal.network.area_site_minutes
     for option, ev in zip(d["options"], appraisal.evaluations):
         hub = site_numbers(option["hub"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,6 +72,36 @@ def _encode_rings(rings: list[np.ndarray], x0: float, y0: float, unit: float) ->
     st = np.concatenate(steps) if steps else np.zeros((0, 2), dtype=np.int64)
     return {"x": _u16(a[:, 0]), "y": _u16(a[:, 1]), "dx": _i8(st[:, 0]), "dy": _i8(st[:, 1]),
             "length": _u16(np.array(lengths))}
+
+
+_CODE = re.compile(r"^([A-Z]\d\d)(\d{6})$")
+
+
+def encode_codes(codes: list[str]) -> dict[str, Any]:
+    """Area codes: ONS codes (``E01031349``: three characters and six digits) as a list of
+    prefixes, each code's prefix (``uint8``) and its number (``uint32``); others as a list."""
+    parts = [_CODE.match(c) for c in codes]
+    prefixes = sorted({m.group(1) for m in parts if m is not None})
+    if not codes or any(m is None for m in parts) or len(prefixes) > 255:
+        return {"list": codes}
+    index = {p: i for i, p in enumerate(prefixes)}
+    return {"prefixes": prefixes,
+            "prefix": base64.b64encode(np.array([index[m.group(1)] for m in parts if m], dtype=np.uint8).tobytes())
+            .decode(),
+            "number": base64.b64encode(np.array([int(m.group(2)) for m in parts if m], dtype="<u4").tobytes())
+            .decode()}
+
+
+def encode_names(names: list[str]) -> dict[str, Any]:
+    """Area names as the list of their first parts (all but the last word: ``Adur`` of ``Adur
+    001A``), each name's first part (``uint16``) and its last word; names sharing a district
+    are sent once."""
+    heads, tails = zip(*[(n.rsplit(" ", 1) if " " in n else ("", n)) for n in names]) if names else ((), ())
+    unique = sorted(set(heads))
+    if len(unique) >= MISSING:
+        return {"list": names}
+    index = {h: i for i, h in enumerate(unique)}
+    return {"heads": unique, "head": _u16(np.array([index[h] for h in heads], dtype=np.int64)), "tails": list(tails)}
 
 
 def _sites(positions: np.ndarray, n_sites: int) -> dict[str, str]:
@@ -160,9 +191,9 @@ def map_data(appraisal: "Appraisal", geometry: MapGeometry | None = None) -> dic
                     boundaries[1] += [int(round(float(v) / 10)) for v in ring[:, 1]] + [None]
     return {
         "n_areas": int(len(areas)),
-        "codes": areas.index.astype(str).tolist(),
-        "names": (areas["area_name"].astype(str).tolist() if "area_name" in areas
-                  else areas.index.astype(str).tolist()),
+        "codes": encode_codes(areas.index.astype(str).tolist()),
+        "names": encode_names(areas["area_name"].astype(str).tolist() if "area_name" in areas
+                              else areas.index.astype(str).tolist()),
         "x0": x0, "y0": y0, "unit": unit, "x": _u16(qx), "y": _u16(qy), "missing": MISSING,
         "polygons": polygons,
         "projection": projection,
@@ -185,6 +216,11 @@ function u16(s){var b=atob(s),n=b.length/2,o=new Uint16Array(n);for(var i=0;i<n;
 function u8(s){var b=atob(s),o=new Uint16Array(b.length);for(var i=0;i<b.length;i++){var c=b.charCodeAt(i);o[i]=c===255?M:c;}return o;}
 function sites16(v){return v.u8!==undefined?u8(v.u8):u16(v.u16);}
 function i8(s){var b=atob(s),o=new Int8Array(b.length);for(var i=0;i<b.length;i++){o[i]=(b.charCodeAt(i)<<24)>>24;}return o;}
+function strings(v,join){if(v.list)return v.list;var out=new Array(d.n_areas);
+ if(join){var h=u16(v.head);for(var i=0;i<out.length;i++){var a=v.heads[h[i]];out[i]=a?a+' '+v.tails[i]:v.tails[i];}return out;}
+ var b=atob(v.number),p=atob(v.prefix);for(var i=0;i<out.length;i++){var x=(b.charCodeAt(4*i)|(b.charCodeAt(4*i+1)<<8)|(b.charCodeAt(4*i+2)<<16))+b.charCodeAt(4*i+3)*16777216;
+  out[i]=v.prefixes[p.charCodeAt(i)]+('000000'+x).slice(-6);}return out;}
+var CODES=strings(d.codes,false),NAMES=strings(d.names,true);
 var M=d.missing,n=d.n_areas,U=d.unit,qx=u16(d.x),qy=u16(d.y),X=new Float64Array(n),Y=new Float64Array(n),ok=new Uint8Array(n);
 var x0=1e99,x1=-1e99,y0=1e99,y1=-1e99;
 function grow(x,y){if(x<x0)x0=x;if(x>x1)x1=x;if(y<y0)y0=y;if(y>y1)y1=y;}
@@ -215,12 +251,14 @@ function fit(){var r=canvas.getBoundingClientRect();W=r.width;H=r.height;var dpr
 function home(){fit();var pad=0.03*Math.max(x1-x0,y1-y0)+500;scale=Math.min(W/(x1-x0+2*pad),H/(y1-y0+2*pad));
  ox=(x0+x1)/2-W/2/scale;oy=(y0+y1)/2-H/2/scale;draw();}
 function radius(){return Math.max(1.5,Math.min(9,Math.sqrt(W*H/Math.max(n,1))*0.35*Math.sqrt(scale/base)));}
+/* fill, and stroke in the same colour so that no hairline shows between neighbours */
+function paint(){ctx.fill();ctx.strokeStyle=ctx.fillStyle;ctx.lineWidth=0.7;ctx.stroke();}
 function draw(){var v=opt(k),o=d.options[k],r=radius();ctx.fillStyle='#ffffff';ctx.fillRect(0,0,W,H);
  var wx0=ox,wx1=ox+W/scale,wy0=oy,wy1=oy+H/scale,cur=-1;
  for(var q=0;q<R;q++){if(bb[4*q+1]<wx0||bb[4*q]>wx1||bb[4*q+3]<wy0||bb[4*q+2]>wy1)continue;
-  var c=cls(v.hm[owner[q]]);if(c!==cur){if(cur>=0)ctx.fill();ctx.fillStyle=colour(c);ctx.beginPath();cur=c;}
+  var c=cls(v.hm[owner[q]]);if(c!==cur){if(cur>=0)paint();ctx.fillStyle=colour(c);ctx.beginPath();cur=c;}
   ctx.moveTo(sx(RX[start[q]]),sy(RY[start[q]]));for(var j=start[q]+1;j<start[q+1];j++)ctx.lineTo(sx(RX[j]),sy(RY[j]));ctx.closePath();}
- if(cur>=0)ctx.fill();
+ if(cur>=0)paint();
  for(var c=0;c<=d.colours.length;c++){ctx.fillStyle=colour(c);ctx.beginPath();var any=false;
   for(var i=0;i<n;i++){if(!ok[i]||hasRing[i]||cls(v.hm[i])!==c)continue;var a=sx(X[i]),b=sy(Y[i]);
    if(a<-r||a>W+r||b<-r||b>H+r)continue;ctx.rect(a-r,b-r,2*r,2*r);any=true;}if(any)ctx.fill();}
@@ -248,7 +286,7 @@ function hover(ev){var r=canvas.getBoundingClientRect(),mx=ev.clientX-r.left,my=
  o.hubs.concat(o.spokes).forEach(function(p){var dd=Math.pow(sx(d.site_x[p])-mx,2)+Math.pow(sy(d.site_y[p])-my,2);
   if(dd<bd){bd=dd;text=d.sites[p]+(o.hubs.indexOf(p)>=0?' (hub)':' (spoke)');}});
  if(!text){var i=areaAt(mx,my);
-  if(i>=0){var f={code:d.codes[i],name:d.names[i],minutes:mins(v.hm[i]),hub:v.h[i]===M?'none':d.sites[v.h[i]]};
+  if(i>=0){var f={code:CODES[i],name:NAMES[i],minutes:mins(v.hm[i]),hub:v.h[i]===M?'none':d.sites[v.h[i]]};
    text=fill(d.hover,f);if(v.fm&&v.f[i]!==v.h[i]){text+=fill(d.hover_first,{first:v.f[i]===M?'none':d.sites[v.f[i]],first_minutes:mins(v.fm[i])});}}}
  if(text){tip.textContent=text;tip.style.display='block';tip.style.left=Math.min(mx+14,W-260)+'px';tip.style.top=(my+12)+'px';}
  else tip.style.display='none';}
