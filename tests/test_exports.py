@@ -70,7 +70,17 @@ def csv_decimals(path: Path) -> int:
 
 
 def is_number(text: str) -> bool:
-    return text.lstrip("-").replace(".", "", 1).isdigit()
+    mantissa, _, exponent = text.lower().partition("e")
+    return mantissa.lstrip("-").replace(".", "", 1).isdigit() and (not exponent or exponent.lstrip("+-").isdigit())
+
+
+def rounding_of(text: str) -> float:
+    """Half a unit in the last place the CSV wrote (``%.3f``: 0.0005; ``%.6g`` '7.4e-05': 5e-11)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    if not decimals and not exponent and len(mantissa.lstrip("-")) < 6:
+        return 0.0  # a whole number written in full
+    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
 
 
 def assert_same_cell(csv_value: str, cell: object, tolerance: float, where: str, numeric: bool = True) -> None:
@@ -89,7 +99,7 @@ def assert_same_cell(csv_value: str, cell: object, tolerance: float, where: str,
         assert cell == csv_value, f"{where}: {cell!r} != {csv_value!r}"
         return
     assert isinstance(cell, (int, float)) and not isinstance(cell, bool), f"{where}: {cell!r} is not a number"
-    assert abs(float(cell) - number) <= tolerance, f"{where}: {cell} != {number}"
+    assert abs(float(cell) - number) <= max(tolerance, rounding_of(csv_value)) + 1e-9, f"{where}: {cell} != {number}"
 
 
 def assert_sheet_is_csv(book, sheet_name: str, csv_path: Path) -> None:
@@ -247,7 +257,8 @@ def test_appraise_writes_every_figure_as_png_and_svg(appraised: Path) -> None:
     maps = [p for p in pngs if p.name.startswith("map-")]
     assert len(maps) == 3  # minutes to hub for each of the 2 options, and the change between them
     assert {p.stem for p in pngs} == {p.stem for p in svgs}
-    assert {"chart-access-to-hub", "chart-scores"} <= {p.stem for p in pngs}
+    assert {p.stem for p in pngs if p.name.startswith("chart-")} == {
+        "chart-access-to-hub", "chart-access-to-first-hospital", "chart-scores", "chart-rank-stability"}
     for png in pngs:
         assert png.read_bytes()[:8] == PNG_SIGNATURE, png.name
     for svg in svgs:
@@ -381,3 +392,17 @@ def test_headers_in_words_with_units(column: str, header: str, shown: str | None
 
     assert column_label(column) == header
     assert number_format(column) == shown
+
+
+def test_appraise_with_uncertainty_adds_its_tables_and_the_tornado_chart(tmp_path: Path) -> None:
+    done = hubplan("appraise", ROOT / "examples" / "essex_vascular.toml", "--uncertainty", "20", "--out", tmp_path,
+                   "--no-html", "--no-pdf", "--no-geopackage")
+    assert done.returncode == 0, done.stderr
+    book = load_workbook(tmp_path / "appraisal.xlsx")
+    for sheet in ("uncertainty_criteria", "uncertainty_draws"):
+        assert_sheet_is_csv(book, sheet, tmp_path / f"{sheet}.csv")
+    draws = list(book["uncertainty_draws"].iter_rows(values_only=True))
+    assert len(draws) - 1 == len(pd.read_csv(tmp_path / "uncertainty_draws.csv"))
+    tornado = {p.suffix for p in (tmp_path / "figures").glob("chart-tornado.*")}
+    assert tornado in (set(), {".png", ".svg"})  # none when no assumption moved the top option's score
+    assert tornado == ({".png", ".svg"} if (tmp_path / "uncertainty_tornado.png").exists() else set())

@@ -506,24 +506,24 @@ def write_figures(appraisal: "Appraisal", folder: str | Path, *, formats: Sequen
             put(f"{stem}.png", image.png)
         if "svg" in want:
             put(f"{stem}.svg", getattr(image, "svg", None))
-    charts: list[tuple[str, Callable[[], bytes | None]]] = [
-        ("access-to-hub", lambda: fig.access_curves_png(appraisal, "time_to_hub")),
-        ("access-to-first-hospital", lambda: fig.access_curves_png(appraisal, "time_to_first")),
-        ("scores", lambda: fig.scores_png(appraisal)),
-        ("tradeoff", lambda: fig.tradeoff_png(appraisal)),
+    from hubplan.report import charts as ch
+
+    drawn: list[tuple[str, Callable[[], "ch.Chart | None"]]] = [
+        ("access-to-hub", lambda: ch.access_curves_chart(appraisal, "time_to_hub")),
+        ("access-to-first-hospital", lambda: ch.access_curves_chart(appraisal, "time_to_first")),
+        ("scores", lambda: ch.scores_chart(appraisal)),
+        ("rank-stability", lambda: ch.stability_chart(appraisal)),
+        ("tradeoff", lambda: ch.tradeoff_chart(appraisal)),
+        ("funnel", lambda: ch.funnel_chart(appraisal)),
     ]
     if uncertainty is not None:
-        charts.append(("tornado", lambda: fig.tornado_png(uncertainty)))
-    for name, draw in charts:
-        with fig.svg_copies() as copies:
-            png = draw()
-        if png is None:
+        drawn.append(("tornado", lambda: ch.tornado_chart(uncertainty)))
+    for name, draw in drawn:
+        chart = draw()
+        if chart is None:
             continue
         if "png" in want:
-            put(f"chart-{name}.png", png)
-        if "svg" in want and copies:
-            put(f"chart-{name}.svg", copies[-1])
-    funnel = fig.funnel_png(appraisal)
-    if funnel is not None and "png" in want:
-        put("chart-funnel.png", funnel)
+            put(f"chart-{name}.png", chart.png)
+        if "svg" in want:
+            put(f"chart-{name}.svg", chart.svg_document or None)
     return written
