@@ -406,3 +406,15 @@ def test_appraise_with_uncertainty_adds_its_tables_and_the_tornado_chart(tmp_pat
     tornado = {p.suffix for p in (tmp_path / "figures").glob("chart-tornado.*")}
     assert tornado in (set(), {".png", ".svg"})  # none when no assumption moved the top option's score
     assert tornado == ({".png", ".svg"} if (tmp_path / "uncertainty_tornado.png").exists() else set())
+
+
+def test_appraise_with_the_report_writes_the_same_figures(appraised: Path, tmp_path: Path) -> None:
+    # with the report, its maps are drawn once (PNG and SVG) and used by both
+    done = hubplan("appraise", ROOT / "examples" / "hampshire_vascular.toml", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report.html").stat().st_size > 0 and (tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    with_report = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    assert with_report == sorted(p.name for p in (appraised / "figures").iterdir())
+    for name in with_report:
+        if name.endswith(".svg"):
+            assert ET.parse(tmp_path / "figures" / name).getroot().tag.endswith("svg")

@@ -143,13 +143,19 @@ def appraise_command(
                 from hubplan.cli.uncertainty import write_uncertainty_files
 
                 written += write_uncertainty_files(result, folder, result.to_json())
+            drawn = None
             if html or pdf:
-                from hubplan.report import write_report
+                from hubplan.report import build_figures, write_report
 
-                files = write_report(appraisal, folder, html=html, pdf=pdf, progress=progress, uncertainty=result)
+                if figures:  # the report's maps drawn once, as PNG and SVG, for the report and figures/
+                    progress("drawing maps and charts ...")
+                    drawn = build_figures(appraisal, uncertainty=result, svg_maps=True)
+                files = write_report(appraisal, folder, html=html, pdf=pdf, progress=progress, uncertainty=result,
+                                     figures=drawn)
                 written += [p for p in (files.html, files.pdf) if p is not None]
             written += write_appraisal_exports(appraisal, folder, uncertainty=result, workbook=workbook,
-                                               geopackage=geopackage, figures=figures, progress=progress)
+                                               geopackage=geopackage, figures=figures, progress=progress,
+                                               drawn=drawn)
     if fmt == "json":
         print_json(appraisal.to_json())
     else:
@@ -186,10 +192,11 @@ def write_tables(appraisal: Appraisal, folder: Path) -> list[Path]:
 
 def write_appraisal_exports(appraisal: Appraisal, folder: Path, *, uncertainty: object = None, workbook: bool = True,
                             geopackage: bool = True, figures: bool = True,
-                            progress: Optional[Callable[[str], None]] = None) -> list[Path]:
+                            progress: Optional[Callable[[str], None]] = None, drawn: object = None) -> list[Path]:
     """``appraisal.xlsx`` (the CSV tables of :func:`write_tables`, and the uncertainty ones),
     ``appraisal.gpkg`` (areas and sites with each option's figures) and ``figures/`` (every map
-    and chart of the report as PNG and SVG); see docs/exports.md."""
+    and chart of the report as PNG and SVG, from ``drawn``, the report's figures, when given);
+    see docs/exports.md."""
     from hubplan.report.exports import ExportTable, about_rows, appraisal_layers, option_slugs, write_figures
 
     a = appraisal
@@ -214,9 +221,9 @@ def write_appraisal_exports(appraisal: Appraisal, folder: Path, *, uncertainty: 
                             workbook=workbook, geopackage=geopackage)
     if figures:
         started = time.perf_counter()
-        drawn = write_figures(a, folder / "figures", uncertainty=uncertainty,  # type: ignore[arg-type]
-                              progress=progress)
-        err.print(f"wrote {len(drawn)} figures to {folder / 'figures'}/ in {time.perf_counter() - started:.1f} s",
+        pictures = write_figures(a, folder / "figures", uncertainty=uncertainty,  # type: ignore[arg-type]
+                                 figures=drawn, progress=progress)
+        err.print(f"wrote {len(pictures)} figures to {folder / 'figures'}/ in {time.perf_counter() - started:.1f} s",
                   highlight=False)
         written.append(folder / "figures")
     return written

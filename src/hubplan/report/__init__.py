@@ -81,14 +81,19 @@ class ReportFiles:
 
 
 def build_figures(appraisal: "Appraisal", shapes: AreaShapes | None = None,
-                  uncertainty: "UncertaintyResult | None" = None) -> ReportFigures:
+                  uncertainty: "UncertaintyResult | None" = None, *, svg_maps: bool = False) -> ReportFigures:
     """Draw the maps and charts of a report.
 
     ``shapes`` are the areas to draw (default: the bundled LSOA boundaries where the
-    codes match, points elsewhere); ``uncertainty`` adds the tornado chart.
+    codes match, points elsewhere); ``uncertainty`` adds the tornado chart; ``svg_maps``
+    renders every map as SVG too (for :func:`hubplan.report.exports.write_figures`).
     """
     shapes = shapes if shapes is not None else area_shapes(appraisal.network)
     painter = map_painter(appraisal, shapes)
+    if svg_maps:
+        from hubplan.report.exports import SvgMapPainter
+
+        painter = SvgMapPainter(painter)  # type: ignore[assignment]
     time_maps, change_maps = option_maps(appraisal, shapes, painter)
     return ReportFigures(
         time_maps=time_maps,
@@ -158,16 +163,19 @@ def write_report(
     pdf: bool = True,
     progress: Progress | None = None,
     uncertainty: "UncertaintyResult | None" = None,
+    figures: ReportFigures | None = None,
 ) -> ReportFiles:
     """Write ``<stem>.html`` and/or ``<stem>.pdf`` into ``out_dir`` (created if needed);
-    ``uncertainty`` (the Monte Carlo appraisal of the same scenario) adds the Uncertainty section."""
+    ``uncertainty`` (the Monte Carlo appraisal of the same scenario) adds the Uncertainty section;
+    ``figures`` are used instead of drawing them (:func:`build_figures`)."""
     from hubplan.report.pdf import render_pdf
 
     say = progress or (lambda message: None)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    say("drawing maps and charts ...")
-    figures = build_figures(appraisal, uncertainty=uncertainty)
+    if figures is None:
+        say("drawing maps and charts ...")
+        figures = build_figures(appraisal, uncertainty=uncertainty)
     content = build_content(appraisal, uncertainty=uncertainty)
     html_path = pdf_path = None
     if html:

@@ -457,9 +457,9 @@ def appraisal_layers(appraisal: "Appraisal") -> dict[str, "gpd.GeoDataFrame"]:
 
 
 # ----------------------------------------------------------------------------- figures
-class _SvgPainter:
-    """A map painter that draws every map as PNG and SVG (passed to the figure functions in
-    place of the report's painter)."""
+class SvgMapPainter:
+    """A map painter that draws every map as PNG and SVG (given to the map functions of
+    :mod:`hubplan.report.figures` in place of the report's painter)."""
 
     def __init__(self, painter: Any) -> None:
         self._painter = painter
@@ -477,10 +477,15 @@ def _slug(text: str) -> str:
 
 
 def write_figures(appraisal: "Appraisal", folder: str | Path, *, formats: Sequence[str] = ("png", "svg"),
-                  uncertainty: "UncertaintyResult | None" = None,
+                  uncertainty: "UncertaintyResult | None" = None, figures: Any = None,
                   progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every map and chart of the appraisal's report into ``folder`` (created), as PNG
-    and/or SVG: ``map-NN-<title>.png|svg`` and ``chart-<name>.png|svg``."""
+    and/or SVG: ``map-NN-<title>.png|svg`` and ``chart-<name>.png|svg``.
+
+    ``figures`` are the report's figures when they were drawn already
+    (:func:`hubplan.report.build_figures` with ``svg_maps=True``), so nothing is drawn twice.
+    """
+    from hubplan.report import charts as ch
     from hubplan.report import figures as fig
     from hubplan.report.geometry import area_shapes
 
@@ -488,38 +493,39 @@ def write_figures(appraisal: "Appraisal", folder: str | Path, *, formats: Sequen
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     want = {f.lower() for f in formats}
-    say("drawing the figures as PNG and SVG ..." if {"png", "svg"} <= want else "drawing the figures ...")
-    shapes = area_shapes(appraisal.network)
-    painter = fig.map_painter(appraisal, shapes)
-    drawer = _SvgPainter(painter) if "svg" in want else painter
-    time_maps, change_maps = fig.option_maps(appraisal, shapes, drawer)  # type: ignore[arg-type]
-    maps = [*time_maps, *change_maps, *fig.outcome_maps(appraisal, shapes, drawer)]  # type: ignore[arg-type]
     written: list[Path] = []
 
     def put(name: str, data: bytes | None) -> None:
         if data is not None:
             written.append(_atomic(target / name, lambda tmp: tmp.write_bytes(data)))
 
+    if figures is not None:
+        maps = [*figures.time_maps, *figures.change_maps, *figures.outcome_maps]
+        drawn: list[tuple[str, Any]] = [
+            ("access-to-hub", figures.access_hub), ("access-to-first-hospital", figures.access_first),
+            ("scores", figures.scores), ("rank-stability", figures.stability), ("tradeoff", figures.tradeoff),
+            ("funnel", figures.funnel), ("tornado", figures.tornado)]
+    else:
+        say("drawing the figures as PNG and SVG ..." if {"png", "svg"} <= want else "drawing the figures ...")
+        shapes = area_shapes(appraisal.network)
+        painter = fig.map_painter(appraisal, shapes)
+        drawer = SvgMapPainter(painter) if "svg" in want else painter
+        time_maps, change_maps = fig.option_maps(appraisal, shapes, drawer)  # type: ignore[arg-type]
+        maps = [*time_maps, *change_maps, *fig.outcome_maps(appraisal, shapes, drawer)]  # type: ignore[arg-type]
+        drawn = [
+            ("access-to-hub", ch.access_curves_chart(appraisal, "time_to_hub")),
+            ("access-to-first-hospital", ch.access_curves_chart(appraisal, "time_to_first")),
+            ("scores", ch.scores_chart(appraisal)), ("rank-stability", ch.stability_chart(appraisal)),
+            ("tradeoff", ch.tradeoff_chart(appraisal)), ("funnel", ch.funnel_chart(appraisal)),
+            ("tornado", ch.tornado_chart(uncertainty) if uncertainty is not None else None)]
+    say("writing the figures ...")
     for i, image in enumerate(maps, start=1):
         stem = f"map-{i:02d}-{_slug(image.title)}"
         if "png" in want:
             put(f"{stem}.png", image.png)
         if "svg" in want:
             put(f"{stem}.svg", getattr(image, "svg", None))
-    from hubplan.report import charts as ch
-
-    drawn: list[tuple[str, Callable[[], "ch.Chart | None"]]] = [
-        ("access-to-hub", lambda: ch.access_curves_chart(appraisal, "time_to_hub")),
-        ("access-to-first-hospital", lambda: ch.access_curves_chart(appraisal, "time_to_first")),
-        ("scores", lambda: ch.scores_chart(appraisal)),
-        ("rank-stability", lambda: ch.stability_chart(appraisal)),
-        ("tradeoff", lambda: ch.tradeoff_chart(appraisal)),
-        ("funnel", lambda: ch.funnel_chart(appraisal)),
-    ]
-    if uncertainty is not None:
-        drawn.append(("tornado", lambda: ch.tornado_chart(uncertainty)))
-    for name, draw in drawn:
-        chart = draw()
+    for name, chart in drawn:
         if chart is None:
             continue
         if "png" in want:
