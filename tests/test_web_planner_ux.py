@@ -128,7 +128,8 @@ def test_site_labels_name_the_role_and_the_minutes() -> None:
     assert labels[j].startswith(f"<b>{name}</b> (SO166YD)<br>hub: {weights.sum():,.0f} patients a year")
     assert f"on average {mean:.1f} min" in labels[j]
     closed = next(i for i, r in enumerate(roles) if r == "closed")
-    assert "<br>closed<br>" in labels[closed]
+    road = network.site_site_minutes[closed, j]  # the only hub is the nearest
+    assert f"<br>closed: nearest hub {name}, {road:.0f} min by road<br>" in labels[closed]
 
 
 def test_spoke_labels_give_the_transfer() -> None:

@@ -106,7 +106,8 @@ def site_hover(network: Network, roles: Sequence[str], ev: Evaluation | None = N
     """The label of each site when the pointer is on it: its name and code, its role and,
     with an evaluation, its minutes: for a hub the patient-weighted mean minutes to it of
     the patients it treats; for a spoke the mean minutes to hub of the patients first
-    seen there and its transfer (hub and minutes by road)."""
+    seen there and its transfer (hub and minutes by road); for a closed site the nearest
+    hub by road."""
     names = network.sites["site_name"].astype(str).tolist()
     codes = network.site_codes
     lines = [f"<b>{name}</b> ({code})<br>{role}" for name, code, role in zip(names, codes, roles)]
@@ -118,17 +119,21 @@ def site_hover(network: Network, roles: Sequence[str], ev: Evaluation | None = N
             first = np.bincount(r.first_site, weights=weights, minlength=n)
             first_mean = np.bincount(r.first_site, weights=weights * r.time_to_hub, minlength=n) / first
         transfers = {int(s): int(h) for s, h in zip(ev.spoke_positions, r.spoke_hub)}
+        road = network.site_site_minutes
+        hubs = np.asarray(ev.hub_positions, dtype=np.intp)
         for i, role in enumerate(roles):
-            if role == "hub" and at_hub[i] > 0:
+            if role == "hub":
                 lines[i] += (f": {at_hub[i]:,.0f} patients a year, on average {hub_mean[i]:.1f} min to get "
-                             "to this hub")
+                             "to this hub" if at_hub[i] > 0 else ": no patients a year come here")
+            elif role == "closed" and road is not None and len(hubs) and np.isfinite(road[i, hubs]).any():
+                nearest = int(hubs[np.argmin(road[i, hubs])])
+                lines[i] += f": nearest hub {names[nearest]}, {road[i, nearest]:.0f} min by road"
             elif role == "spoke" and i in transfers:
                 hub = transfers[i]
                 lines[i] += (f": {first[i]:,.0f} patients a year first seen here, on average {first_mean[i]:.1f} "
                              f"min to hub" if first[i] > 0 else ": no patients first seen here")
-                road = network.site_site_minutes
                 lines[i] += f"<br>transfers to {names[hub]}" + (
-                    f", {road[i, hub]:.0f} min by road" if road is not None else "") + (
+                    f", {road[i, hub]:.0f} min by road" if road is not None and np.isfinite(road[i, hub]) else "") + (
                     f" (+{ev.transfer_delay_minutes:.0f} min at the spoke)")
     return [line + "<br><i>click to change</i>" for line in lines]
 
