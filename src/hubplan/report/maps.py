@@ -529,6 +529,7 @@ class MapPainter:
         not fit gets a letter inside it instead. Returns ``(letter, name)`` of those."""
         import shapely
         from matplotlib import patheffects
+        from matplotlib.transforms import Bbox
 
         if not self.g.regions:
             return []
@@ -541,54 +542,75 @@ class MapPainter:
         regions = sorted(self.g.regions.items(), key=lambda kv: -kv[1].area)
         unnamed: list[tuple[str, Any]] = []
 
-        def try_text(text: str, x: float, y: float, geom: Any) -> Any:
-            """``text`` centred at (x, y) if it lies inside ``geom`` (a short one, up to 6
-            characters: its centre; anywhere without ``geom``) and covers no other label."""
-            artist = self.ax.text(x, y, text, fontsize=MIN_FONT_PT, style="italic", color="#222222",
-                                  ha="center", va="center", zorder=6, path_effects=stroke)
-            box = artist.get_window_extent(renderer)
-            corners = inv.transform([(box.x0, box.y0), (box.x1, box.y0), (box.x0, box.y1), (box.x1, box.y1)])
-            fits = geom is None or bool(shapely.contains_xy(geom, corners[:, 0], corners[:, 1]).all()) or (
-                len(text) <= 6 and bool(shapely.contains_xy(geom, x, y)))
-            inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 \
-                and box.y1 <= axes_box.y1
-            if fits and inside and not any(boxes_overlap(box, other) for other in taken):
-                taken.append(box)
+        sizes: dict[str, tuple[float, float]] = {}
+
+        def new_text(text: str, x: float, y: float) -> Any:
+            return self.ax.text(x, y, text, fontsize=MIN_FONT_PT, style="italic", color="#222222", ha="center",
+                                va="center", zorder=6, path_effects=stroke)
+
+        def place(text: str, points: Sequence[tuple[float, float]], geom: Any) -> Any:
+            """``text`` centred at the first of ``points`` (data) where it lies inside ``geom``
+            (a short one, up to 6 characters: its centre; anywhere without ``geom``), inside
+            the map, and covers no other label; None if there is no such point. The text is
+            measured once and each point tested on its box; only the chosen one is drawn."""
+            if not len(points):
+                return None
+            if text not in sizes:
+                probe = new_text(text, 0.0, 0.0)
+                box = probe.get_window_extent(renderer)
+                probe.remove()
+                sizes[text] = (box.width, box.height)
+            w, h = sizes[text]
+            xy = np.asarray(points, dtype=float)
+            centre = self.ax.transData.transform(xy)
+            x0, y0 = centre[:, 0] - w / 2 - 0.5, centre[:, 1] - h / 2 - 0.5
+            x1, y1 = x0 + w + 1.0, y0 + h + 1.0
+            ok = (x0 >= axes_box.x0) & (x1 <= axes_box.x1) & (y0 >= axes_box.y0) & (y1 <= axes_box.y1)
+            if geom is not None:
+                inside = np.ones(len(xy), dtype=bool)
+                for cx, cy in ((x0, y0), (x1, y0), (x0, y1), (x1, y1)):
+                    corner = inv.transform(np.column_stack([cx, cy]))
+                    inside &= shapely.contains_xy(geom, corner[:, 0], corner[:, 1])
+                if len(text) <= 6:
+                    inside |= shapely.contains_xy(geom, xy[:, 0], xy[:, 1])
+                ok &= inside
+            for i in np.flatnonzero(ok):
+                box = Bbox([[x0[i], y0[i]], [x1[i], y1[i]]])
+                if any(boxes_overlap(box, other) for other in taken):
+                    continue
+                artist = new_text(text, float(xy[i, 0]), float(xy[i, 1]))
+                drawn = artist.get_window_extent(renderer)
+                if any(boxes_overlap(drawn, other) for other in taken):  # pragma: no cover - measured box differs
+                    artist.remove()
+                    continue
+                taken.append(drawn)
                 self._extras.append(artist)
                 self.labels.append(artist)
                 return artist
-            artist.remove()
             return None
 
         for name, geom in regions:
             if geom.is_empty:
                 continue
-            if not any(try_text(_wrap(labels[name], width), x, y, geom) is not None
-                       for width in (60, 22, 14) for x, y in _inner_points(geom)):
+            if not any(place(_wrap(labels[name], width), _inner_points(geom), geom) is not None
+                       for width in (60, 22, 14)):
                 unnamed.append((name, geom))
         # a second chance for each, anywhere inside it, before falling back to a letter
         unnamed = [(name, geom) for name, geom in unnamed
-                   if not any(try_text(_wrap(labels[name], width), x, y, geom) is not None
-                              for width in (60, 22, 14) for x, y in _inner_points(geom, many=True)[2:])]
+                   if not any(place(_wrap(labels[name], width), _inner_points(geom, many=True)[2:], geom) is not None
+                              for width in (60, 22, 14))]
         lettered: list[tuple[str, str]] = []
         unnamed.sort(key=lambda item: (-item[1].representative_point().y, item[0]))  # north to south
         for i, (name, geom) in enumerate(unnamed):
             letter = _letter(i)
-            for x, y in _inner_points(geom, many=True):
-                if try_text(letter, x, y, geom) is not None:
-                    break
-            else:  # no room inside: the nearest clear place around the region's inner point
+            if place(letter, _inner_points(geom, many=True), geom) is None:
+                # no room inside: the nearest clear place around the region's inner point
                 x, y = _inner_points(geom)[0]
                 cx, cy = self.ax.transData.transform((x, y))
-                spots = [(cx + r * np.cos(t), cy + r * np.sin(t)) for r in range(4, 120, 4)
-                         for t in np.linspace(0, 2 * np.pi, 16, endpoint=False)]
-                for sx, sy in [(cx, cy), *spots]:
-                    wx, wy = inv.transform((sx, sy))
-                    if try_text(letter, float(wx), float(wy), None) is not None:
-                        break
-                else:
-                    artist = self.ax.text(x, y, letter, fontsize=MIN_FONT_PT, style="italic", color="#222222",
-                                          ha="center", va="center", zorder=6, path_effects=stroke)
+                spots = [(cx, cy)] + [(cx + r * np.cos(t), cy + r * np.sin(t)) for r in range(4, 120, 4)
+                                      for t in np.linspace(0, 2 * np.pi, 16, endpoint=False)]
+                if place(letter, [tuple(p) for p in inv.transform(np.array(spots))], None) is None:
+                    artist = new_text(letter, x, y)
                     self._extras.append(artist)
                     self.labels.append(artist)
             lettered.append((letter, labels[name]))
