@@ -39,8 +39,9 @@ if TYPE_CHECKING:
     from hubplan.planning.uncertainty import UncertaintyResult
     from hubplan.services import Service
 
-__all__ = ["ExportTable", "about_rows", "appraisal_layers", "column_label", "comparison_layers",
-           "evaluation_layers", "number_format", "write_figures", "write_geopackage", "write_workbook"]
+__all__ = ["ExportTable", "SvgMapPainter", "about_rows", "appraisal_layers", "column_label", "comparison_layers",
+           "evaluation_layers", "number_format", "option_slugs", "write_figures", "write_geopackage",
+           "write_workbook"]
 
 
 @dataclass(frozen=True)
@@ -436,8 +437,8 @@ def option_slugs(names: Sequence[str]) -> list[str]:
 def appraisal_layers(appraisal: "Appraisal") -> dict[str, "gpd.GeoDataFrame"]:
     """``areas``: each area with, per option (suffix :func:`option_slugs`), minutes to first
     hospital and hub, its hub, and (with an outcome model) added good outcomes; ``sites``:
-    each site's role and hub patients per option; ``options``-free names are listed in the
-    workbook's About sheet."""
+    each site's role and hub patients per option (the suffixes are listed in the workbook's
+    About sheet)."""
     from hubplan.geography.outlines import areas_geodataframe, sites_geodataframe
 
     network = appraisal.network
