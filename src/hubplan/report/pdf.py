@@ -32,6 +32,7 @@ def _styles() -> dict[str, Any]:
                              keepWithNext=1),
         "body": ParagraphStyle("body", parent=base["Normal"], fontSize=9.5, leading=12.5, spaceAfter=5),
         "summary": ParagraphStyle("summary", parent=base["Normal"], fontSize=10.5, leading=14, spaceAfter=6),
+        "caption": ParagraphStyle("caption", parent=base["Normal"], fontSize=7.5, leading=9.2, spaceAfter=2),
         "small": ParagraphStyle("small", parent=base["Normal"], fontSize=7.5, leading=9.5,
                                 textColor=colors.HexColor("#5b6673"), spaceAfter=4),
         "cell": ParagraphStyle("cell", parent=base["Normal"], fontSize=7.2, leading=8.8),
@@ -151,6 +152,16 @@ def _chart(chart: "Chart") -> Any:
     return _image(chart.png, chart.width_mm * mm)
 
 
+def _height(flowables: list[Any], width: float) -> float:
+    """Height (points) of ``flowables`` one after the other in a frame ``width`` wide, with
+    the space before and after each."""
+    total = 0.0
+    for f in flowables:
+        _, h = f.wrap(width, 10_000)
+        total += h + f.getSpaceBefore() + f.getSpaceAfter()
+    return total
+
+
 def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     """The report as PDF bytes (A4 portrait)."""
     from reportlab.lib import colors
@@ -168,6 +179,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
                             bottomMargin=margin + 4 * mm, title=content.title, author="hubplan",
                             subject="options appraisal")
     width = A4[0] - 2 * margin
+    frame_height = doc.height - 12  # the frame's own padding, 6 pt above and below
     heading = dict(section_list(content, figures))
     story: list[Any] = []
     add = story.append
@@ -186,8 +198,27 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
             rows.append(pair)
         for k, row in enumerate(rows):
             grid = RLTable([row], colWidths=[cell + 3 * mm, cell + 3 * mm])
-            grid.setStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-            add(KeepTogether([*(lead or []), grid]) if k == 0 and lead else grid)
+            grid.setStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)])
+            if k == 0 and lead:
+                # the heading and its words start the page of the first maps; when maps are so tall
+                # (a long key of hubs) that the words would not fit too, they follow the maps instead
+                # of standing alone on a page of their own
+                heading_part, words = lead[:1], lead[1:]
+                from reportlab.platypus import Paragraph
+
+                small_words = [Paragraph(w.text, styles["caption"]) for w in words]  # w.text is escaped already
+                if _height([*lead, grid], width) <= frame_height:
+                    add(KeepTogether([*lead, grid]))
+                elif _height([*heading_part, *small_words, grid], width) <= frame_height:
+                    add(KeepTogether([*heading_part, *small_words, grid]))  # the words as a caption
+                elif _height([*heading_part, grid], width) <= frame_height:
+                    add(KeepTogether([*heading_part, grid]))
+                    story.extend(words)
+                else:
+                    story.extend([*lead, grid])
+            else:
+                add(grid)
         total = images[0].n_areas if images else 0
         drawn = min((m.areas_drawn for m in images), default=0)
         add(_p(f"Every map shows {drawn:,} of {total:,} areas. {images[0].caption if images else ''}", styles["small"]))
