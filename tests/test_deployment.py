@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -248,4 +249,69 @@ def test_postgresql_backup_and_restore_as_the_guide_says(tmp_path: Path) -> None
         with admin.connect() as conn:
             for n in names:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_the_one_command_behind_a_proxy(tmp_path: Path) -> None:
+    """The guide's `hubplan serve` command as written (PostgreSQL, two workers, accounts,
+    the proxy's host name), on a free port and a new database, asked as the proxy asks."""
+    admin_url = os.environ.get("HUBPLAN_TEST_POSTGRES_URL")
+    if not admin_url:
+        if os.environ.get("HUBPLAN_REQUIRE_POSTGRES") == "1":
+            pytest.fail("HUBPLAN_REQUIRE_POSTGRES=1 but HUBPLAN_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (HUBPLAN_TEST_POSTGRES_URL)")
+    import base64
+
+    import sqlalchemy as sa
+
+    [one] = [c for c in guide_commands() if c.startswith("serve --host 127.0.0.1 ")][:1]
+    name = f"hubplan_dep_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = shlex.split(one)
+    args[args.index("--db") + 1] = url
+    args[args.index("--port") + 1] = str(port)
+    args[args.index("--secret-file") + 1] = str(tmp_path / "secret")
+    hubplan = str(Path(sys.executable).with_name("hubplan"))
+    server = None
+    try:
+        for command in (["db", "upgrade", "--db", url], ["users", "add", "ana", "--role", "editor", "--db", url]):
+            done = subprocess.run([hubplan, *command], input="a long password\n", capture_output=True, text=True,
+                                  check=False)
+            assert done.returncode == 0, done.stderr
+        server = subprocess.Popen([hubplan, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+        def ask(host: str, credentials: str | None) -> int:
+            headers = {"Host": host, "X-Forwarded-Proto": "https"}
+            if credentials:
+                headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/scenarios", headers=headers)
+            try:
+                with urllib.request.urlopen(request) as answer:
+                    return int(answer.status)
+            except urllib.error.HTTPError as error:
+                return int(error.code)
+
+        status = 0
+        for _ in range(180):
+            try:
+                status = ask("planner.example.nhs.uk", "ana:a long password")
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                time.sleep(1)
+        assert status == 200
+        assert ask("planner.example.nhs.uk", None) == 401  # sign-in is on
+        assert ask("elsewhere.example.org", "ana:a long password") == 400  # not the proxy's name
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
