@@ -31,7 +31,7 @@ RUN /opt/uv/bin/uv sync --locked --no-editable --no-cache \
 
 # Parse the bundled data once here (above), so a container starts in about a second.
 RUN useradd --system --uid 10001 --home-dir /var/lib/hubplan --create-home hubplan \
- && chmod -R a+rX /opt/hubplan/cache
+ && chown -R hubplan /opt/hubplan/cache
 USER hubplan
 WORKDIR /var/lib/hubplan
 VOLUME ["/var/lib/hubplan"]

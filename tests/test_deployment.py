@@ -315,3 +315,11 @@ def test_the_one_command_behind_a_proxy(tmp_path: Path) -> None:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def test_the_build_context_leaves_out_local_environments() -> None:
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".git", ".venv", ".tools", "**/*.egg-info"} <= ignored
+    copied = [args.split()[:-1] for word, args in dockerfile_instructions() if word == "COPY"]
+    assert not any(source in ignored for sources in copied for source in sources)
