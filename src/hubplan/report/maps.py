@@ -255,16 +255,29 @@ class MapPainter:
         if lines:
             self.ax.add_collection(LineCollection(lines, colors="#333333", linewidths=0.55, zorder=2))
 
+    def _scale_bar_corner(self, width: float, height: float) -> tuple[float, float]:
+        """Where the scale bar starts (data): the corner of the map, of bottom left, bottom
+        right, top left and top right, whose box of ``width`` x ``height`` covers the fewest
+        area outline points and sites (the first on a tie)."""
+        (xa, xb), (ya, yb) = self.xlim, self.ylim
+        mx, my = (xb - xa) * 0.04, (yb - ya) * 0.03
+        corners = [(xa + mx, ya + my), (xb - mx - width, ya + my), (xa + mx, yb - my - height),
+                   (xb - mx - width, yb - my - height)]
+        parts = [r for r in self.g.rings] + [self.g.point_xy, self.g.site_xy]
+        points = np.concatenate([p for p in parts if len(p)]) if any(len(p) for p in parts) else np.zeros((0, 2))
+        counts = [int(((points[:, 0] >= x) & (points[:, 0] <= x + width) & (points[:, 1] >= y)
+                       & (points[:, 1] <= y + height)).sum()) for x, y in corners]
+        return corners[int(np.argmin(counts))]
+
     def _draw_scale_bar(self) -> None:
         from matplotlib.patches import Rectangle
 
         span = self.xlim[1] - self.xlim[0]
         km = nice_km(span)
         length = km * 1000.0
-        x0 = self.xlim[0] + span * 0.04
-        y0 = self.ylim[0] + (self.ylim[1] - self.ylim[0]) * 0.03
         h = span * 0.012
         half = length / 2
+        x0, y0 = self._scale_bar_corner(length + span * 0.14, h * 1.6 + span * 0.04)
         self.scale_bar = [
             self.ax.add_patch(Rectangle((x0, y0), half, h, facecolor="black", edgecolor="black", lw=0.5, zorder=6)),
             self.ax.add_patch(Rectangle((x0 + half, y0), half, h, facecolor="white", edgecolor="black", lw=0.5,
