@@ -27,14 +27,18 @@ def write_uncertainty_files(result: "UncertaintyResult", folder: Path, doc: dict
     """``uncertainty.json``, ``uncertainty_criteria.csv``, ``uncertainty_draws.csv``, the tornado
     chart ``uncertainty_tornado.png`` (when an assumption moved a score) and, with
     ``page_title``, ``uncertainty.html`` (the report's Uncertainty section as one page)."""
-    from hubplan.planning.uncertainty import tornado_png
+    from hubplan.report.charts import tornado_chart
 
     written = [folder / "uncertainty.json", folder / "uncertainty_criteria.csv", folder / "uncertainty_draws.csv"]
     write_json(written[0], doc)
     result.criterion_table().to_csv(written[1], index=False, float_format="%.6g")
     result.draws_table().to_csv(written[2], index=False, float_format="%.6g")
-    png = tornado_png(result, folder / "uncertainty_tornado.png")
-    if png is not None:
+    tornado = tornado_chart(result)  # the report's tornado chart, the same figure
+    if tornado is not None:
+        png = folder / "uncertainty_tornado.png"
+        tmp = png.with_name(f".{png.name}.tmp")
+        tmp.write_bytes(tornado.png)
+        os.replace(tmp, png)
         written.append(png)
     if page_title is not None:
         from hubplan.report import render_uncertainty_html

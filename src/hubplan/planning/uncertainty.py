@@ -50,8 +50,6 @@ from hubplan.planning.distributions import PERCENTILES, UncertaintySpec, _target
 from hubplan.validation import LIMITS, shown
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pandas as pd
 
     from hubplan.planning.appraise import Appraisal
@@ -328,30 +326,3 @@ def _draws_table(result: "UncertaintyResult") -> "pd.DataFrame":
             row["lead of the deterministic first"] = result.leads[len(rows)]
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def tornado_png(result: "UncertaintyResult", path: "Path") -> "Path | None":
-    """A tornado chart: each uncertain assumption's rank correlation with the lead of the
-    option first in the deterministic appraisal (largest on top); ``None`` without drivers."""
-    drivers = [d for d in result.drivers() if d["spearman_with_lead"] is not None]
-    if not drivers or not result.deterministic_ranking:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    top = result.deterministic_ranking[0]
-    names = [d["parameter"] for d in drivers][::-1]
-    rho = [d["spearman_with_lead"] for d in drivers][::-1]
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * len(names)), dpi=120)
-    ax.barh(names, rho, color=["tab:red" if v < 0 else "tab:blue" for v in rho])
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlim(-1, 1)
-    ax.set_xlabel(f"Spearman rank correlation with the lead of '{top}' over the next best option")
-    ax.set_title(f"What drives the appraisal ({result.draws:,} draws, seed {result.seed})")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
