@@ -221,7 +221,7 @@ PROVIDERS = [  # 400 of 4,000 overall: the target is 10%
 def test_benchmark(tmp_path: Path, columns: int) -> None:
     """Normal limits, no overdispersion: z = (p - 0.1) / sqrt(0.1 x 0.9 / 500) = +-5.96 for
     Alpha (90 of 500) and Beta (10 of 500), both beyond 3.09 (alarms); the 95% limits are
-    10 +- 1.96 x 1.3416 = 7.37 to 12.63 per 100."""
+    10 +- 1.96 x 1.3416 = 7.37 to 12.63 per 100, shown to one decimal as 7.4-12.6."""
     path = tmp_path / "providers.csv"
     path.write_text("provider,region,numerator,denominator\n"
                     + "".join(f"{p},{r},{n},500\n" for p, r, n in PROVIDERS))
@@ -229,7 +229,7 @@ def test_benchmark(tmp_path: Path, columns: int) -> None:
     assert_fits(out, columns)
     assert row_with(out, "target", "10")
     assert row_with(out, "Alpha", "alarm_high") or row_with(out, "Alpha", "5.96")
-    assert_shown(out, "Alpha Teaching Hospital", "Beta District Hospital", "5.96", "-5.96", "7.37-12.63",
+    assert_shown(out, "Alpha Teaching Hospital", "Beta District Hospital", "5.96", "-5.96", "7.4-12.6",
                  "alarm_high", "alarm_low", "North", "South", "East", "West")
 
 

@@ -147,6 +147,8 @@ def map_data(appraisal: "Appraisal", geometry: MapGeometry | None = None) -> dic
     site_x, site_y = (geometry.site_xy[:, 0], geometry.site_xy[:, 1]) if geometry is not None \
         else (x[len(lon):], y[len(lon):])
     ok = np.isfinite(ax) & np.isfinite(ay)
+    # a site without a position (a user's network may give none) is not drawn, but still named
+    placed = np.isfinite(site_x) & np.isfinite(site_y)
     rings = geometry.rings if geometry is not None else []
     ring_xy = np.concatenate(rings) if rings else np.zeros((0, 2))
     everything = np.concatenate([np.column_stack([ax[ok], ay[ok]]), ring_xy])
@@ -178,8 +180,8 @@ def map_data(appraisal: "Appraisal", geometry: MapGeometry | None = None) -> dic
             "first_minutes": None if same_first else _u16(_tenths(routes.time_to_first)),
             "first": None if same_first else _sites(np.where(np.isfinite(routes.time_to_first), routes.first_site,
                                                              -1), len(sites)),
-            "hubs": [int(p) for p in ev.hub_positions],
-            "spokes": [int(p) for p in ev.spoke_positions],
+            "hubs": [int(p) for p in ev.hub_positions if placed[p]],
+            "spokes": [int(p) for p in ev.spoke_positions if placed[p]],
         })
     boundaries: list[list[float | None]] = [[], []]
     if geometry is not None:
@@ -198,8 +200,8 @@ def map_data(appraisal: "Appraisal", geometry: MapGeometry | None = None) -> dic
         "polygons": polygons,
         "projection": projection,
         "sites": sites["site_name"].astype(str).tolist(),
-        "site_x": [round(float(v)) for v in site_x],
-        "site_y": [round(float(v)) for v in site_y],
+        "site_x": [round(float(v)) if ok_ else None for v, ok_ in zip(site_x, placed)],
+        "site_y": [round(float(v)) if ok_ else None for v, ok_ in zip(site_y, placed)],
         "options": options,
         "breaks": list(TIME_BREAKS), "colours": list(TIME_COLOURS), "labels": list(time_labels()),
         "boundaries": {"x": boundaries[0], "y": boundaries[1], "unit": 10,
