@@ -647,3 +647,26 @@ def test_the_installed_server_with_accounts(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_viewer_sees_the_buttons_that_change_something_greyed_out(sqlite_server: Server) -> None:
+    """The server refuses a viewer's save (403) whatever the page shows; the page says so first:
+    Save, Delete, Rename and Optimise are greyed out and not clickable for a viewer only."""
+    c = sqlite_server.client
+    pages, layouts = {}, {}
+    for name in ("vera", "ed"):
+        token = _sign_in_form(c)
+        signed = c.post("/sign-in", data={"name": name, "password": PASSWORDS[name], "csrf_token": token, "next": "/"})
+        assert signed.status_code == 303
+        pages[name] = c.get("/").text
+        layouts[name] = c.get("/_dash-layout").text.replace(" ", "")
+        out = re.search(r'name="csrf_token" value="([^"]+)"', pages[name])
+        assert out
+        assert c.post("/sign-out", data={"csrf_token": out.group(1)}).status_code in (302, 303)
+    style = re.search(r'<style id="viewer-style">([^<]*)</style>', pages["vera"])
+    assert style and "pointer-events: none" in style.group(1)
+    greyed = sorted(re.findall(r"#([\w-]+)", style.group(1)))
+    assert greyed == ["delete", "opt-run", "rename", "save"]
+    for button in greyed:  # they are the page's buttons
+        assert f'"id":"{button}"' in layouts["ed"]
+    assert 'id="viewer-style"' not in pages["ed"]

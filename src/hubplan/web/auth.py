@@ -519,6 +519,12 @@ def user_bar(identity: Identity, token: str, *, can_sign_out: bool) -> str:
             f'(<span id="signed-in-role">{identity.role.value}</span>: {what[identity.role]}){button}</div>')
 
 
+#: The page's buttons that change something, greyed out and not clickable for a viewer.
+WRITE_BUTTONS = ("save", "delete", "rename", "opt-run")
+VIEWER_STYLE = ("<style id=\"viewer-style\">" + ", ".join(f"#{b}" for b in WRITE_BUTTONS)
+                + " {opacity: .45; pointer-events: none; cursor: not-allowed}</style>")
+
+
 # ----------------------------------------------------------------------------- install
 def install(app: "dash.Dash", settings: AuthSettings | None, accounts: AccountStore | None = None) -> Gatekeeper | None:
     """Turn sign-in on for a planner app (``None`` or mode ``none``: nothing changes).
@@ -566,7 +572,10 @@ def install(app: "dash.Dash", settings: AuthSettings | None, accounts: AccountSt
             session["csrf"] = secrets.token_urlsafe(32)
         bar = user_bar(identity, session["csrf"], can_sign_out=settings.mode is AuthMode.ACCOUNTS
                        and identity.via == "session")
-        return re.sub(r"<body[^>]*>", lambda m: m.group(0) + bar, page, count=1)
+        page = re.sub(r"<body[^>]*>", lambda m: m.group(0) + bar, page, count=1)
+        if not identity.role.allows(Role.EDITOR):  # the server refuses them anyway: say so before a click
+            page = page.replace("</head>", VIEWER_STYLE + "</head>", 1)
+        return page
 
     setattr(app, "interpolate_index", interpolate_index)
     return gatekeeper
