@@ -100,3 +100,21 @@ def test_demo_writes_its_files(tmp_path):
     assert len(hubs) == 24 and hubs["consultants_needed"].sum() == 120
     providers = pd.read_csv(tmp_path / "benchmark_stroke_units/providers.csv")
     assert len(providers) == 101
+    # the appraisal's exports, as appraise --out writes them (docs/exports.md)
+    import geopandas as gpd
+    from openpyxl import load_workbook
+
+    from hubplan.report.exports import option_slugs
+    from test_exports import assert_sheet_is_csv
+
+    book = load_workbook(tmp_path / "appraisal.xlsx")
+    for sheet in ("appraisal_options", "appraisal_sensitivity", "appraisal_rank_stability"):
+        assert_sheet_is_csv(book, sheet, tmp_path / f"{sheet}.csv")
+    areas = gpd.read_file(tmp_path / "appraisal.gpkg", layer="areas")
+    direct = pd.read_csv(tmp_path / "demo_direct_areas.csv")
+    assert len(areas) == len(direct) == 32_843 and areas.crs.to_epsg() == 27700
+    slug = option_slugs(list(summary["option"]))[0]
+    minutes = dict(zip(areas["area_code"], areas[f"time_to_hub_minutes_{slug}"]))
+    assert np.allclose([minutes[c] for c in direct["area_code"]], direct["time_to_hub_minutes"], atol=0.001)
+    pictures = {p.suffix for p in (tmp_path / "figures").iterdir()}
+    assert pictures == {".png", ".svg"}

@@ -229,15 +229,17 @@ def write_appraisal_exports(appraisal: Appraisal, folder: Path, *, uncertainty: 
     return written
 
 
-def demo_report(network: object, service: object, evaluations: list, solutions: dict, folder: Path) -> str:
-    """Appraise the demo's evaluations (no re-evaluation) and write ``report.html`` and ``report.pdf``.
+def demo_report(network: object, service: object, evaluations: list, solutions: dict, folder: Path, *,
+                workbook: bool = True, geopackage: bool = True, figures: bool = True) -> str:
+    """Appraise the demo's evaluations (no re-evaluation) and write ``report.html`` and ``report.pdf``,
+    and, as ``appraise --out`` does, the workbook, the GeoPackage and ``figures/`` (each unless turned off).
 
     The first evaluation is the baseline; criteria and weights are the defaults
     (:data:`hubplan.planning.appraise.DEFAULT_WEIGHTS`, the same as ``examples/national_thrombectomy.toml``).
     Returns a line for the terminal.
     """
     from hubplan.planning.appraise import appraise
-    from hubplan.report import write_report
+    from hubplan.report import build_figures, write_report
     from hubplan.planning.scenario import scenario_notes
 
     started = time.perf_counter()
@@ -252,7 +254,9 @@ def demo_report(network: object, service: object, evaluations: list, solutions: 
             solutions=solutions, notes=scenario_notes(service),  # type: ignore[arg-type]
         )
         write_tables(appraisal, folder)
-        files = write_report(appraisal, folder)
+        drawn = build_figures(appraisal, svg_maps=True) if figures else None  # drawn once, for both
+        files = write_report(appraisal, folder, figures=drawn)
+    write_appraisal_exports(appraisal, folder, workbook=workbook, geopackage=geopackage, figures=figures, drawn=drawn)
     return (f"Appraisal: '{appraisal.scores.top}' ranks first (first in "
             f"{appraisal.stability.loc[appraisal.scores.top, 'share_first']:.0%} of random weightings); report in "
             f"{files.html} and {files.pdf} ({time.perf_counter() - started:.1f} s)")

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hubplan.cli._app import app, check_out_dir, err, limited, out, prepare_out_dir, print_json, write_json
-from hubplan.cli._exports import GEOPACKAGE_OPTION, WORKBOOK_OPTION, command_line, write_exports
+from hubplan.cli._exports import FIGURES_OPTION, GEOPACKAGE_OPTION, WORKBOOK_OPTION, command_line, write_exports
 from hubplan.cli._layout import NAMES_HIDDEN, Layout, print_table, stacked, transposed
 from hubplan.cli._capacity_tables import _write_tables, print_capacity
 from hubplan.cli.kinds import parse_parameters, print_kind, write_kind
@@ -901,6 +901,9 @@ def demo_best(network: Network, service: Service, k: int = 30) -> tuple[Option, 
 def demo(
     out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results.", callback=check_out_dir),
     by: str = typer.Option("isdn", "--by", help="Region type for the per-region tables."),
+    workbook: bool = WORKBOOK_OPTION,
+    geopackage: bool = GEOPACKAGE_OPTION,
+    figures: bool = FIGURES_OPTION,
 ) -> None:
     """The main job on the bundled data: England's thrombectomy centres under each pathway."""
     folder = prepare_out_dir(out_dir)
@@ -970,4 +973,5 @@ def demo(
               f"and regions, beds and workforce, and demo_access.png)")
     from hubplan.cli.appraise import demo_report
 
-    out.print(demo_report(network, service, evaluations, {best.name: solution}, folder))
+    out.print(demo_report(network, service, evaluations, {best.name: solution}, folder, workbook=workbook,
+                          geopackage=geopackage, figures=figures))
