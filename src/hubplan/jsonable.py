@@ -22,6 +22,16 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return [to_jsonable(v) for v in value.tolist()]
+    return plain_scalar(value)
+
+
+def plain_scalar(value: Any) -> Any:
+    """A numpy scalar as the plain Python one (``bool``, ``int``, ``float``); NaN, inf, None
+    and ``pd.NA`` as ``None``; anything else as it is.
+
+    >>> plain_scalar(np.int64(3)), plain_scalar(np.float32(float("inf"))), plain_scalar("a")
+    (3, None, 'a')
+    """
     if value is None or value is pd.NA:
         return None
     if isinstance(value, (bool, np.bool_)):

@@ -19,7 +19,6 @@ failed or interrupted export never leaves a half-written file under the final na
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tempfile
@@ -29,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+
+from hubplan.jsonable import plain_scalar
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -247,16 +248,11 @@ def _sheet_name(name: str) -> str:
 
 
 def _cell_value(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
+    """A table value as a workbook cell: numbers as numbers, missing and infinite empty, the rest text."""
+    if value is pd.NaT:
         return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    return str(value)
+    plain = plain_scalar(value)
+    return plain if plain is None or isinstance(plain, (bool, int, float)) else str(plain)
 
 
 def _width(header: str, values: pd.Series) -> float:
