@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -46,7 +46,8 @@ def _require_browser() -> None:
 class Server:
     """The planner under waitress on a free loopback port, in a thread."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, configure: Callable[[Any, Any], None] | None = None) -> None:
+        """``configure(app, store)``, if given, runs before the server starts (e.g. sign-in)."""
         from waitress import create_server
 
         from hubplan.planning.store import ScenarioStore
@@ -54,6 +55,8 @@ class Server:
 
         self.store = ScenarioStore(db)
         self.app = create_app(self.store)
+        if configure is not None:
+            configure(self.app, self.store)
         self.server = create_server(self.app.server, host="127.0.0.1", port=0, threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}/"
         self.thread = threading.Thread(target=self.server.run, daemon=True)

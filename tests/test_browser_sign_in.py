@@ -7,77 +7,29 @@ Skipped when /usr/bin/chromium is absent, unless HUBPLAN_REQUIRE_BROWSER=1 (CI).
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
-#: How long a wait may last before the test reports a hang (not a performance limit).
-HANG_MILLISECONDS = int(os.environ.get("HUBPLAN_HANG_MS", "120000"))
+from test_browser import HANG_MILLISECONDS, Server, browser  # noqa: F401  (fixture)
+
 PASSWORDS = {"vera": "viewer password 1", "ed": "editor password 1"}
 
 pytestmark = pytest.mark.browser
 
 
-def _require_browser() -> None:
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} is absent (install Debian's chromium package)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "playwright is not installed (pip install -e '.[test]')"
-    if problem:
-        if os.environ.get("HUBPLAN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required (HUBPLAN_REQUIRE_BROWSER=1) but {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
+def with_accounts(app: Any, store: Any) -> None:
+    """Sign-in as ``--auth accounts`` turns it on, with a viewer (vera) and an editor (ed)."""
+    from hubplan.planning.accounts import AccountStore
+    from hubplan.web.auth import AuthMode, AuthSettings, install
 
-
-class SignInServer:
-    """The planner with ``--auth accounts`` under waitress on a free loopback port."""
-
-    def __init__(self, db: Path) -> None:
-        from waitress import create_server
-
-        from hubplan.planning.accounts import AccountStore
-        from hubplan.planning.store import ScenarioStore
-        from hubplan.web.app import create_app
-        from hubplan.web.auth import AuthMode, AuthSettings, install
-
-        self.store = ScenarioStore(db)
-        self.app = create_app(self.store)
-        accounts = AccountStore(self.store.engine, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        accounts.add("vera", PASSWORDS["vera"], "viewer")
-        accounts.add("ed", PASSWORDS["ed"], "editor")
-        install(self.app, AuthSettings(mode=AuthMode.ACCOUNTS, secret=b"browser-test-secret-0123456789abcdef"),
-                accounts=accounts)
-        self.server = create_server(self.app.server, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}/"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.close()
-        self.thread.join()
-        self.store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    accounts = AccountStore(store.engine, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    accounts.add("vera", PASSWORDS["vera"], "viewer")
+    accounts.add("ed", PASSWORDS["ed"], "editor")
+    install(app, AuthSettings(mode=AuthMode.ACCOUNTS, secret=b"browser-test-secret-0123456789abcdef"),
+            accounts=accounts)
 
 
 def sign_in(page: Any, name: str) -> None:
@@ -90,7 +42,7 @@ def sign_in(page: Any, name: str) -> None:
 
 
 def test_viewer_cannot_save_editor_saves_as_themselves(tmp_path: Path, browser: Any) -> None:
-    server = SignInServer(tmp_path / "team.db")
+    server = Server(tmp_path / "team.db", configure=with_accounts)
     context = browser.new_context(viewport={"width": 1500, "height": 950})
     try:
         page = context.new_page()

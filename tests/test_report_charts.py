@@ -27,7 +27,7 @@ from hubplan.report import build_figures, charts, render_report_html
 from hubplan.report.content import Table, build_content
 from hubplan.report.geometry import area_shapes
 from hubplan.report.pdf import _styles, _table, render_pdf
-from hubplan.testing import make_network
+from test_report import network as tiny_network
 from test_report_words import font_sizes, problems
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,18 +172,6 @@ def test_benchmark_command_prints_limits_with_fixed_decimals(tmp_path: Path) -> 
 
 
 # ----------------------------------------------------------------------------- one definition, two renderings
-def tiny_network():
-    return make_network(
-        [[10, 50, 20], [15, 45, 12], [40, 12, 30], [35, 20, 10]],
-        [[0, 40, 15], [40, 0, 30], [15, 30, 0]],
-        demand=[10, 5, 8, 2], site_codes=["H1", "H2", "S1"], area_codes=["A1", "A2", "A3", "A4"],
-        area_regions=["North", "North", "South", "South"],
-        area_latlon=[(51.0, -1.0), (51.05, -1.05), (50.8, -1.1), (50.85, -0.95)],
-        site_latlon=[(51.02, -1.02), (50.82, -1.05), (50.95, -0.98)],
-        capabilities={"thrombectomy": [True, False, False], "ivt": [True, True, True]},
-    )
-
-
 @pytest.fixture(scope="module")
 def report(ssnap):
     options = [Option(name="one hub", hubs=("H1",)), Option(name="two hubs", hubs=("H1", "H2")),
