@@ -321,3 +321,39 @@ def test_scenarios_set_the_outcome_model(tmp_path: Path) -> None:
         load_scenario(path)
     assert str(info.value).startswith("bad.toml") and "[service]" in str(info.value)
     assert "outcome lvo_share must be a number from 0 to 1" in str(info.value)
+
+
+def test_outcome_tables_built_by_many_threads_at_once():
+    """A server's threads may all ask for the outcome tables on their first request: built
+    one at a time, each thread gets the same tables as one caller alone, and the process's
+    stdout is left as it was (the package's notice is swallowed by swapping sys.stdout)."""
+    import threading
+
+    from hubplan import outcomes
+
+    outcomes._build_stroke_tables.cache_clear()
+    alone = outcomes._stroke_tables()
+    stdout = sys.stdout
+    for _ in range(3):
+        outcomes._build_stroke_tables.cache_clear()
+        barrier = threading.Barrier(6)
+        results: list[np.ndarray] = []
+        errors: list[BaseException] = []
+
+        def build() -> None:
+            barrier.wait()
+            try:
+                results.append(outcomes._stroke_tables()["curves"]["lvo_mt"]["good"])
+            except BaseException as exc:  # noqa: BLE001 - the failure under test
+                errors.append(exc)
+
+        threads = [threading.Thread(target=build) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(results) == 6
+        for r in results:
+            np.testing.assert_array_equal(r, alone["curves"]["lvo_mt"]["good"])
+        assert sys.stdout is stdout

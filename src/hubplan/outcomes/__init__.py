@@ -35,6 +35,7 @@ import contextlib
 import csv
 import io
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -345,7 +346,7 @@ def _call_package(stroke_type: np.ndarray, ivt: np.ndarray, mt: np.ndarray, otn:
         "onset_to_puncture_mins": np.asarray(otp, dtype=np.float64),
         "mt_chosen_bool": mt.astype(np.int64),
     })
-    with contextlib.redirect_stdout(io.StringIO()):
+    with _PACKAGE_LOCK, contextlib.redirect_stdout(io.StringIO()):
         model = Continuous_outcome()
         model.assign_patients_to_trial(frame)
         _, _, full = model.calculate_outcomes()
@@ -371,10 +372,23 @@ def _only_if_it_helps(outcome: dict[str, np.ndarray], untreated_good: float) -> 
     }
 
 
-@lru_cache(maxsize=1)
+#: One caller of the package at a time: it is not thread-safe (a model's trial data are
+#: shared between instances) and swallowing its stdout swaps the process's ``sys.stdout``,
+#: so two server threads that built the tables at once got broadcast errors and left
+#: ``sys.stdout`` pointing at a thread's buffer.
+_PACKAGE_LOCK = threading.RLock()
+
+
 def _stroke_tables() -> dict[str, Any]:
     """The package's outcome of each treatment on a grid of minutes from onset (treatment
-    past its no-effect time not given, as in :meth:`StrokeModel.cohort_outcomes`)."""
+    past its no-effect time not given, as in :meth:`StrokeModel.cohort_outcomes`), built
+    once per process whichever thread asks first."""
+    with _PACKAGE_LOCK:
+        return _build_stroke_tables()
+
+
+@lru_cache(maxsize=1)
+def _build_stroke_tables() -> dict[str, Any]:
     grid = np.arange(0.0, 1440.0 + GRID_MINUTES / 2, GRID_MINUTES)
     n = len(grid)
     curves = {}
