@@ -49,7 +49,7 @@ from hubplan.validation import shown
 
 __all__ = [
     "AreaOutcomes", "CurveModel", "OutcomeModel", "StrokeModel", "STROKE_PARAMETERS",
-    "outcome_model", "outcome_summary", "read_curve", "no_outcome_summary",
+    "outcome_model", "outcome_summary", "prepare_tables", "read_curve", "no_outcome_summary",
 ]
 
 #: The package's no-effect times (its constructor defaults): IVT 6.3 h (Emberson 2014),
@@ -385,6 +385,12 @@ def _stroke_tables() -> dict[str, Any]:
     once per process whichever thread asks first."""
     with _PACKAGE_LOCK:
         return _build_stroke_tables()
+
+
+def prepare_tables() -> None:
+    """Build the stroke outcome tables now (about 1.4 s) rather than on the first
+    evaluation that needs them: a server does this before it forks its workers."""
+    _stroke_tables()
 
 
 @lru_cache(maxsize=1)

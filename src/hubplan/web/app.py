@@ -891,6 +891,9 @@ def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] 
 
     country_outline()
     isdn_outlines()
+    from hubplan.outcomes import prepare_tables
+
+    prepare_tables()  # once, before workers fork, not on each worker's first requests
     app = create_app(store, allowed_hosts=allowed_hosts)
     from hubplan.web import auth as sign_in
 
