@@ -132,3 +132,35 @@ def test_done_when_commands(england) -> None:
     text = (Path(__file__).resolve().parents[1] / "docs" / "outcomes.md").read_text(encoding="utf-8")
     assert f"({added:,.1f} added good outcomes a" in " ".join(text.split())
     assert doc["outcome_vs_minutes"]["only_in_outcome_optimum"] == []  # docs: the same sites under direct
+
+
+@pytest.mark.parametrize("which", ["direct", "transfer", "bypass", "helicopter"])
+def test_outcomes_from_the_area_by_site_table_are_the_worked_out_ones(england, three, which) -> None:
+    """An evaluation reads the areas that go straight to their hub from a table of every
+    area x site; its outcomes are, to the bit, per_admission on the areas' own times
+    (transfers and helicopter legs are worked out, the rest looked up)."""
+    from hubplan.outcomes import direct_outcome_table, outcome_model
+    from hubplan.services.options import Helicopter
+
+    if which == "helicopter":
+        hubs = tuple(england.sites_with("thrombectomy"))
+        ev = evaluate(england, SERVICE, Option(name="h", hubs=hubs, helicopter=Helicopter(threshold_minutes=60)))
+        assert (ev.routes.time_to_hub < england.minutes_by_site[ev.routes.hub_site, np.arange(england.n_areas)]).any()
+    else:
+        ev = three[which]
+    model = outcome_model(SERVICE)
+    r = ev.routes
+    worked = model.per_admission(r.time_to_first, r.time_to_hub, r.route == 2)
+    np.testing.assert_array_equal(ev.outcome_values.good, worked.good)
+    np.testing.assert_array_equal(ev.outcome_values.added_good, worked.added_good)
+    np.testing.assert_array_equal(ev.outcome_values.added_utility, worked.added_utility)
+    # the table itself: an area's value straight to a site is per_admission at that site's minutes
+    table = direct_outcome_table(model, england.minutes_by_site)
+    rng = np.random.default_rng(1)
+    sites = rng.integers(0, england.n_sites, 50)
+    areas = rng.integers(0, england.n_areas, 50)
+    t = england.minutes_by_site[sites, areas].astype(np.float64)
+    alone = model.per_admission(t, t, np.zeros(50, dtype=bool))
+    np.testing.assert_array_equal(table["good"][sites, areas], alone.added_good)
+    np.testing.assert_array_equal(table["utility"][sites, areas], alone.added_utility)
+    assert not table["good"].flags.writeable

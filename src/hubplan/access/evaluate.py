@@ -70,6 +70,17 @@ def network_groupings(network: Network) -> tuple[tuple[Any, ...], tuple[str, ...
     return _read_once(network, "groupings", lambda: area_groupings(network.areas))  # type: ignore[no-any-return]
 
 
+def network_demand(network: Network, service: Service) -> np.ndarray:
+    """The service's patients a year per area of the network (read only), worked out once
+    per network and demand expression: the values depend on nothing else."""
+    def read() -> np.ndarray:
+        values = service.demand_values(network)
+        values.setflags(write=False)
+        return values
+
+    return _read_once(network, ("demand", service.demand_definition.expression), read)  # type: ignore[no-any-return]
+
+
 def region_labels(network: Network, by: str) -> tuple[np.ndarray, np.ndarray]:
     """Each area's position among the sorted names of its ``by`` regions, and those names
     (``"(none)"`` for an area without one), read once per network."""
@@ -368,7 +379,7 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
     """
     hubs = network.site_positions(option.hubs, "hub")
     spokes = network.site_positions(option.spokes, "spoke")
-    demand = service.demand_values(network)
+    demand = network_demand(network, service)
     delay = float(
         service.transfer_delay_minutes
         if option.transfer_delay_minutes is None
@@ -434,7 +445,8 @@ def evaluate(network: Network, service: Service, option: Option) -> Evaluation:
     model = outcome_model(service)
     values = None
     if model is not None:
-        values = model.per_admission(routes.time_to_first, routes.time_to_hub, routes.route == ROUTE_TRANSFER)
+        values = model.per_admission_routed(minutes, routes.hub_site, routes.time_to_first, routes.time_to_hub,
+                                            routes.route == ROUTE_TRANSFER)
         summary["outcomes"] = outcome_summary(model, values, demand)
     else:
         summary["outcomes"] = no_outcome_summary(service)

@@ -147,9 +147,10 @@ class Network:
         """Region columns present on the areas."""
         return tuple(r for r in REGION_TYPES if r in self.areas.columns)
 
-    @property
+    @cached_property
     def minutes_source(self) -> pd.Series:
-        """Where each site's minutes come from: ``road_matrix``, ``estimated`` or ``user``."""
+        """Where each site's minutes come from: ``road_matrix``, ``estimated`` or ``user``
+        (read once: a network's sites do not change)."""
         if "minutes_source" in self.sites.columns:
             return self.sites["minutes_source"].astype(str)
         return pd.Series("user", index=self.sites.index, name="minutes_source")

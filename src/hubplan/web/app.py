@@ -894,6 +894,9 @@ def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] 
     from hubplan.outcomes import prepare_tables
 
     prepare_tables()  # once, before workers fork, not on each worker's first requests
+    # the first page's evaluation, so that what it reads once per network (demand, regions,
+    # the outcome table per area and site) is there before the workers fork
+    evaluate_plan(to_plan(today_plan("thrombectomy", ALL_AREAS)))
     app = create_app(store, allowed_hosts=allowed_hosts)
     from hubplan.web import auth as sign_in
 

@@ -18,6 +18,7 @@ most recent evaluations, so a click on the planner page costs one evaluation.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -96,6 +97,7 @@ class LruCache:
 
 _networks = LruCache(24)
 _evaluations = LruCache(48)
+_services = LruCache(32)
 _bundled_lock = threading.Lock()
 
 
@@ -277,7 +279,13 @@ def parse_plan(body: Any, where: str = "", allowed_extra: Sequence[str] = ()) ->
 
 # ----------------------------------------------------------------------------- building
 def build_service(plan: Plan) -> Service:
-    """The service preset with the plan's overrides (messages as the CLI's)."""
+    """The service preset with the plan's overrides (messages as the CLI's), built once per
+    preset and overrides (a service does not change once built)."""
+    key = (plan.service, json.dumps(plan.service_parameters, sort_keys=True, default=repr))
+    return _services.get_or_compute(key, lambda: _build_service(plan))
+
+
+def _build_service(plan: Plan) -> Service:
     overrides = {k: (tuple(v) if isinstance(v, list) else v) for k, v in plan.service_parameters.items()}
     try:
         return Service.preset(plan.service, **overrides)
