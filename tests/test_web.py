@@ -69,10 +69,16 @@ def test_map_figure_layers() -> None:
     ev = evaluate_plan(planner.to_plan(page))
     figure = map_figure(network, ev.routes.time_to_hub, roles, title="Hampshire")
     areas, sites = figure.data[AREA_TRACE], figure.data[SITE_TRACE]
-    assert len(areas.x) == network.n_areas and len(areas.marker.color) == network.n_areas
+    # the areas are the picture under the axes; their trace carries only the colour key
+    (picture,) = figure.layout.images
+    assert picture.source.startswith("data:image/png;base64,") and picture.layer == "below"
+    assert (picture.xref, picture.yref, picture.sizing) == ("x", "y", "stretch")
+    assert picture.x == figure.layout.xaxis.range[0] and picture.y == figure.layout.yaxis.range[1]
+    assert areas.marker.showscale and list(areas.x) == [None]
     assert list(sites.customdata) == network.site_codes
     assert sites.marker.symbol[network.site_codes.index("SO166YD")] == "diamond"
     assert areas.hoverinfo == "skip"  # clicks go to sites, never to the areas beneath them
+    assert all(t.type == "scatter" for t in figure.data)  # no WebGL: a click swaps a picture
     assert figure.layout.yaxis.scaleanchor == "x"
 
 

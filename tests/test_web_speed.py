@@ -1,4 +1,4 @@
-"""What makes the planner quick: one byte per area on the map, optional parts of
+"""What makes the planner quick: the areas as one picture on the map, optional parts of
 /api/evaluate, one evaluation however many ask at once, and several worker processes."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from hubplan.planning.store import ScenarioStore
-from hubplan.web.figures import AREA_CLASS_COLOURS, AREA_COLOURSCALE, NO_ROUTE_CLASS, area_classes, typed_array
+from hubplan.web.figures import AREA_CLASS_COLOURS, AREA_COLOURSCALE, NO_ROUTE_CLASS, area_classes
 from hubplan.web.plans import LruCache
 
 HAMPSHIRE = {"service": "vascular_arterial", "region": "Hampshire and Isle of Wight", "hubs": ["SO166YD"],
@@ -40,28 +40,56 @@ def test_stepped_scale_maps_each_class_to_its_colour() -> None:
         assert below == AREA_CLASS_COLOURS[c]
 
 
-def test_typed_array_round_trip() -> None:
-    values = np.array([0, 3, 7, 255], dtype=np.uint8)
-    spec = typed_array(values)
-    assert spec["dtype"] == "u1"
-    assert np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<u1").tolist() == [0, 3, 7, 255]
-    coords = np.array([-1.5, 52.25], dtype=np.float32)
-    assert np.frombuffer(base64.b64decode(typed_array(coords)["bdata"]), dtype="<f4").tolist() == [-1.5, 52.25]
+def test_map_picture_paints_each_area_in_its_class_at_its_centroid() -> None:
+    """The picture a click sends, decoded: every area's dot is painted, pixel by pixel, as a
+    brute-force painter does it (areas in network order, a later one over an earlier), in
+    the class worked out by hand from its minutes; the rest is transparent; the palette is
+    the report's colours."""
+    import io
 
+    from PIL import Image
 
-def test_map_patch_colours_are_the_classes_of_the_evaluation() -> None:
     from hubplan.web import planner
-    from hubplan.web.figures import area_colour_update
+    from hubplan.web.figures import area_image, area_raster
     from hubplan.web.plans import evaluate_plan
 
     page = planner.with_role(planner.today_plan("vascular_arterial", "icb:NHS Hampshire and Isle of Wight "
                                                 "Integrated Care Board"), "SO166YD", "hub")
     ev = evaluate_plan(planner.to_plan(page))
-    sent = np.frombuffer(base64.b64decode(area_colour_update(ev.routes.time_to_hub, ev.network.n_areas)["bdata"]),
-                         dtype=np.uint8)
+    network = ev.network
+    spec = area_image(network, ev.routes.time_to_hub)
+    picture = Image.open(io.BytesIO(base64.b64decode(spec["source"].split(",", 1)[1])))
+    assert picture.mode == "P"
+    pixels = np.asarray(picture)
+    raster = area_raster(network)
+    assert pixels.shape == (raster.height, raster.width)
+    # placed on the map's axes: its corners are the map's ranges
+    assert (spec["x"], spec["y"]) == (raster.lon_min, raster.lat_max)
+    assert spec["sizex"] == raster.lon_max - raster.lon_min and spec["sizey"] == raster.lat_max - raster.lat_min
+
     minutes = np.asarray(ev.routes.time_to_hub, dtype=float)
     by_hand = [7 if not np.isfinite(m) else sum(m >= b for b in (15, 30, 45, 60, 90, 120)) for m in minutes]
-    assert sent.tolist() == by_hand
+    lon = network.areas["longitude"].tolist()
+    lat = network.areas["latitude"].tolist()
+    w, h = raster.width, raster.height
+    radius = raster.radius
+    assert radius == 5  # 7 px shown for a regional network (area_marker_size), ~1.59 picture px a shown px
+    painted: dict[tuple[int, int], int] = {}
+    for x, y, cls in zip(lon, lat, by_hand):
+        col = min(max(int((x - raster.lon_min) / (raster.lon_max - raster.lon_min) * w), 0), w - 1)
+        row = min(max(int((raster.lat_max - y) / (raster.lat_max - raster.lat_min) * h), 0), h - 1)
+        for dr in range(-radius, radius + 1):
+            for dc in range(-radius, radius + 1):
+                if dr * dr + dc * dc <= radius * radius + radius:
+                    painted[(min(max(row + dr, 0), h - 1), min(max(col + dc, 0), w - 1))] = cls
+    expected = np.full((h, w), 255, dtype=np.uint8)
+    for (r, c), cls in painted.items():
+        expected[r, c] = cls
+    assert np.array_equal(pixels, expected)
+    assert picture.info["transparency"] == 255
+    palette = picture.getpalette()
+    assert [f"#{palette[3 * i]:02x}{palette[3 * i + 1]:02x}{palette[3 * i + 2]:02x}"
+            for i in range(len(AREA_CLASS_COLOURS))] == list(AREA_CLASS_COLOURS)
 
 
 def test_one_computation_however_many_ask_at_once() -> None:
@@ -98,21 +126,28 @@ def client():  # type: ignore[no-untyped-def]
 
 
 def test_evaluate_with_and_without_the_optional_parts_agree(client) -> None:  # type: ignore[no-untyped-def]
-    full = client.post("/api/evaluate", json=HAMPSHIRE).get_json()
+    full = client.post("/api/evaluate", json={**HAMPSHIRE, "include": "all"}).get_json()
+    assert set(full) == {"option", "summary", "travel_times", "sites", "regions", "equity", "outcomes", "capacity"}
+    default = client.post("/api/evaluate", json=HAMPSHIRE).get_json()  # the what-if answer: the summary
     bare = client.post("/api/evaluate", json={**HAMPSHIRE, "include": []}).get_json()
-    assert set(bare) == {"option", "summary", "travel_times"}
+    assert set(default) == set(bare) == {"option", "summary", "travel_times"}
     for key in bare:
-        assert bare[key] == full[key]
+        assert bare[key] == full[key] == default[key]
+    listed = client.post("/api/evaluate", json={**HAMPSHIRE, "include": ["sites", "regions", "equity", "outcomes",
+                                                                         "capacity"]}).get_json()
+    assert listed == full
     some = client.post("/api/evaluate", json={**HAMPSHIRE, "include": ["capacity", "regions"], "by": "sicbl"})
     some_json = some.get_json()
     assert set(some_json) == {"option", "summary", "travel_times", "capacity", "regions"}
     assert some_json["capacity"] == full["capacity"]
-    assert some_json["regions"] == client.post("/api/evaluate", json={**HAMPSHIRE, "by": "sicbl"}).get_json()["regions"]
+    assert some_json["regions"] == client.post(
+        "/api/evaluate", json={**HAMPSHIRE, "by": "sicbl", "include": "all"}).get_json()["regions"]
+    assert some_json["regions"] != full["regions"]  # by sub-ICB location, not by ICB
 
 
 def test_evaluate_include_is_checked(client) -> None:  # type: ignore[no-untyped-def]
     bad_type = client.post("/api/evaluate", json={**HAMPSHIRE, "include": "summary"})
-    assert bad_type.status_code == 400 and bad_type.get_json()["error"].startswith("include: expected a list")
+    assert bad_type.status_code == 400 and bad_type.get_json()["error"].startswith('include: expected "all" or a list')
     unknown = client.post("/api/evaluate", json={**HAMPSHIRE, "include": ["sites", "beds"]})
     assert unknown.status_code == 422 and "include: unknown part 'beds'" in unknown.get_json()["error"]
 

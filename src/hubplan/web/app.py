@@ -22,7 +22,7 @@ from hubplan.errors import HubplanError, InputError
 from hubplan.services import Service
 from hubplan.planning.store import ScenarioStore
 from hubplan.web import panels
-from hubplan.web.figures import AREA_TRACE, SITE_TRACE, area_colour_update, map_figure, site_hover, site_style
+from hubplan.web.figures import SITE_TRACE, area_image_source, map_figure, site_hover, site_style
 from hubplan.web.jobs import JobRegistry
 from hubplan.web.planner import (
     ALL_AREAS,
@@ -359,9 +359,9 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         redrawn = not drawn or drawn.get("area") != key
         if redrawn:
             figure: Any = map_figure(network, minutes, roles, title=area_label(key), ev=ev)
-        else:  # only what changed: one byte per area, and the sites' markers
+        else:  # only what changed: the picture of the areas, and the sites' markers
             figure = Patch()
-            figure["data"][AREA_TRACE]["marker"]["color"] = area_colour_update(minutes, network.n_areas)
+            figure["layout"]["images"][0]["source"] = area_image_source(network, minutes)
             style = site_style(roles)
             site_marker = figure["data"][SITE_TRACE]["marker"]
             site_marker["color"] = style["color"]

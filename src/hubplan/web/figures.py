@@ -1,22 +1,26 @@
 """The planner's map: areas coloured by minutes to the hub, sites by role. No tiles.
 
-Areas are drawn at their centroids as one WebGL scatter layer (34,752 points nationally
-draw in a few milliseconds) on plain longitude/latitude axes whose aspect is fixed to
-the cosine of the middle latitude, so shapes look right without a map projection or a
-tile server. The country and ISDN outlines come from :mod:`hubplan.web.geo`.
+Areas are drawn as one picture (a PNG of one palette byte per pixel, each area a dot at its
+centroid) laid under plain longitude/latitude axes whose aspect is fixed to the cosine of
+the middle latitude, so shapes look right without a map projection or a tile server; the
+country and ISDN outlines (:mod:`hubplan.web.geo`) and the sites are drawn over it. A click
+sends a new picture (nationally about 60 kB, 8-10 ms to paint and encode) and the sites'
+markers: the browser swaps an image instead of redrawing 34,752 WebGL points, which took
+200-430 ms a click in headless Chromium without a GPU (as on many NHS virtual desktops).
 
 Areas are coloured in the report's classes of minutes to hub (``TIME_BREAKS`` and
 ``TIME_COLOURS`` of :mod:`hubplan.report.figures`: light is near, dark red is far), so the
-planner and the report read the same. The browser gets each area's class as one byte
-(a base64 typed array, ``{"dtype": "u1", "bdata": ...}``, which plotly.js decodes) and a
-fixed stepped colour scale: a click sends about 1.4 bytes per area, not a number per
-area written out as text, and the positions (float32, sent once) never again.
+planner and the report read the same; a colour key beside the map names the classes.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import math
+import threading
+import weakref
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -76,20 +80,116 @@ def area_classes(minutes_to_hub: np.ndarray | None, n_areas: int) -> np.ndarray:
     return np.where(classes < 0, NO_ROUTE_CLASS, classes).astype(np.uint8)
 
 
-def typed_array(values: np.ndarray) -> dict[str, str]:
-    """A numpy array as plotly.js's typed-array JSON, ``{"dtype": "u1", "bdata": base64}``
-    (``u1``, ``f4`` or ``f8``: the array's own type, little-endian)."""
-    array = np.ascontiguousarray(values)
-    codes = {np.dtype(np.uint8): "u1", np.dtype(np.float32): "f4", np.dtype(np.float64): "f8"}
-    if array.dtype not in codes:
-        raise ValueError(f"typed_array: unsupported dtype {array.dtype}")
-    return {"dtype": codes[array.dtype], "bdata": base64.b64encode(array.astype(array.dtype.newbyteorder("<"))
-                                                                      .tobytes()).decode("ascii")}
+#: Width in pixels of the area picture (shown about 630 px wide: sharp when zoomed in 1.5x).
+AREA_IMAGE_WIDTH = 1000
+#: Index of the transparent background in the picture's palette.
+_BACKGROUND = 255
+#: Width in pixels at which the planner shows the map (the picture's dots are drawn so
+#: that they show at :func:`area_marker_size` there).
+_SHOWN_WIDTH = 630
 
 
-def area_colour_update(minutes_to_hub: np.ndarray | None, n_areas: int) -> dict[str, str]:
-    """What a click sends for the area layer's ``marker.color``: one byte per area."""
-    return typed_array(area_classes(minutes_to_hub, n_areas))
+@dataclass(frozen=True, eq=False)
+class AreaRaster:
+    """Where each area's dot falls in the picture of a network's areas (worked out once
+    per network): the picture's size, its corners in longitude and latitude, and for each
+    area the flat pixel indices of its dot (a disc at the area's centroid)."""
+
+    width: int
+    height: int
+    lon_min: float
+    lon_max: float
+    lat_min: float
+    lat_max: float
+    pixels: np.ndarray  # (n_areas * dot,) flat indices, area by area in network order
+    dot: int  # pixels per dot
+    radius: int  # of the dot's disc, pixels
+
+    def paint(self, classes: np.ndarray) -> np.ndarray:
+        """The picture, ``(height, width)`` palette bytes: each area's class on its dot (a
+        later area over an earlier where dots overlap), the background elsewhere."""
+        image = np.full(self.width * self.height, _BACKGROUND, dtype=np.uint8)
+        image[self.pixels] = np.repeat(np.asarray(classes, dtype=np.uint8), self.dot)
+        return image.reshape(self.height, self.width)
+
+
+def map_extent(network: Network) -> tuple[float, float, float, float]:
+    """Longitude and latitude ranges of the map (areas and sites, padded)."""
+    areas, sites = network.areas, network.sites
+    lon = np.r_[areas["longitude"].to_numpy(dtype=np.float64), sites["longitude"].to_numpy(dtype=np.float64)]
+    lat = np.r_[areas["latitude"].to_numpy(dtype=np.float64), sites["latitude"].to_numpy(dtype=np.float64)]
+    lon_min, lon_max = float(np.nanmin(lon)), float(np.nanmax(lon))
+    lat_min, lat_max = float(np.nanmin(lat)), float(np.nanmax(lat))
+    pad_lon, pad_lat = max(0.05, 0.04 * (lon_max - lon_min)), max(0.03, 0.04 * (lat_max - lat_min))
+    return lon_min - pad_lon, lon_max + pad_lon, lat_min - pad_lat, lat_max + pad_lat
+
+
+_rasters: "weakref.WeakKeyDictionary[Network, AreaRaster]" = weakref.WeakKeyDictionary()
+_rasters_lock = threading.Lock()
+
+
+def area_raster(network: Network) -> AreaRaster:
+    """The :class:`AreaRaster` of a network (worked out on first use, then kept)."""
+    with _rasters_lock:
+        kept = _rasters.get(network)
+    if kept is not None:
+        return kept
+    lon_min, lon_max, lat_min, lat_max = map_extent(network)
+    aspect = (lat_max - lat_min) / ((lon_max - lon_min) * math.cos(math.radians((lat_min + lat_max) / 2)))
+    width = AREA_IMAGE_WIDTH
+    height = max(1, int(round(width * aspect)))
+    lon = network.areas["longitude"].to_numpy(dtype=np.float64)
+    lat = network.areas["latitude"].to_numpy(dtype=np.float64)
+    # pixel (column, row) of each centroid: pixel i covers [i, i + 1) of the scaled range
+    col = np.clip(np.floor((lon - lon_min) / (lon_max - lon_min) * width), 0, width - 1).astype(np.intp)
+    row = np.clip(np.floor((lat_max - lat) / (lat_max - lat_min) * height), 0, height - 1).astype(np.intp)
+    across = area_marker_size(network.n_areas) * width / _SHOWN_WIDTH  # the dot's width in picture pixels
+    radius = max(1, int(round((across - 1) / 2)))
+    offsets = [(dr, dc) for dr in range(-radius, radius + 1) for dc in range(-radius, radius + 1)
+               if dr * dr + dc * dc <= radius * radius + radius]
+    dr = np.array([o[0] for o in offsets], dtype=np.intp)
+    dc = np.array([o[1] for o in offsets], dtype=np.intp)
+    rows = np.clip(row[:, None] + dr[None, :], 0, height - 1)
+    cols = np.clip(col[:, None] + dc[None, :], 0, width - 1)
+    pixels = (rows * width + cols).reshape(-1)
+    pixels.setflags(write=False)
+    raster = AreaRaster(width, height, lon_min, lon_max, lat_min, lat_max, pixels, len(offsets), radius)
+    with _rasters_lock:
+        return _rasters.setdefault(network, raster)
+
+
+def _palette() -> list[int]:
+    values: list[int] = []
+    for colour in AREA_CLASS_COLOURS:
+        values += [int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)]
+    return values + [255, 255, 255] * (256 - len(AREA_CLASS_COLOURS))
+
+
+_PALETTE = _palette()
+
+
+def area_image_source(network: Network, minutes_to_hub: np.ndarray | None) -> str:
+    """The area picture as a ``data:image/png`` address: palette PNG, transparent
+    background (Pillow, fastest compression: nationally about 8 ms and 60-80 kB)."""
+    from PIL import Image
+
+    raster = area_raster(network)
+    image = Image.fromarray(raster.paint(area_classes(minutes_to_hub, network.n_areas)), mode="P")
+    image.putpalette(_PALETTE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", transparency=_BACKGROUND, compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def area_image(network: Network, minutes_to_hub: np.ndarray | None) -> dict[str, Any]:
+    """The layout image of the areas, placed on the map's axes (it pans and zooms with them)."""
+    raster = area_raster(network)
+    return {
+        "source": area_image_source(network, minutes_to_hub), "xref": "x", "yref": "y",
+        "x": raster.lon_min, "y": raster.lat_max, "sizex": raster.lon_max - raster.lon_min,
+        "sizey": raster.lat_max - raster.lat_min, "sizing": "stretch", "xanchor": "left", "yanchor": "top",
+        "layer": "below", "name": "areas (LSOA)",
+    }
 
 
 def site_style(roles: Sequence[str]) -> dict[str, list[Any]]:
@@ -159,51 +259,47 @@ def map_figure(network: Network, minutes_to_hub: np.ndarray | None, roles: Seque
     ev:
         The evaluation of the option, for the minutes in the sites' labels (:func:`site_hover`).
     """
-    areas = network.areas
-    lon = areas["longitude"].to_numpy(dtype=np.float64)
-    lat = areas["latitude"].to_numpy(dtype=np.float64)
     site_lon = network.sites["longitude"].to_numpy(dtype=np.float64)
     site_lat = network.sites["latitude"].to_numpy(dtype=np.float64)
     fig = go.Figure()
     outline_lon, outline_lat = country_outline()
-    fig.add_trace(go.Scattergl(x=_float32(outline_lon), y=_float32(outline_lat), mode="lines", name="coast and border",
-                               line={"color": "#8c8c8c", "width": 1}, hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=_float32(outline_lon), y=_float32(outline_lat), mode="lines", name="coast and border",
+                             line={"color": "#8c8c8c", "width": 1}, hoverinfo="skip", showlegend=False))
     isdn_lon, isdn_lat = isdn_outlines()
-    fig.add_trace(go.Scattergl(x=_float32(isdn_lon), y=_float32(isdn_lat), mode="lines", name="ISDN boundaries",
-                               line={"color": "#c8c8c8", "width": 0.7}, hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=_float32(isdn_lon), y=_float32(isdn_lat), mode="lines", name="ISDN boundaries",
+                             line={"color": "#c8c8c8", "width": 0.7}, hoverinfo="skip", showlegend=False))
     n_classes = len(AREA_CLASS_COLOURS)
-    fig.add_trace(go.Scattergl(
-        x=lon.astype(np.float32), y=lat.astype(np.float32), mode="markers", name="areas (LSOA)",
+    # The areas themselves are the layout image (area_image); this trace carries only
+    # their colour key (one point off the map).
+    fig.add_trace(go.Scatter(
+        x=[None], y=[None], mode="markers", name="areas (LSOA)",
         marker={
-            "size": area_marker_size(len(areas)), "color": area_classes(minutes_to_hub, len(areas)),
-            "colorscale": AREA_COLOURSCALE, "cmin": -0.5, "cmax": n_classes - 0.5, "showscale": True,
+            "color": [0], "colorscale": AREA_COLOURSCALE, "cmin": -0.5, "cmax": n_classes - 0.5, "showscale": True,
             "colorbar": {"title": {"text": "minutes<br>to hub", "side": "top"}, "thickness": 12, "len": 0.6,
                          "x": 1.0, "tickvals": list(range(n_classes)), "ticktext": list(AREA_CLASS_LABELS),
                          "tickfont": {"size": 10}},
         },
-        # Areas take no hover or clicks: a click always goes to the nearest site.
         hoverinfo="skip", showlegend=False,
     ))
     style = site_style(roles)
-    fig.add_trace(go.Scattergl(
+    fig.add_trace(go.Scatter(
         x=site_lon, y=site_lat, mode="markers", name="sites",
         customdata=network.site_codes, hovertext=site_hover(network, roles, ev), hoverinfo="text",
         marker={"color": style["color"], "size": style["size"], "symbol": style["symbol"],
                 "line": {"color": style["line_color"], "width": 1.5}},
         showlegend=False,
     ))
-    lon_min, lon_max = float(np.nanmin(np.r_[lon, site_lon])), float(np.nanmax(np.r_[lon, site_lon]))
-    lat_min, lat_max = float(np.nanmin(np.r_[lat, site_lat])), float(np.nanmax(np.r_[lat, site_lat]))
-    pad_lon, pad_lat = max(0.05, 0.04 * (lon_max - lon_min)), max(0.03, 0.04 * (lat_max - lat_min))
+    lon_min, lon_max, lat_min, lat_max = map_extent(network)
     middle = math.radians((lat_min + lat_max) / 2)
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 14}} if title else None,
         margin={"l": 4, "r": 4, "t": 30 if title else 4, "b": 4},
         paper_bgcolor="#ffffff", plot_bgcolor="#f4f8fb", hovermode="closest", dragmode="pan",
         uirevision=title,  # keep the user's zoom while the option changes
-        xaxis={"range": [lon_min - pad_lon, lon_max + pad_lon], "visible": False, "constrain": "domain"},
-        yaxis={"range": [lat_min - pad_lat, lat_max + pad_lat], "visible": False,
+        xaxis={"range": [lon_min, lon_max], "visible": False, "constrain": "domain"},
+        yaxis={"range": [lat_min, lat_max], "visible": False,
                "scaleanchor": "x", "scaleratio": 1 / math.cos(middle), "constrain": "domain"},
         clickmode="event",
+        images=[area_image(network, minutes_to_hub)],
     )
     return fig
