@@ -3,11 +3,12 @@
 A real ``hubplan serve`` is started as a subprocess (its own free 127.0.0.1 port and a
 temporary scenario database), for ``--workers 1`` and ``--workers 2``. The load comes from
 a *separate* client process (so the clients do not share the server's interpreter):
-``CLIENTS`` threads each send ``POST /api/evaluate`` back to back for ``SECONDS``, every
+``CLIENTS`` threads each send ``POST /api/evaluate`` back to back for ``SECONDS`` on a
+connection it keeps open (as a browser or a ``requests.Session`` does), every
 request a different random set of national thrombectomy hubs (so nothing is answered
-from a cache), once asking for the whole answer and once for the summary only
-(``"include": []``). Then headless Chromium (Playwright) opens the page: the first load
-until the summary and the map are drawn, and the median over ``CLICKS`` clicks on
+from a cache), once for the default answer (the summary, the what-if) and once for the
+whole answer with every table (``"include": "all"``). Then headless Chromium
+(Playwright) opens the page: the first load until the summary and the map are drawn, and the median over ``CLICKS`` clicks on
 hospitals of the time from the click until the map has repainted and the summary has
 changed. Figures are printed beside the targets, never asserted: these machines are
 shared and noisy.
@@ -82,7 +83,7 @@ class Server:
         self.process.wait(timeout=60)
 
 
-def _client_process(port: int, codes: list[str], include: list[str] | None, seconds: float, clients: int,
+def _client_process(port: int, codes: list[str], include: str | None, seconds: float, clients: int,
                      seed: int, out: "multiprocessing.Queue[dict]") -> None:
     """The load, in its own process: ``clients`` threads, each request a fresh random option."""
     latencies: list[float] = []
@@ -93,16 +94,27 @@ def _client_process(port: int, codes: list[str], include: list[str] | None, seco
 
     def client(number: int) -> None:
         rng = random.Random(seed * 1000 + number)
+        conn: http.client.HTTPConnection | None = None
         while time.perf_counter() < deadline:
             body: dict = {"country": "England", "pathway": "direct", "hubs": rng.sample(codes, rng.randint(10, 40))}
             if include is not None:
                 body["include"] = include
             start = time.perf_counter()
-            try:
-                status, payload = _request(port, "POST", "/api/evaluate", body)
-            except OSError as exc:
+            try:  # one kept-alive connection per client, as a browser or a requests.Session keeps
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                conn.request("POST", "/api/evaluate", body=json.dumps(body), headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                status, payload = response.status, response.read()
+                if response.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as exc:
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}")
+                if conn is not None:
+                    conn.close()
+                conn = None
                 continue
             with lock:
                 latencies.append(time.perf_counter() - start)
@@ -119,7 +131,7 @@ def _client_process(port: int, codes: list[str], include: list[str] | None, seco
     out.put({"latencies": latencies, "errors": errors, "sizes": sizes, "wall": time.perf_counter() - start})
 
 
-def _load(port: int, codes: list[str], include: list[str] | None, seed: int) -> dict:
+def _load(port: int, codes: list[str], include: str | None, seed: int) -> dict:
     context = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[dict] = context.Queue()
     process = context.Process(target=_client_process, args=(port, codes, include, SECONDS, CLIENTS, seed, queue))
@@ -216,7 +228,7 @@ def _browser(port: int) -> None:
 
 def main() -> None:
     print(f"{os.cpu_count()} cores; {CLIENTS} clients back to back for {SECONDS:.0f} s per line, from a separate "
-          "process, each request a new random set of 10-40 national hubs (direct pathway)")
+          "process on kept-alive connections, each request a new random set of 10-40 national hubs (direct pathway)")
     with tempfile.TemporaryDirectory() as folder:
         for workers in (1, 2):
             server = Server(workers, Path(folder))
@@ -224,7 +236,8 @@ def main() -> None:
                 _, payload = _request(server.port, "GET", "/api/sites?country=England")
                 codes = [row["site_code"] for row in json.loads(payload)]
                 _request(server.port, "POST", "/api/evaluate", {"country": "England", "hubs": codes[:5]})  # warm
-                for include, what in ((None, "whole answer"), ([], "summary only, include []")):
+                for include, what in ((None, "the what-if answer (the summary, the default)"),
+                                      ("all", 'the whole answer, include "all"')):
                     _print_load(f"--workers {workers}, {what}",
                                 _load(server.port, codes, include, seed=workers * 10 + (include is None)))
                 if workers == 1:

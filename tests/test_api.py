@@ -89,7 +89,7 @@ def test_services_and_regions(client) -> None:
 
 # ----------------------------------------------------------------------------- evaluate
 def test_evaluate_follows_the_cli_json_contract(client) -> None:
-    response = client.post("/api/evaluate", json=SOUTHAMPTON)
+    response = client.post("/api/evaluate", json={**SOUTHAMPTON, "include": "all"})
     assert response.status_code == 200
     result = response.json
     assert set(result) >= {"option", "summary", "sites", "regions", "capacity"}
@@ -107,7 +107,7 @@ def test_evaluate_follows_the_cli_json_contract(client) -> None:
 
 
 def test_evaluate_defaults_are_the_services(client) -> None:
-    result = client.post("/api/evaluate", json={"country": "England"}).json  # today's 24 centres, T&T
+    result = client.post("/api/evaluate", json={"country": "England", "include": ["capacity"]}).json  # today's 24, T&T
     cli = cli_json("evaluate", "--country", "England", "--format", "json")
     assert_same(result["summary"], cli["summary"])
     assert_same(result["capacity"]["network"], cli["capacity"]["network"])

@@ -255,8 +255,8 @@ def sites() -> Any:
 # ----------------------------------------------------------------------------- evaluation
 @api.post("/evaluate")
 def evaluate_route() -> Any:
-    """Evaluate one option: the ``hubplan evaluate --format json`` object (``include`` may
-    name the optional parts wanted, to leave the others out)."""
+    """Evaluate one option: the summary of the ``hubplan evaluate --format json`` object, and
+    the parts ``include`` names (``"all"``: the whole object)."""
     data = body()
     plan = parse_plan(data, allowed_extra=("by", "include"))
     by = _by(data.get("by"))

@@ -438,17 +438,20 @@ def evaluation_json(ev: Evaluation, by: str = "icb", with_capacity: bool = True,
 
 
 def parse_include(value: Any) -> tuple[str, ...] | None:
-    """The ``include`` field of ``/api/evaluate``: ``None`` (everything) or a list of
-    :data:`OPTIONAL_PARTS`."""
+    """The ``include`` field of ``/api/evaluate``: absent, the summary only (``()``, the
+    what-if answer: the tables are computed only when asked); ``"all"``, every part
+    (``None``); or a list of :data:`OPTIONAL_PARTS`."""
     if value is None:
+        return ()
+    if value == "all":
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RequestError(f"include: expected a list of parts (some of {', '.join(OPTIONAL_PARTS)}), "
+        raise RequestError(f"include: expected \"all\" or a list of parts (some of {', '.join(OPTIONAL_PARTS)}), "
                            f"got {_json_type(value)}")
     unknown = [v for v in value if v not in OPTIONAL_PARTS]
     if unknown:
-        raise InputError(f"include: unknown part {unknown[0]!r}: expected some of {', '.join(OPTIONAL_PARTS)} "
-                         "(option, summary and travel_times are always sent)")
+        raise InputError(f"include: unknown part {unknown[0]!r}: expected \"all\" or some of "
+                         f"{', '.join(OPTIONAL_PARTS)} (option, summary and travel_times are always sent)")
     return tuple(value)
 
 
