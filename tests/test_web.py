@@ -153,3 +153,26 @@ def test_html_report_of_the_option_against_today() -> None:
     html = _report_html(page, "today", start, ScenarioStore("sqlite://"))
     assert html.lstrip().lower().startswith("<!doctype html") and "Today's sites" in html
     assert "This option" in html
+
+
+def test_the_planner_ships_the_plotly_js_of_its_plotly_package() -> None:
+    """The page loads the basic plotly.js bundle from the assets (1.2 MB, scatter and layout
+    images are all the planner draws) instead of the full bundle (4.8 MB): the same version
+    as the plotly package's own, with its licence beside it, and served as a package file."""
+    import re
+    from pathlib import Path
+
+    import plotly
+
+    import hubplan.web
+
+    assets = Path(hubplan.web.__file__).parent / "assets"
+    (bundle,) = assets.glob("plotly-basic-*.min.js")
+    ours = re.search(r"plotly\.js \(basic - minified\) v([0-9.]+)", bundle.read_text(encoding="utf-8")[:300])
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    theirs = re.search(r"plotly\.js v([0-9.]+)", full.read_text(encoding="utf-8")[:300])
+    assert ours and theirs and ours.group(1) == theirs.group(1)
+    assert bundle.name == f"plotly-basic-{theirs.group(1)}.min.js"
+    assert "MIT License" in (assets / "plotly-basic-LICENSE.txt").read_text(encoding="utf-8")
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"hubplan.web" = ["assets/*"]' in pyproject
