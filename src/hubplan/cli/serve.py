@@ -63,7 +63,7 @@ def serve(
         None, "--db", help="Scenario database: a SQLite file (default hubplan-scenarios.db in the current "
         "folder) or a SQLAlchemy URL such as postgresql+psycopg://user@host/hubplan.",
     ),
-    threads: int = typer.Option(8, "--threads", help="Requests served at the same time (1 to 256).",
+    threads: int = typer.Option(4, "--threads", help="Requests served at the same time (1 to 256).",
                                 callback=limited("threads")),
     workers: int = typer.Option(1, "--workers", help="Worker processes, each with --threads threads, sharing "
                                 "the port (more than 1 needs Linux or macOS). Python computes in one "

@@ -736,7 +736,7 @@ def _report_html(page: dict[str, Any], baseline: Any, start: Any, store: Scenari
 
 
 # ----------------------------------------------------------------------------- serving
-def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = None, threads: int = 8,
+def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = None, threads: int = 4,
           allowed_hosts: Sequence[str] = (), workers: int = 1) -> None:
     """Run the planner and the API under waitress until interrupted.
 
@@ -760,7 +760,7 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db: str | Path | None = Non
     serve_application(app, host=host, port=port, threads=threads, workers=workers)
 
 
-def serve_application(application: dash.Dash, *, host: str, port: int, threads: int = 8, workers: int = 1,
+def serve_application(application: dash.Dash, *, host: str, port: int, threads: int = 4, workers: int = 1,
                       quiet: bool = False, ready: Any = None) -> None:
     """Serve a built app (:func:`make_server_app`) under waitress until interrupted.
 
