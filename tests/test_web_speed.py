@@ -223,3 +223,17 @@ def test_the_server_computes_with_one_native_thread(tmp_path: Path) -> None:
     threads = json.loads(run.stdout.strip().splitlines()[-1])
     assert threads["before"] and all(n == 2 for n in threads["before"])  # the test can tell the difference
     assert threads["after"] and all(n == 1 for n in threads["after"])
+
+
+def test_the_whole_network_is_one_object_per_process() -> None:
+    """Options on the whole network share one network object, so what is read once per
+    network (region labels, demand, the outcome table per area and site) is read once,
+    not re-read from the cache files for every click."""
+    from hubplan.web import planner
+    from hubplan.web.plans import bundled_network, evaluate_plan
+
+    page = planner.today_plan("thrombectomy", planner.ALL_AREAS)
+    one = evaluate_plan(planner.to_plan(page))
+    other = evaluate_plan(planner.to_plan(planner.with_role(page, page["hubs"][0], "closed")))
+    assert one is not other
+    assert bundled_network() is bundled_network() is one.network is other.network

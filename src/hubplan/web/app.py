@@ -52,6 +52,8 @@ from hubplan.web.plans import (
 )
 
 log = logging.getLogger("hubplan.web")
+#: The region the page opens on.
+DEFAULT_AREA = "country:England"
 ASSETS = Path(__file__).parent / "assets"
 #: Largest body the server accepts at all (Dash's own requests included), bytes.
 MAX_SERVER_REQUEST_BYTES = 8_000_000
@@ -80,7 +82,7 @@ def build_layout() -> html.Div:
     controls = html.Div(className="controls", children=[
         html.H2("Option"),
         _label("Service", dcc.Dropdown(id="service", options=services, value="thrombectomy", clearable=False)),
-        _label("Region", dcc.Dropdown(id="area", options=area_options(), value="country:England",
+        _label("Region", dcc.Dropdown(id="area", options=area_options(), value=DEFAULT_AREA,
                                       clearable=False, optionHeight=40)),
         _label("Pathway", dcc.RadioItems(id="pathway", inline=True, options=[
             {"label": " direct to hub", "value": "direct"},
@@ -896,7 +898,7 @@ def make_server_app(db: str | Path | None = None, allowed_hosts: frozenset[str] 
     prepare_tables()  # once, before workers fork, not on each worker's first requests
     # the first page's evaluation, so that what it reads once per network (demand, regions,
     # the outcome table per area and site) is there before the workers fork
-    evaluate_plan(to_plan(today_plan("thrombectomy", ALL_AREAS)))
+    evaluate_plan(to_plan(today_plan("thrombectomy", DEFAULT_AREA)))
     app = create_app(store, allowed_hosts=allowed_hosts)
     from hubplan.web import auth as sign_in
 

@@ -99,14 +99,20 @@ _networks = LruCache(24)
 _evaluations = LruCache(48)
 _services = LruCache(32)
 _bundled_lock = threading.Lock()
+_bundled: list[Network] = []
 
 
 def bundled_network() -> Network:
-    """The bundled England & Wales network, loaded once per process."""
+    """The bundled England & Wales network, loaded once per process (one object, so that
+    what is read once per network, such as region labels and outcome tables, is kept)."""
     from hubplan.geography import load_bundled
 
     with _bundled_lock:  # the first load parses files; let one thread do it
-        return load_bundled()
+        if not _bundled:
+            network = load_bundled()
+            _ = network.minutes_by_site  # build the fast copy once, not on the first click
+            _bundled.append(network)
+        return _bundled[0]
 
 
 def get_network(country: str | None = None, region: str | None = None) -> Network:
