@@ -73,7 +73,7 @@ def test_map_picture_paints_each_area_in_its_class_at_its_centroid() -> None:
     lat = network.areas["latitude"].tolist()
     w, h = raster.width, raster.height
     radius = raster.radius
-    assert radius == 5  # 7 px shown for a regional network (area_marker_size), ~1.59 picture px a shown px
+    assert radius == 4  # 7 px shown for a regional network (area_marker_size), ~1.27 picture px a shown px
     painted: dict[tuple[int, int], int] = {}
     for x, y, cls in zip(lon, lat, by_hand):
         col = min(max(int((x - raster.lon_min) / (raster.lon_max - raster.lon_min) * w), 0), w - 1)

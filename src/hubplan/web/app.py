@@ -339,9 +339,9 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
             return (keep,) * 7 + (str(exc), keep)
 
     # ------------------------------------------------------------------ evaluation
-    # A click runs three callbacks, sent by the browser at once: the map and the summary
-    # (what a planner waits for), then the comparison and equity, then the hubs-and-spokes
-    # table with beds and workforce, only while it is shown. They share one evaluation
+    # A click runs three callbacks: the map and the summary (what a planner waits for) and,
+    # while it is shown, the hubs-and-spokes table with beds and workforce; the comparison
+    # and equity once the map and the summary are sent. They share one evaluation
     # (plans.evaluate_plan computes a plan once however many ask at the same moment).
     @app.callback(
         Output("map", "figure"), Output("map-meta", "data"), Output("summary", "children"),
@@ -389,12 +389,14 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         k_value = max(1, len(page.get("hubs") or ())) if (redrawn or not k) else no_update
         return figure, meta, summary, f"updated in {elapsed:.0f} ms", k_value
 
+    # The comparison waits for the map and the summary (it follows their "updated in" line)
+    # rather than sharing the server's interpreter with them while the planner waits.
     @app.callback(
         Output("comparison", "children"), Output("equity-panel", "children"),
-        Input("plan", "data"), Input("baseline", "value"),
-        State("start-plan", "data"),
+        Input("timing", "children"), Input("baseline", "value"),
+        State("plan", "data"), State("start-plan", "data"),
     )
-    def render_comparison(page: Any, baseline: Any, start: Any) -> tuple:
+    def render_comparison(_drawn: Any, baseline: Any, page: Any, start: Any) -> tuple:
         if page is None:
             return no_update, no_update
         ev, _problem = _page_evaluation(page)

@@ -80,8 +80,8 @@ def area_classes(minutes_to_hub: np.ndarray | None, n_areas: int) -> np.ndarray:
     return np.where(classes < 0, NO_ROUTE_CLASS, classes).astype(np.uint8)
 
 
-#: Width in pixels of the area picture (shown about 630 px wide: sharp when zoomed in 1.5x).
-AREA_IMAGE_WIDTH = 1000
+#: Width in pixels of the area picture (shown about 630 px wide: sharp when zoomed in 1.3x).
+AREA_IMAGE_WIDTH = 800
 #: Index of the transparent background in the picture's palette.
 _BACKGROUND = 255
 #: Width in pixels at which the planner shows the map (the picture's dots are drawn so
