@@ -670,3 +670,25 @@ def test_a_viewer_sees_the_buttons_that_change_something_greyed_out(sqlite_serve
     for button in greyed:  # they are the page's buttons
         assert f'"id":"{button}"' in layouts["ed"]
     assert 'id="viewer-style"' not in pages["ed"]
+
+
+# ----------------------------------------------------------------------------- health probe
+@pytest.mark.parametrize("mode", [AuthMode.ACCOUNTS, AuthMode.PROXY])
+def test_the_health_probe_answers_without_sign_in_and_nothing_else_does(tmp_path: Path, mode: AuthMode) -> None:
+    s = Server(f"sqlite:///{tmp_path / 'scenarios.db'}", mode=mode)
+    try:
+        health = s.client.get("/api/health")
+        assert health.status_code == 200 and health.get_json() == {"status": "ok", "database": "ok"}
+        assert s.client.head("/api/health").status_code == 200
+        assert s.client.get("/api/").status_code == 401  # the rest still needs sign-in
+        assert s.client.get("/api/scenarios").status_code == 401
+        assert s.client.post("/api/health", json={}).status_code in (401, 405)  # no writes through it
+        # a database that cannot be reached: 503 with the reason, not a 500
+        s.app.server.config["HUBPLAN_STORE"] = type("Unreachable", (), {
+            "engine": sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
+                                       connect_args={"connect_timeout": 2})})()
+        down = s.client.get("/api/health")
+        assert down.status_code == 503
+        assert down.get_json()["status"] == "unavailable" and "not reachable" in down.get_json()["database"]
+    finally:
+        s.close()

@@ -193,12 +193,27 @@ def register_error_handlers(app: Flask) -> None:
 
 
 # ----------------------------------------------------------------------------- network
+@api.get("/health")
+def health() -> Any:
+    """Whether this server answers and reaches its database, for a load balancer or a
+    monitoring probe: open without sign-in (it says nothing about plans or scenarios);
+    200 ``{"status": "ok", ...}`` or 503 with the reason."""
+    from sqlalchemy import text
+
+    try:
+        with store().engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure of the database is the answer
+        return jsonify({"status": "unavailable", "database": f"not reachable ({type(exc).__name__})"}), 503
+    return jsonify({"status": "ok", "database": "ok"})
+
+
 @api.get("/")
 def index() -> Any:
     """What the API offers."""
     return jsonify({
         "routes": [
-            "GET /api/services", "GET /api/regions", "GET /api/sites", "POST /api/evaluate",
+            "GET /api/health", "GET /api/services", "GET /api/regions", "GET /api/sites", "POST /api/evaluate",
             "POST /api/compare", "POST /api/optimise", "GET /api/jobs/<id>", "GET /api/scenarios",
             "GET /api/scenarios/<name>/history", "POST /api/scenarios/<name>/restore", "GET /api/deleted-scenarios",
             "POST /api/deleted-scenarios/<id>/restore",

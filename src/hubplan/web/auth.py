@@ -74,6 +74,8 @@ CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 SESSION_COOKIE = "hubplan_session"
 SIGN_IN_PATH = "/sign-in"
+#: The health probe, answered without sign-in (``GET /api/health``).
+HEALTH_PATH = "/api/health"
 SIGN_OUT_PATH = "/sign-out"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 #: Paths answered with JSON (a refusal there is JSON, not the sign-in page).
@@ -339,6 +341,8 @@ class Gatekeeper:
         path = request.path
         if path in (SIGN_IN_PATH, SIGN_OUT_PATH) and self.settings.mode is AuthMode.ACCOUNTS:
             return None
+        if path == HEALTH_PATH and request.method in ("GET", "HEAD"):
+            return None  # the health probe: open, it tells nothing of plans or scenarios
         identity, answer = self.identify()
         if answer is not None:
             return answer
