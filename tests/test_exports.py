@@ -418,3 +418,67 @@ def test_appraise_with_the_report_writes_the_same_figures(appraised: Path, tmp_p
     for name in with_report:
         if name.endswith(".svg"):
             assert ET.parse(tmp_path / "figures" / name).getroot().tag.endswith("svg")
+
+
+# ----------------------------------------------------------------------------- other programs
+def _desktop_tool(name: str) -> str:
+    """The path of a program that opens the files as a user's desktop would (Debian's GDAL,
+    which QGIS reads GeoPackages with, and LibreOffice Calc for the workbook): skipped where
+    it is absent, unless HUBPLAN_REQUIRE_DESKTOP_TOOLS=1 (CI installs them)."""
+    import os
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("HUBPLAN_REQUIRE_DESKTOP_TOOLS") == "1":
+            pytest.fail(f"{name} is required (HUBPLAN_REQUIRE_DESKTOP_TOOLS=1) but not installed")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+def test_geopackage_header_is_a_version_1_2_geopackage(evaluated: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(evaluated / "evaluation.gpkg") as conn:
+        # the GeoPackage standard: application_id "GPKG", user_version 10200 for version 1.2
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == int.from_bytes(b"GPKG", "big")
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200
+        srs = conn.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
+                           "WHERE srs_id IN (SELECT srs_id FROM gpkg_geometry_columns)").fetchall()
+    assert set(srs) == {("EPSG", 27700)}
+
+
+def test_the_systems_gdal_opens_the_geopackage_as_qgis_would(evaluated: Path) -> None:
+    ogrinfo = _desktop_tool("ogrinfo")
+    done = subprocess.run([ogrinfo, "-so", "-al", str(evaluated / "evaluation.gpkg")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "ERROR" not in done.stderr, done.stderr
+    counts = dict(zip(
+        [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("Layer name: ")],
+        [int(line.split(": ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("Feature Count: ")]))
+    sites = pd.read_csv(evaluated / "evaluation_sites.csv")
+    assert counts == {"areas": 1093, "sites": len(sites)}
+    assert done.stdout.count('ID["EPSG",27700]') == 2
+
+
+def test_libreoffice_calc_reads_the_workbook_with_the_csvs_values(evaluated: Path, tmp_path: Path) -> None:
+    soffice = _desktop_tool("soffice")
+    # every sheet as CSV (filter options: comma, quote, UTF-8, ..., -1 = all sheets)
+    done = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                           "--convert-to", 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1',
+                           "--outdir", str(tmp_path), str(evaluated / "evaluation.xlsx")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for name in ("evaluation_areas", "evaluation_sites", "evaluation_regions"):
+        calc = pd.read_csv(tmp_path / f"evaluation-{name}.csv")
+        ours = pd.read_csv(evaluated / f"{name}.csv")
+        assert calc.shape == ours.shape
+        for a, b in zip(calc.columns, ours.columns):
+            x, y = calc[a], ours[b]
+            if not pd.api.types.is_numeric_dtype(x) and x.astype(str).str.endswith("%").all():
+                x = x.astype(str).str.rstrip("%").astype(float) / 100  # a share shown as a percentage
+            if pd.api.types.is_numeric_dtype(y):
+                # the CSVs are rounded to 3 decimals (shares to 4); the workbook keeps every digit
+                assert np.allclose(x.to_numpy(float), y.to_numpy(float), atol=5.01e-4, rtol=0, equal_nan=True), a
+            else:
+                assert (x.fillna("").astype(str) == y.fillna("").astype(str)).all(), a

@@ -362,13 +362,23 @@ def _table_sheet(sheet: Any, table: ExportTable, bold: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- GeoPackage
+#: The GeoPackage version written: 1.2, which every GDAL since 2.2 (and so every QGIS in
+#: use) reads without a warning; GDAL 3.6 and older warn that a 1.4 file "may only be
+#: partially supported", and these files use nothing that 1.3 or 1.4 added.
+GEOPACKAGE_VERSION = "1.2"
+
+
 def write_geopackage(path: str | Path, layers: dict[str, "gpd.GeoDataFrame"]) -> Path:
     """Write each GeoDataFrame as a layer of one GeoPackage at ``path`` (replaced whole)."""
 
     def write(tmp: Path) -> None:
         tmp.unlink()  # GDAL creates the file itself
         for i, (name, frame) in enumerate(layers.items()):
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", mode="w" if i == 0 else "a")
+            if i == 0:
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", mode="w",
+                              dataset_options={"VERSION": GEOPACKAGE_VERSION})
+            else:
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", mode="a")
 
     return _atomic(Path(path), write)
 
