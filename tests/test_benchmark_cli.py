@@ -153,3 +153,50 @@ def test_missing_file_and_bad_option(monkeypatch, capsys, tmp_path):
     assert status == 2 and "scale 'arcsine' does not suit a ratio" in stderr
     status, _, stderr = run(monkeypatch, capsys, "benchmark", str(csv), "--region-col", "icb")
     assert status == 2 and "missing column 'icb'" in stderr
+
+
+def test_out_writes_a_workbook_of_its_tables(tmp_path):
+    """The installed ``hubplan benchmark --out`` also writes benchmark.xlsx: one sheet per CSV
+    with the same rows and values (read back with openpyxl), headers in words, an About
+    sheet with the command; ``--no-workbook`` leaves it out."""
+    import csv
+    import math
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    exe = Path(sys.executable).with_name("hubplan")
+    data = write(tmp_path, GOOD)
+    out = tmp_path / "out"
+    done = subprocess.run([str(exe), "benchmark", str(data), "--out", str(out), "--format", "json"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "benchmark.xlsx" in done.stderr and json.loads(done.stdout)
+    book = load_workbook(out / "benchmark.xlsx", read_only=True)
+    assert book.sheetnames == ["About", "Columns", "providers", "outliers", "funnel_limits", "regions"]
+    about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}
+    assert about["Command"].startswith("hubplan benchmark ") and str(data) in about["Command"]
+    for name in ("providers", "outliers", "funnel_limits", "regions"):
+        with open(out / f"{name}.csv", newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        sheet = list(book[name].iter_rows(values_only=True))
+        assert len(sheet) == len(rows)
+        for got, want in zip(sheet[1:], rows[1:]):
+            for g, w in zip(got, want):
+                if w == "":
+                    assert g is None
+                else:
+                    try:
+                        assert math.isclose(float(g), float(w), rel_tol=1e-12, abs_tol=1e-12)
+                    except ValueError:
+                        assert str(g) == w
+    headers = [c for c in next(book["providers"].iter_rows(values_only=True))]
+    assert headers[:5] == ["Provider", "Region", "Numerator", "Denominator", "Value"]
+    assert "Lower 99.8% limit, unadjusted" in headers and "z-score, adjusted for overdispersion" in headers
+    regions = next(book["regions"].iter_rows(values_only=True))
+    assert "Providers with an alarm, low" in regions
+    again = tmp_path / "again"
+    done = subprocess.run([str(exe), "benchmark", str(data), "--out", str(again), "--no-workbook"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (again / "benchmark.xlsx").exists() and (again / "providers.csv").exists()

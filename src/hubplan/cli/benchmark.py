@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from hubplan.cli._app import app, check_out_dir, err, limited, prepare_out_dir, print_json
+from hubplan.cli._exports import WORKBOOK_OPTION, command_line, write_exports
 from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
 
@@ -65,8 +66,9 @@ def benchmark_command(
     output_format: str = typer.Option("table", "--format", "-f", help="table or json (the JSON contract on stdout)."),
     out_dir: Optional[Path] = typer.Option(
         None, "--out", "-o", help="Write providers.csv, outliers.csv, regions.csv, summary.json, "
-        "funnel.png and funnel.html here.", callback=check_out_dir,
+        "funnel.png, funnel.html and benchmark.xlsx here.", callback=check_out_dir,
     ),
+    workbook: bool = WORKBOOK_OPTION,
 ) -> None:
     """Benchmark providers with a funnel plot: outliers, overdispersion and regional variation.
 
@@ -97,7 +99,10 @@ def benchmark_command(
     providers = read_providers_csv(file, settings.indicator, columns)
     result = benchmark(providers, settings, source=str(file))
     if out_dir is not None:
-        written = write_outputs(result, prepare_out_dir(out_dir), title=title, value_label=label)
+        folder = prepare_out_dir(out_dir)
+        written = write_outputs(result, folder, title=title, value_label=label)
+        if workbook:
+            written.update({p.name: p for p in _write_workbook(result, folder, written)})
         err.print(f"wrote {', '.join(sorted(written))} to {out_dir}")
     if output_format == "json":
         print_json(result.to_dict())
@@ -182,3 +187,37 @@ def _print_tables(result: BenchmarkResult) -> None:
             )
         print_table(region_table)
 
+
+def _write_workbook(result: "BenchmarkResult", folder: Path, written: dict[str, Path]) -> list[Path]:
+    """``benchmark.xlsx``: the CSV tables written (one sheet each, headers with units) and
+    an About sheet (the command, the data file, the method and its settings)."""
+    import pandas as pd
+
+    from hubplan import __version__
+    from hubplan.report.exports import ExportTable
+
+    descriptions = {
+        "providers": "every provider: its value, the funnel limits at its denominator and its flag",
+        "outliers": "the providers beyond the 95% (alert) or 99.8% (alarm) limits",
+        "funnel_limits": "the funnel's limits along the denominator, as drawn",
+        "regions": "each region's pooled value and its flag against the others",
+    }
+    tables = [ExportTable(name, pd.read_csv(written[f"{name}.csv"], keep_default_na=False, na_values=[""]),
+                          description=text)
+              for name, text in descriptions.items() if f"{name}.csv" in written]
+    summary = result.to_dict()
+
+    def about() -> list[tuple[str, str]]:
+        from datetime import datetime, timezone
+
+        rows = [("What this file is", "the tables of hubplan benchmark --out in one workbook"),
+                ("Written by", f"hubplan {__version__}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"),
+                ("Command", command_line())]
+        for key, value in summary.items():
+            if isinstance(value, (str, int, float, bool)) and value is not None:
+                rows.append((str(key).replace("_", " "), str(value)))
+        rows += [(f"Sheet {t.name}", t.description) for t in tables]
+        return rows
+
+    return write_exports(folder, "benchmark", tables=tables, about=about, layers=dict, workbook=True,
+                         geopackage=False)

@@ -110,11 +110,30 @@ def _journey(which: str) -> str:
     return _JOURNEY.get(which, which.replace("_", " "))
 
 
+#: Columns of ``hubplan benchmark``'s tables.
+_BENCHMARK_WORDS = {
+    "provider": "Provider", "numerator": "Numerator", "denominator": "Denominator", "value": "Value",
+    "z": "z-score", "z_adjusted": "z-score, adjusted for overdispersion", "flag": "Flag",
+    "flag_unadjusted": "Flag without the overdispersion adjustment", "providers": "Providers",
+    "lowest_provider_value": "Lowest provider value", "highest_provider_value": "Highest provider value",
+}
+
+
 def column_label(column: str) -> str:
     """A column's header in words with its unit: ``time_to_hub_minutes`` -> ``Minutes to hub
     (min)``, ``time_to_hub_within_60`` -> ``Share within 60 min of hub (%)``,
-    ``time_to_hub_mean`` -> ``Minutes to hub, mean (min)``; other names spelt out."""
+    ``time_to_hub_mean`` -> ``Minutes to hub, mean (min)``, ``lower_998_unadjusted`` ->
+    ``Lower 99.8% limit, unadjusted``; other names spelt out."""
     from hubplan.planning.appraise import CRITERIA
+
+    if column in _BENCHMARK_WORDS:
+        return _BENCHMARK_WORDS[column]
+    m = re.fullmatch(r"(lower|upper)_(95|998)(_unadjusted)?", column)
+    if m:
+        return f"{m[1].capitalize()} {'95%' if m[2] == '95' else '99.8%'} limit" + (", unadjusted" if m[3] else "")
+    m = re.fullmatch(r"providers_(alarm|alert)_(low|high)", column)
+    if m:
+        return f"Providers with an {m[1]}, {m[2]}"
 
     m = re.fullmatch(r"time_to_(hub|first)_minutes", column)
     if m:
