@@ -294,3 +294,37 @@ def test_appraise_command_writes_the_charts_into_both_files(tmp_path: Path) -> N
     assert [(round(s, 2), t) for s, t in font_sizes(pdf) if s < 7 - 1e-6] == []
     text = re.sub(r"(?<=[\w/])\n(?=\w)", "", "\n".join(page.extract_text() for page in PdfReader(pdf).pages))
     assert problems(text) == []
+
+
+def _titles(svg: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    return [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}title")]
+
+
+def test_html_charts_say_their_figures_on_hover(report) -> None:
+    """The inline SVG of each bar and line carries a <title> (a browser's tooltip) with its
+    figure, worked out here from the appraisal's own scores, stability and summaries."""
+    appraisal, figures, html, _ = report
+    s = appraisal.scores
+    expected_scores = []
+    for name in s.ranking:
+        total = sum(float(s.normalised.loc[name, c.name]) * float(s.weights[c.name]) for c in s.criteria)
+        for c in s.criteria:
+            part = float(s.normalised.loc[name, c.name]) * float(s.weights[c.name])
+            expected_scores.append(f"{name}: {c.label} (weight {float(s.weights[c.name]):.0%}) adds {part:.3f} "
+                                   f"to its score of {total:.3f}")
+    assert sorted(_titles(figures.scores.svg)) == sorted(expected_scores)
+    stability = [f"{n}: ranked first in {100 * float(v):.1f}% of random weightings"
+                 for n, v in appraisal.stability["share_first"].items()]
+    assert sorted(_titles(figures.stability.svg)) == sorted(stability)
+    lines = _titles(figures.access_hub.svg)
+    assert len(lines) == len(appraisal.evaluations)
+    for ev in appraisal.evaluations:
+        within = ev.summary["time_to_hub"]["within"]
+        assert f"{ev.option.name}: " + ", ".join(f"{100 * v:.1f}% within {k} min" for k, v in within.items()) in lines
+    # ids stay unique across the page's charts
+    ids = re.findall(r'<g id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert figures.scores.svg_document.decode("utf-8").count("<title>") == len(expected_scores)

@@ -86,9 +86,29 @@ def new_figure(height_in: float, width_in: float = CHART_WIDTH_IN) -> "Figure":
     return fig
 
 
+def hover(fig: "Figure", artist: Any, text: str) -> None:
+    """What the HTML report shows when the pointer rests on ``artist`` (a bar, a line): the
+    SVG gets a ``<title>`` for it (browsers show it as a tooltip, screen readers read it);
+    the PNG is unchanged."""
+    titles: dict[str, str] = fig.__dict__.setdefault("_hubplan_hover", {})
+    gid = f"hover-{len(titles)}"
+    artist.set_gid(gid)
+    titles[gid] = text
+
+
+def _with_titles(document: str, key: str, titles: dict[str, str]) -> str:
+    """The :func:`hover` titles put in, and every group's id prefixed with the chart's key
+    (matplotlib numbers them figure_1, patch_1, ... in every chart; one page holds several)."""
+    from html import escape
+
+    for gid, text in titles.items():
+        document = document.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{escape(text)}</title>', 1)
+    return re.sub(r'<g id="([^"]+)"', lambda m: f'<g id="{key}-{m[1]}"', document)
+
+
 def render(key: str, alt: str, fig: "Figure") -> Chart:
     """The SVG and the PNG of ``fig`` (ids in the SVG made unique by ``key``, so several
-    charts can sit inline in one page)."""
+    charts can sit inline in one page; :func:`hover` texts as ``<title>`` elements)."""
     import matplotlib
 
     with matplotlib.rc_context({**_STYLE, "svg.hashsalt": key}):
@@ -98,8 +118,8 @@ def render(key: str, alt: str, fig: "Figure") -> Chart:
         fig.savefig(png, format="png", dpi=PNG_DPI)
     png = _palette_png(png.getvalue())
     width_mm = float(fig.get_figwidth()) * 25.4
-    return Chart(key, alt, inline_svg(svg.getvalue().decode("utf-8"), alt), png.getvalue(), width_mm,
-                 svg.getvalue())
+    document = _with_titles(svg.getvalue().decode("utf-8"), key, fig.__dict__.get("_hubplan_hover", {}))
+    return Chart(key, alt, inline_svg(document, alt), png.getvalue(), width_mm, document.encode("utf-8"))
 
 
 def _palette_png(data: bytes) -> io.BytesIO:
@@ -192,7 +212,10 @@ def access_curves_figure(appraisal: "Appraisal", which: str = "time_to_hub") -> 
     what = "hub" if which == "time_to_hub" else "first hospital"
     for i, ev in enumerate(appraisal.evaluations):
         x, y = access_curve_data(ev, which)
-        ax.plot(x, y * 100, color=OPTION_COLOURS[i % len(OPTION_COLOURS)], lw=1.6, label=ev.option.name)
+        (line,) = ax.plot(x, y * 100, color=OPTION_COLOURS[i % len(OPTION_COLOURS)], lw=1.6, label=ev.option.name)
+        within = ev.summary[which]["within"]
+        hover(fig, line, f"{ev.option.name}: " + ", ".join(
+            f"{100 * share:.1f}% within {minutes} min" for minutes, share in within.items()))
     for t in appraisal.service.thresholds_minutes:
         ax.axvline(t, color="#999999", lw=0.7, ls=":")
     ax.set_xlim(0, _x_limit(appraisal, which))
@@ -229,10 +252,15 @@ def scores_figure(appraisal: "Appraisal") -> "Figure":
     fig = new_figure(1.3 + 0.36 * len(names) + 0.16 * lines)
     ax = fig.add_subplot(1, 1, 1)
     left = np.zeros(len(names))
+    totals = parts.sum(axis=1)
     for j, c in enumerate(criteria):
         widths = np.array([float(parts.loc[n, c.name]) for n in names])
-        ax.barh([_wrap(n, 30) for n in names], widths, left=left, color=CRITERION_COLOURS[j % len(CRITERION_COLOURS)],
-                label=f"{c.label} ({appraisal.scores.weights[c.name]:.0%})")
+        bars = ax.barh([_wrap(n, 30) for n in names], widths, left=left,
+                       color=CRITERION_COLOURS[j % len(CRITERION_COLOURS)],
+                       label=f"{c.label} ({appraisal.scores.weights[c.name]:.0%})")
+        for name, bar, width in zip(names, bars, widths):
+            hover(fig, bar, f"{name}: {c.label} (weight {appraisal.scores.weights[c.name]:.0%}) adds {width:.3f} "
+                            f"to its score of {float(totals[name]):.3f}")
         left += widths
     ax.set_xlim(0, 1)
     ax.set_xlabel("score (0 = worst on every criterion, 1 = best)")
@@ -259,6 +287,8 @@ def stability_figure(appraisal: "Appraisal") -> "Figure":
     order = {ev.option.name: i for i, ev in enumerate(appraisal.evaluations)}  # each option's colour everywhere
     colours = [OPTION_COLOURS[order.get(str(n), i) % len(OPTION_COLOURS)] for i, n in enumerate(st.index)][::-1]
     bars = ax.barh(names, shares, color=colours)
+    for name, bar, share in zip([str(n) for n in st.index][::-1], bars, shares):
+        hover(fig, bar, f"{name}: ranked first in {share:.1f}% of random weightings")
     ax.bar_label(bars, labels=[f"{v:.0f}%" for v in shares], padding=2, fontsize=MIN_FONT_PT)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
