@@ -130,6 +130,9 @@ def test_the_illustrative_example_as_users_run_it(tmp_path):
     assert [c["group"] for c in doc["spc"]["charts"]] == ["1", "2", "other"]
     page = (tmp_path / "out" / "review.html").read_text(encoding="utf-8")
     assert "ILLUSTRATIVE" in page and "data:image/png;base64," in page
-    for name in ("review.json", "units.csv", "ics.csv", "funnel.png", "spc/spc.json"):
+    for name in ("review.json", "units.csv", "ics.csv", "funnel.png", "spc/spc.json", "review.xlsx"):
         assert (tmp_path / "out" / name).exists(), name
+    from workbook_check import assert_workbook_holds_the_csvs
+
+    assert_workbook_holds_the_csvs(tmp_path / "out" / "review.xlsx", tmp_path / "out", ["units", "ics"])
     assert not list((tmp_path / "out").glob(".review-*"))

@@ -216,7 +216,13 @@ def test_cli_table_and_out_files(tmp_path: Path) -> None:
     res = run("t.csv", "--out", "o", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "trend" in res.stdout and "special-cause points 6" in res.stdout
-    assert {p.name for p in (tmp_path / "o").iterdir()} == {"spc.json", "spc_points.csv", "spc.png", "spc.html"}
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {"spc.json", "spc_points.csv", "spc.png", "spc.html",
+                                                           "spc.xlsx"}
+    from workbook_check import assert_workbook_holds_the_csvs
+
+    assert_workbook_holds_the_csvs(tmp_path / "o" / "spc.xlsx", tmp_path / "o", ["spc_points"])
+    assert run("t.csv", "--out", "p", "--no-workbook", cwd=tmp_path).returncode == 0
+    assert not (tmp_path / "p" / "spc.xlsx").exists()
     points = pd.read_csv(tmp_path / "o" / "spc_points.csv")
     assert points["rules"].fillna("").tolist() == [""] * 5 + ["trend"] * 6 + [""]
     assert (tmp_path / "o" / "spc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

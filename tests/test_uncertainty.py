@@ -176,6 +176,10 @@ def test_the_command_line(tmp_path: Path) -> None:
     assert crit["p5"] <= crit["p50"] <= crit["p95"]
     assert set(doc["robust_sites"]) == {"best 1"}
     assert (tmp_path / "o" / "uncertainty_tornado.png").stat().st_size > 1000
+    from workbook_check import assert_workbook_holds_the_csvs
+
+    assert_workbook_holds_the_csvs(tmp_path / "o" / "uncertainty.xlsx", tmp_path / "o",
+                                   ["uncertainty_criteria", "uncertainty_draws"])
     bad = subprocess.run([HUBPLAN, "uncertainty", str(path), "--scheduler", "yarn"], capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -15,6 +15,7 @@ from hubplan.cli._app import err
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
     from hubplan.report.exports import ExportTable
 
@@ -52,6 +53,47 @@ def write_exports(folder: Path, stem: str, *, tables: Sequence["ExportTable"], a
             written.append(write_geopackage(folder / f"{stem}.gpkg", layers()))
         _took(written[-1], started)
     return written
+
+
+def read_csv_back(path: Path) -> "pd.DataFrame":
+    """A CSV this command wrote, for its workbook: each column as numbers where every value
+    is one (a code such as ``0123`` stays text, so its leading zero is kept), else text;
+    empty cells empty."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        values = frame[column]
+        filled = values[values != ""]
+        if filled.str.fullmatch(r"0\d+").any():
+            continue
+        numbers = pd.to_numeric(filled, errors="coerce")
+        if len(filled) and numbers.notna().all():
+            frame[column] = pd.to_numeric(values.replace("", None), errors="coerce")
+        else:
+            frame[column] = values.replace("", None)
+    return frame
+
+
+def write_csv_workbook(folder: Path, stem: str, csvs: Sequence[tuple[str, str]], *, what: str,
+                       notes: Sequence[tuple[str, str]] = ()) -> list[Path]:
+    """``<stem>.xlsx`` of CSV files this command has written to ``folder``: one sheet per
+    ``(file name, description)``, headers in words with units, and an About sheet (what it
+    is, the version, the command, ``notes``, each sheet's description)."""
+    from hubplan import __version__
+    from hubplan.report.exports import ExportTable
+
+    tables = [ExportTable(Path(name).stem, read_csv_back(folder / name), description=text) for name, text in csvs
+              if (folder / name).exists()]
+
+    def about() -> list[tuple[str, str]]:
+        from datetime import datetime, timezone
+
+        return [("What this file is", what),
+                ("Written by", f"hubplan {__version__}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"),
+                ("Command", command_line()), *notes, *[(f"Sheet {t.name}", t.description) for t in tables]]
+
+    return write_exports(folder, stem, tables=tables, about=about, layers=dict, workbook=True, geopackage=False)
 
 
 def _took(path: Path, started: float) -> None:

@@ -142,7 +142,8 @@ def appraise_command(
             if result is not None:
                 from hubplan.cli.uncertainty import write_uncertainty_files
 
-                written += write_uncertainty_files(result, folder, result.to_json())
+                # appraisal.xlsx holds these tables already
+                written += write_uncertainty_files(result, folder, result.to_json(), workbook=False)
             drawn = None
             if html or pdf:
                 from hubplan.report import build_figures, write_report

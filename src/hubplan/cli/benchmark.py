@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from hubplan.cli._app import app, check_out_dir, err, limited, prepare_out_dir, print_json
-from hubplan.cli._exports import WORKBOOK_OPTION, command_line, write_exports
+from hubplan.cli._exports import WORKBOOK_OPTION, write_csv_workbook
 from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
 
@@ -191,33 +191,13 @@ def _print_tables(result: BenchmarkResult) -> None:
 def _write_workbook(result: "BenchmarkResult", folder: Path, written: dict[str, Path]) -> list[Path]:
     """``benchmark.xlsx``: the CSV tables written (one sheet each, headers with units) and
     an About sheet (the command, the data file, the method and its settings)."""
-    import pandas as pd
-
-    from hubplan import __version__
-    from hubplan.report.exports import ExportTable
-
-    descriptions = {
-        "providers": "every provider: its value, the funnel limits at its denominator and its flag",
-        "outliers": "the providers beyond the 95% (alert) or 99.8% (alarm) limits",
-        "funnel_limits": "the funnel's limits along the denominator, as drawn",
-        "regions": "each region's pooled value and its flag against the others",
-    }
-    tables = [ExportTable(name, pd.read_csv(written[f"{name}.csv"], keep_default_na=False, na_values=[""]),
-                          description=text)
-              for name, text in descriptions.items() if f"{name}.csv" in written]
-    summary = result.to_dict()
-
-    def about() -> list[tuple[str, str]]:
-        from datetime import datetime, timezone
-
-        rows = [("What this file is", "the tables of hubplan benchmark --out in one workbook"),
-                ("Written by", f"hubplan {__version__}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"),
-                ("Command", command_line())]
-        for key, value in summary.items():
-            if isinstance(value, (str, int, float, bool)) and value is not None:
-                rows.append((str(key).replace("_", " "), str(value)))
-        rows += [(f"Sheet {t.name}", t.description) for t in tables]
-        return rows
-
-    return write_exports(folder, "benchmark", tables=tables, about=about, layers=dict, workbook=True,
-                         geopackage=False)
+    sheets = [
+        ("providers.csv", "every provider: its value, the funnel limits at its denominator and its flag"),
+        ("outliers.csv", "the providers beyond the 95% (alert) or 99.8% (alarm) limits"),
+        ("funnel_limits.csv", "the funnel's limits along the denominator, as drawn"),
+        ("regions.csv", "each region's pooled value and its flag against the others"),
+    ]
+    settings = [(str(key).replace("_", " "), str(value)) for key, value in result.to_dict().items()
+                if isinstance(value, (str, int, float, bool))]
+    return write_csv_workbook(folder, "benchmark", [(n, d) for n, d in sheets if n in written],
+                              what="the tables of hubplan benchmark --out in one workbook", notes=settings)

@@ -40,9 +40,11 @@ def review_command(
                                     "up, down or none."),
     output_format: str = typer.Option("table", "--format", "-f", help="table or json (one JSON document on stdout)."),
     out_dir: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="Write review.html, review.json, units.csv, ics.csv, funnel.png and the SPC "
-        "charts here.", callback=check_out_dir,
+        None, "--out", "-o", help="Write review.html, review.json, units.csv, ics.csv, review.xlsx, funnel.png and "
+        "the SPC charts here.", callback=check_out_dir,
     ),
+    workbook: bool = typer.Option(True, "--workbook/--no-workbook",
+                                  help="With --out, also write the CSV tables as one Excel workbook (.xlsx)."),
 ) -> None:
     """Capacity, activity, utilisation and waiting-list change per unit and per ICS (England),
     a funnel plot of activity per 100,000 by ICS, and SPC charts of monthly activity (docs/elective.md)."""
@@ -72,7 +74,7 @@ def review_command(
         result = review(network, service, units, units_source=str(units_file), illustrative=illustrative,
                         spc=spc_result)
     if out_dir is not None:
-        written = _write(result, prepare_out_dir(out_dir))
+        written = _write(result, prepare_out_dir(out_dir), workbook=workbook)
         err.print(f"wrote {', '.join(written)} to {out_dir}", soft_wrap=True)
     if output_format == "json":
         print_json(result.to_json())
@@ -80,7 +82,7 @@ def review_command(
         _print(result)
 
 
-def _write(rv: "Review", out_dir: Path) -> list[str]:
+def _write(rv: "Review", out_dir: Path, workbook: bool = True) -> list[str]:
     """Every file to a temporary folder first, then moved into ``out_dir`` (nothing half-written)."""
     from hubplan.cli._app import write_json
     from hubplan.monitoring.benchmark.plots import provider_funnel_data, write_png
@@ -106,6 +108,14 @@ def _write(rv: "Review", out_dir: Path) -> list[str]:
                         png.read_bytes()
         rv.result.table("units").frame.to_csv(tmp / "units.csv", index=False)
         rv.ics.to_csv(tmp / "ics.csv", index=False)
+        if workbook:
+            from hubplan.cli._exports import write_csv_workbook
+
+            write_csv_workbook(tmp, "review", [
+                ("units.csv", "each unit: capacity, activity, utilisation and waiting-list change"),
+                ("ics.csv", "each integrated care system: its units, activity per 100,000 and the funnel flag")],
+                what="the tables of hubplan review --out in one workbook")
+            files.append("review.xlsx")
         write_json(tmp / "review.json", rv.to_json())
         (tmp / "review.html").write_text(review_html(rv, images), encoding="utf-8")
         for name in files:

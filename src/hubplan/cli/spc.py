@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from hubplan.cli._exports import WORKBOOK_OPTION, write_csv_workbook
 from hubplan.cli._app import app, check_out_dir, err, limited, prepare_out_dir, print_json
 from hubplan.cli._layout import print_table
 from hubplan.errors import InputError
@@ -78,9 +79,10 @@ def spc_command(
     title: Optional[str] = typer.Option(None, "--title", help="Chart title (default: the value column)."),
     output_format: str = typer.Option("table", "--format", "-f", help="table or json (the JSON contract on stdout)."),
     out_dir: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="Write spc.json, spc_points.csv and a PNG and an HTML chart per group here.",
-        callback=check_out_dir,
+        None, "--out", "-o", help="Write spc.json, spc_points.csv, spc.xlsx and a PNG and an HTML chart per group "
+        "here.", callback=check_out_dir,
     ),
+    workbook: bool = WORKBOOK_OPTION,
 ) -> None:
     """XmR charts in the NHS 'Making Data Count' style: mean, 3-sigma limits and special causes.
 
@@ -104,7 +106,14 @@ def spc_command(
     for note in result.notes:
         err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if out_dir is not None:
-        written = write_outputs(result, prepare_out_dir(out_dir), title=title)
+        folder = prepare_out_dir(out_dir)
+        written = list(write_outputs(result, folder, title=title))
+        if workbook:
+            written += [p.name for p in write_csv_workbook(
+                folder, "spc", [("spc_points.csv", "every point: its period, value, mean, limits and the special "
+                                                   "causes it is part of")],
+                what="the points of hubplan spc --out in one workbook",
+                notes=[("Data", str(file)), ("Improvement", improvement)])]
         err.print(f"wrote {', '.join(sorted(written))} to {out_dir}", soft_wrap=True)
     if output_format == "json":
         print_json(result.to_dict())

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 
 
 def write_uncertainty_files(result: "UncertaintyResult", folder: Path, doc: dict[str, Any], *,
-                            page_title: str | None = None, site_names: dict[str, str] | None = None) -> list[Path]:
-    """``uncertainty.json``, ``uncertainty_criteria.csv``, ``uncertainty_draws.csv``, the tornado
+                            page_title: str | None = None, site_names: dict[str, str] | None = None,
+                            workbook: bool = True) -> list[Path]:
+    """``uncertainty.json``, ``uncertainty_criteria.csv``, ``uncertainty_draws.csv`` (and, with
+    ``workbook``, both tables in ``uncertainty.xlsx``), the tornado
     chart ``uncertainty_tornado.png`` (when an assumption moved a score) and, with
     ``page_title``, ``uncertainty.html`` (the report's Uncertainty section as one page)."""
     from hubplan.report.charts import tornado_chart
@@ -33,6 +35,15 @@ def write_uncertainty_files(result: "UncertaintyResult", folder: Path, doc: dict
     write_json(written[0], doc)
     result.criterion_table().to_csv(written[1], index=False, float_format="%.6g")
     result.draws_table().to_csv(written[2], index=False, float_format="%.6g")
+    if workbook:
+        from hubplan.cli._exports import write_csv_workbook
+
+        written += write_csv_workbook(
+            folder, "uncertainty",
+            [("uncertainty_criteria.csv", "each criterion of each option over the draws: mean and interval (ESTIMATED)"),
+             ("uncertainty_draws.csv", "every draw: the assumptions drawn and each option's figures (ESTIMATED)")],
+            what="the tables of the uncertainty analysis in one workbook (every figure ESTIMATED from draws of "
+                 "the assumptions)")
     tornado = tornado_chart(result)  # the report's tornado chart, the same figure
     if tornado is not None:
         png = folder / "uncertainty_tornado.png"
@@ -121,6 +132,8 @@ def uncertainty_command(
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write uncertainty.json, CSV tables, a "
                                            "tornado chart and uncertainty.html (the report's Uncertainty section) "
                                            "to this folder.", callback=check_out_dir),
+    workbook: bool = typer.Option(True, "--workbook/--no-workbook",
+                                  help="With --out, also write the CSV tables as one Excel workbook (.xlsx)."),
 ) -> None:
     """How sure are we? Every option and criterion over draws of the uncertain assumptions:
     intervals, the chance each option ranks first, standards flags, workforce shortfall,
@@ -158,7 +171,7 @@ def uncertainty_command(
     doc["seconds"] = seconds
     if folder is not None:
         written = write_uncertainty_files(result, folder, doc, page_title=spec.title or scenario.name,
-                                          site_names=site_names(spec.network, result))
+                                          site_names=site_names(spec.network, result), workbook=workbook)
         err.print(f"wrote {', '.join(str(p) for p in written)}")
     if fmt == "json":
         print_json(doc)
