@@ -79,6 +79,28 @@ def test_optimise_json_contract(csv_network: Path, tmp_path: Path) -> None:
     assert data["evaluation"]["summary"]["time_to_hub"]["mean"] == pytest.approx(sol["objective"])
     assert (tmp_path / "out" / "optimise.json").exists()
     assert (tmp_path / "out" / "optimise_sites.csv").exists()
+    # the chosen option's workbook and GeoPackage, as evaluate --out writes them
+    from workbook_check import assert_workbook_holds_the_csvs
+
+    import geopandas as gpd
+
+    out = tmp_path / "out"
+    assert_workbook_holds_the_csvs(out / "evaluation.xlsx", out,
+                                   ["evaluation_areas", "evaluation_sites", "evaluation_regions"], csv_decimals=3)
+    sites = gpd.read_file(out / "evaluation.gpkg", layer="sites")
+    assert sorted(sites.loc[sites["role"] == "hub", "site_code"]) == sorted(sol["sites"])
+
+
+def test_sweep_out_writes_its_workbook(csv_network: Path, tmp_path: Path) -> None:
+    from workbook_check import assert_workbook_holds_the_csvs
+
+    res = hubplan("sweep", "--data", str(csv_network), "--k", "1..3", "--pathway", "direct", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert_workbook_holds_the_csvs(tmp_path / "sweep.xlsx", tmp_path, ["sweep"])
+    res = hubplan("sweep", "--data", str(csv_network), "--k", "1..3", "--pathway", "direct", "--out",
+                  str(tmp_path / "b"), "--no-workbook")
+    assert res.returncode == 0, res.stderr
+    assert not (tmp_path / "b" / "sweep.xlsx").exists() and (tmp_path / "b" / "sweep.csv").exists()
 
 
 def test_p_median_for_every_k_is_the_brute_force_optimum(csv_network: Path) -> None:

@@ -8,8 +8,13 @@ import math
 from pathlib import Path
 
 
-def assert_workbook_holds_the_csvs(workbook: Path, folder: Path, names: list[str]) -> None:
+def assert_workbook_holds_the_csvs(workbook: Path, folder: Path, names: list[str],
+                                   csv_decimals: int | None = None) -> None:
+    """``csv_decimals``: the CSVs were written rounded to this many decimals (the workbook
+    keeps every digit), so a cell may differ from its CSV by half a unit of the last one."""
     from openpyxl import load_workbook
+
+    atol = 1e-12 if csv_decimals is None else 0.5 * 10.0 ** -csv_decimals * (1 + 1e-6)
 
     book = load_workbook(workbook, read_only=True)
     assert book.sheetnames[:2] == ["About", "Columns"]
@@ -28,6 +33,6 @@ def assert_workbook_holds_the_csvs(workbook: Path, folder: Path, names: list[str
                 if w == "":
                     assert g is None, (name, g, w)
                 elif isinstance(g, (int, float)) and not isinstance(g, bool):
-                    assert math.isclose(g, float(w), rel_tol=1e-12, abs_tol=1e-12), (name, g, w)
+                    assert math.isclose(g, float(w), rel_tol=1e-12, abs_tol=atol), (name, g, w)
                 else:
                     assert str(g) == w, (name, g, w)

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hubplan.cli._app import Progress, app, err, fail, limited, prepare_out_dir, print_json, write_json
+from hubplan.cli._exports import GEOPACKAGE_OPTION, WORKBOOK_OPTION, write_csv_workbook
 from hubplan.cli._layout import print_table
 from hubplan.cli.core import (
     ADD_SITES_OPTION,
@@ -40,6 +41,7 @@ from hubplan.cli.core import (
     print_outcomes,
     print_summary,
     write_evaluation,
+    write_evaluation_exports,
 )
 from hubplan.errors import InputError
 from hubplan.geography.network import Network
@@ -265,6 +267,8 @@ def optimise_command(
     by: str = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
+    workbook: bool = WORKBOOK_OPTION,
+    geopackage: bool = GEOPACKAGE_OPTION,
 ) -> None:
     """Choose the best k hub sites (exact with a proven gap, or heuristic) and evaluate them."""
     from hubplan.access.evaluate import evaluate
@@ -316,6 +320,8 @@ def optimise_command(
         write_json(folder / "optimise.json", result)
         written += [sites_csv, folder / "optimise.json",
                     plot_access_curves([ev], folder / "optimise_access.png", option.name)]
+        # the chosen option's evaluation.xlsx and evaluation.gpkg, as hubplan evaluate --out writes them
+        written += write_evaluation_exports(ev, None, folder, by, workbook=workbook, geopackage=geopackage)
         err.print(f"wrote {', '.join(str(p) for p in written)}")
     if fmt == "json":
         print_json(result)
@@ -461,6 +467,7 @@ def sweep_command(
     outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
+    workbook: bool = WORKBOOK_OPTION,
 ) -> None:
     """For each k: the best sites and what they do (mean, p90, shares within, smallest and largest hub,
     added good outcomes)."""
@@ -520,6 +527,13 @@ def sweep_command(
         if front is not None and not front.empty:
             front.to_csv(folder / "pareto.csv", index=False, float_format="%.4f")
             written += [folder / "pareto.csv", plot_pareto(front, folder / "pareto.png")]
+        if workbook:
+            written += write_csv_workbook(
+                folder, "sweep", [("sweep.csv", "for each number of hubs: the best sites found, the bound and gap, "
+                                                "and what they do"),
+                                  ("pareto.csv", "the options no other beats on both minutes and outcomes")],
+                what="the tables of hubplan sweep --out in one workbook",
+                notes=[("Problem", str(problem.description)), ("Objective", str(label))])
         err.print(f"wrote {', '.join(str(p) for p in written)}")
     if fmt == "json":
         print_json(result)
