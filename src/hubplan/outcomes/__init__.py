@@ -246,9 +246,14 @@ class StrokeModel(OutcomeModel):
         it directly, tests/test_outcomes.py; 3.9e-14 on the national area x site minutes and
         about ten times faster, benchmarks/bench_outcomes.py); :meth:`per_admission_exact`
         calls it directly."""
-        otn, otp = self.times(time_to_first, time_to_hub, transferred)
         both = self.value_matrices(time_to_first, time_to_hub, transferred, ("good", "utility"))
-        added, utility = both["good"], both["utility"]
+        return self._area_outcomes(time_to_first, time_to_hub, transferred, both["good"], both["utility"])
+
+    def _area_outcomes(self, time_to_first: np.ndarray, time_to_hub: np.ndarray, transferred: np.ndarray,
+                       added: np.ndarray, utility: np.ndarray) -> AreaOutcomes:
+        """The :class:`AreaOutcomes` of the added good outcomes and utility per admission:
+        the untreated patients' good outcomes added, and the treatment times."""
+        otn, otp = self.times(time_to_first, time_to_hub, transferred)
         nt = self._tables["untreated"]
         isch = 1.0 - self.p["haemorrhagic_share"]
         lvo = isch * self.p["lvo_share"]
@@ -279,13 +284,7 @@ class StrokeModel(OutcomeModel):
             worked = self.value_matrices(first[rest], hub[rest], transferred[rest], ("good", "utility"))
             added[rest] = worked["good"]
             utility[rest] = worked["utility"]
-        otn, otp = self.times(first, hub, transferred)
-        nt = self._tables["untreated"]
-        isch = 1.0 - self.p["haemorrhagic_share"]
-        lvo = isch * self.p["lvo_share"]
-        good = (isch - lvo) * nt[1] + lvo * nt[2] + added
-        return AreaOutcomes(good=good, added_good=added, added_utility=utility,
-                            columns={"onset_to_needle_minutes": otn, "onset_to_puncture_minutes": otp})
+        return self._area_outcomes(first, hub, transferred, added, utility)
 
     @property
     def table_key(self) -> tuple[tuple[str, float], ...]:
