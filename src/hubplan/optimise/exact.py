@@ -59,6 +59,8 @@ returned.
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -71,6 +73,8 @@ from hubplan.optimise._instance import Instance, reduce_problem
 from hubplan.optimise._solver import highs_session
 from hubplan.optimise.heuristic import HeuristicResult, local_search
 from hubplan.optimise.lagrangian import LAGRANGIAN_MIN_CANDIDATES, ascend, fix_candidates
+from hubplan.optimise.neighbourhood import NEIGHBOURHOOD_SITES
+from hubplan.optimise.neighbourhood import search as neighbourhood_search
 from hubplan.optimise.problem import TIE_TOLERANCE_MINUTES, Objective, SiteSelectionProblem
 from hubplan.optimise.solution import Solution, relative_gap
 
@@ -435,6 +439,7 @@ def solve_exact(
     progress: Progress | None = None,
     deadline: float | None = None,
     lagrangian: bool | None = None,
+    neighbourhoods: bool | None = None,
 ) -> Solution:
     """Solve to proven optimality, or report the proven gap at ``time_limit`` seconds.
 
@@ -448,6 +453,11 @@ def solve_exact(
     than the best found (:mod:`hubplan.optimise.lagrangian`), then solve the model over
     the candidates left. ``None`` (the default) does so with at least
     :data:`~hubplan.optimise.lagrangian.LAGRANGIAN_MIN_CANDIDATES` candidates.
+
+    ``neighbourhoods``: with volume limits, improve the best set by re-optimising one
+    part of the map at a time (:mod:`hubplan.optimise.neighbourhood`) while HiGHS
+    bounds the whole model in another thread. ``None`` (the default) does so with volume
+    limits on a machine with at least two cores.
     """
     t0 = time.perf_counter()
     if deadline is None:
@@ -495,6 +505,63 @@ def solve_exact(
     if best_mask is not None and _use_lagrangian(problem, inst, lagrangian) and time.perf_counter() < deadline:
         return _solve_with_fixing(problem, inst, heur, best_mask, best_value, deadline=deadline, seed=seed,
                                   threads=threads, say=say, t0=t0, progress=progress)
+    if best_mask is not None and _use_neighbourhoods(problem, inst, neighbourhoods) and time.perf_counter() < deadline:
+        found, searched = _rounds_and_neighbourhoods(problem, inst, heur_mask, best_mask, best_value,
+                                                     deadline=deadline, threads=threads, say=say, seed=seed)
+    else:
+        found = _rounds(problem, inst, heur_mask, best_mask, best_value, deadline=deadline, threads=threads, say=say)
+        searched = None
+    status, best_mask, best_value = found.status, found.best_mask, found.best_value
+    assert best_mask is not None or searched is None
+    lower_bound, rounds, sizes = found.lower_bound, found.rounds, found.sizes
+    seconds = time.perf_counter() - t0
+    if best_mask is None:
+        return Solution(
+            sites=tuple(problem.candidate_codes[j] for j in heur.open_positions),
+            objective=_to_units(problem, _model_value(problem, inst, heur_mask), total),
+            bound=_to_units(problem, lower_bound, total),
+            gap=float("nan"),
+            status="no_feasible_found",
+            method=METHOD_NAME,
+            seconds=seconds,
+            seed=seed,
+            objective_name=problem.objective.value,
+            details={"rounds": rounds, **sizes, "violations": problem.violations(heur.open_positions),
+                     "time_limit_reached": status == "time_limit" or heur.stopped_at_deadline},
+        )
+    if status == "optimal":
+        lower_bound = max(lower_bound, best_value) if best_value - lower_bound < 1e-6 * max(1.0, abs(best_value)) else lower_bound
+    objective = _to_units(problem, best_value, total)
+    bound = _to_units(problem, lower_bound, total)
+    sites_idx = np.flatnonzero(best_mask)
+    gap = relative_gap(objective, bound)
+    if status == "optimal" and not gap <= 1e-6:
+        status = "time_limit"
+    details: dict[str, Any] = {
+        "rounds": rounds, **sizes, "distinct_clients": inst.n_clients,
+        "heuristic_objective": _to_units(problem, _model_value(problem, inst, heur_mask), total)
+        if heur.violation <= 1e-6 else None}
+    if searched is not None:
+        details.update(searched)
+    return _solution(problem, sites_idx, objective, bound, gap, status, seconds, seed, details)
+
+
+@dataclass
+class _Rounds:
+    status: str  # optimal | time_limit
+    best_mask: np.ndarray | None
+    best_value: float
+    lower_bound: float
+    rounds: int
+    sizes: dict[str, int]
+
+
+def _rounds(problem: SiteSelectionProblem, inst: Instance, heur_mask: np.ndarray, best_mask: np.ndarray | None,
+            best_value: float, *, deadline: float, threads: int | None, say: Progress) -> _Rounds:
+    """The prefix-set model solved round after round, chains extended until every
+    client's hub lies inside its chain (see the module docstring), from the heuristic's
+    set ``heur_mask`` and the best feasible set so far (``best_mask``, ``best_value``)."""
+    m = inst.n_candidates
     lower_bound = -math.inf
     status = "optimal"
     rounds = 0
@@ -565,33 +632,89 @@ def solve_exact(
             break
         say(f"round {rounds}: {int(unresolved.sum()):,} clients' hubs lie beyond their chains; extending")
         depth = np.where(unresolved, np.maximum(depth, new_depth), depth)
-    seconds = time.perf_counter() - t0
-    if best_mask is None:
-        return Solution(
-            sites=tuple(problem.candidate_codes[j] for j in heur.open_positions),
-            objective=_to_units(problem, _model_value(problem, inst, heur_mask), total),
-            bound=_to_units(problem, lower_bound, total),
-            gap=float("nan"),
-            status="no_feasible_found",
-            method=METHOD_NAME,
-            seconds=seconds,
-            seed=seed,
-            objective_name=problem.objective.value,
-            details={"rounds": rounds, **sizes, "violations": problem.violations(heur.open_positions),
-                     "time_limit_reached": status == "time_limit" or heur.stopped_at_deadline},
-        )
-    if status == "optimal":
-        lower_bound = max(lower_bound, best_value) if best_value - lower_bound < 1e-6 * max(1.0, abs(best_value)) else lower_bound
-    objective = _to_units(problem, best_value, total)
-    bound = _to_units(problem, lower_bound, total)
-    sites_idx = np.flatnonzero(best_mask)
-    gap = relative_gap(objective, bound)
-    if status == "optimal" and not gap <= 1e-6:
-        status = "time_limit"
-    return _solution(problem, sites_idx, objective, bound, gap, status, seconds, seed,
-                     {"rounds": rounds, **sizes, "distinct_clients": inst.n_clients,
-                      "heuristic_objective": _to_units(problem, _model_value(problem, inst, heur_mask), total)
-                      if heur.violation <= 1e-6 else None})
+    return _Rounds(status, best_mask, best_value, lower_bound, rounds, sizes)
+
+
+def _use_neighbourhoods(problem: SiteSelectionProblem, inst: Instance, wanted: bool | None) -> bool:
+    if wanted is False or not inst.has_volumes or problem.objective is Objective.P_CENTRE:
+        return False
+    if inst.n_candidates <= NEIGHBOURHOOD_SITES or inst.k - int(inst.keep.sum()) <= 0:
+        return False
+    return bool(wanted) or (os.cpu_count() or 1) >= 2
+
+
+def _rounds_and_neighbourhoods(problem: SiteSelectionProblem, inst: Instance, heur_mask: np.ndarray,
+                               best_mask: np.ndarray, best_value: float, *, deadline: float,
+                               threads: int | None, say: Progress, seed: int | None,
+                               ) -> tuple[_Rounds, dict[str, Any]]:
+    """The full model (for the bound, and a set if it finds a better one) in a second
+    thread while the neighbourhood search improves the set in this one.
+
+    HiGHS releases Python's lock while it solves, so the two use two cores. The search
+    stops when the full model ends (proven optimal, or its time is up). Messages from
+    the full model's thread are passed on from this one.
+    """
+    stop = threading.Event()
+    messages: list[str] = []
+    lock = threading.Lock()
+    outcome: dict[str, Any] = {}
+
+    def queue(message: str) -> None:
+        with lock:
+            messages.append(message)
+
+    def flush() -> None:
+        with lock:
+            waiting = messages[:]
+            messages.clear()
+        for message in waiting:
+            say(message)
+
+    def full_model() -> None:
+        try:
+            outcome["rounds"] = _rounds(problem, inst, heur_mask, best_mask, best_value, deadline=deadline,
+                                        threads=threads, say=queue)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+        finally:
+            stop.set()
+
+    total = inst.total_demand
+
+    def solve_sub(sub: Instance, start: np.ndarray, limit: float) -> tuple[np.ndarray, float, bool]:
+        flush()
+        value = _model_value(problem, sub, start)
+        found = _rounds(problem, sub, start, start, value, deadline=limit, threads=threads, say=lambda _: None)
+        assert found.best_mask is not None  # the start is feasible
+        return found.best_mask, found.best_value, found.status == "optimal"
+
+    def improved(seed_site: int, value: float) -> None:
+        say(f"neighbourhood search around {problem.candidate_codes[seed_site]}: "
+            f"{_to_units(problem, value, total):.4f}")
+
+    worker = threading.Thread(target=full_model, name="hubplan-full-model", daemon=True)
+    worker.start()
+    say(f"neighbourhood search ({NEIGHBOURHOOD_SITES} sites at a time) while HiGHS bounds the whole model")
+    found = neighbourhood_search(inst, best_mask, best_value, solve_sub, deadline=deadline, stop=stop, seed=seed,
+                                 on_improvement=improved)
+    if found.complete_pass:
+        say(f"neighbourhood search: every neighbourhood of {NEIGHBOURHOOD_SITES} sites proven to hold nothing "
+            "better; waiting for the bound")
+    worker.join()
+    flush()
+    if "error" in outcome:
+        raise outcome["error"]
+    rounds: _Rounds = outcome["rounds"]
+    if found.best_value < rounds.best_value - 1e-9 * max(1.0, abs(rounds.best_value)):
+        rounds.best_mask, rounds.best_value = found.best_mask, found.best_value
+    details = {
+        "neighbourhoods_searched": found.searched,
+        "neighbourhood_improvements": found.improvements,
+        "neighbourhood_sites": NEIGHBOURHOOD_SITES,
+        "neighbourhoods_all_proven": found.complete_pass,
+        "neighbourhood_objective": _to_units(problem, found.best_value, total),
+    }
+    return rounds, details
 
 
 def _use_lagrangian(problem: SiteSelectionProblem, inst: Instance, wanted: bool | None) -> bool:

@@ -138,6 +138,8 @@ def solve_outcome(op: OutcomeProblem, *, method: str = "exact", time_limit: floa
         details["heuristic_objective"] = total * (op.v_max - details["heuristic_objective"])
     if isinstance(details.get("lagrangian_bound"), float):
         details["lagrangian_bound"] = total * (op.v_max - details["lagrangian_bound"])
+    if isinstance(details.get("neighbourhood_objective"), float):
+        details["neighbourhood_objective"] = total * (op.v_max - details["neighbourhood_objective"])
     return replace(sol, objective=value, bound=bound, gap=gap, objective_name=OBJECTIVE_NAME,
                    seconds=time.perf_counter() - t0, details=details)
 
