@@ -341,6 +341,20 @@ def main() -> dict[str, object]:
     print("      " + _peer_line(peer, ours.seconds, cpu, covered, peer.objective, ours.status == "optimal", ""))
     figures["mclp"] = (ours, peer)
 
+    print("\n-- volume limits, k = 24, national, 60 s each (hubplan optimise --k 24 --pathway direct "
+          "--min-patients 1500 / --max-patients 4000 --time-limit 60; hubplan only: spopt has no volume limits "
+          "with patients at their nearest hub) --")
+    for label, change in (("at least 1,500 a hub", {"min_patients_per_hub": 1500.0}),
+                          ("at most 4,000 a hub", {"max_patients_per_hub": 4000.0})):
+        ours, cpu = _solve(national.with_changes(**change), 60.0, threads)
+        d = ours.details
+        print(f"{label}: {ours.objective:.4f} min, bound {ours.bound:.4f}, gap {100 * ours.gap:.2g}%, {ours.status}, "
+              f"{ours.seconds:.1f} s (CPU {cpu:.1f} s; heuristic {d.get('heuristic_objective') or float('nan'):.4f}; "
+              f"neighbourhood search: {d.get('neighbourhoods_searched', 'not run')} searched, "
+              f"{d.get('neighbourhood_improvements', 0)} better, every one proven: "
+              f"{d.get('neighbourhoods_all_proven', False)})", flush=True)
+        figures[f"volume_{'min' if 'min_patients_per_hub' in change else 'max'}"] = ours
+
     print("\n-- heuristic sweep k = 1..60, national, with the evaluation of each k (hubplan only) --")
     t0 = time.perf_counter()
     table = sweep(national, range(1, 61), method="heuristic", network=net, service=svc)

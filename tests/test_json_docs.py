@@ -167,6 +167,9 @@ RUNS: dict[str, tuple[list[str], int]] = {
     "benchmark_ratio": (["benchmark", "ratio.csv", "--indicator", "ratio"], 0),
     # 200 candidate sites: the exact p-median takes the Lagrangian path (docs/optimise.md)
     "optimise_lagrangian": (["optimise", "--data", "big", "--k", "3", "--pathway", "direct"], 0),
+    # a maximum volume with more than 20 candidates: the neighbourhood search runs beside the model
+    "optimise_neighbourhood": (["optimise", "--data", "big", "--k", "3", "--pathway", "direct",
+                                "--max-patients", "500"], 0),
     # the stroke model of presets.toml (added utility), and a user's curve (no utility)
     "optimise_outcome": (["optimise", "--data", "net", "--k", "2", "--pathway", "direct", "--objective", "outcome",
                           "--outcome-measure", "utility"], 0),
@@ -329,7 +332,8 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "solution": [("optimise", "solution"), ("optimise_none_found", "solution"), ("optimise_deadline", "solution"),
                  ("optimise_outcome", "solution"), ("optimise_outcome_curve", "solution"),
                  ("appraise", "options[].solution")],
-    "solution.details": [("optimise", "solution.details"), ("optimise_lagrangian", "solution.details"), ("optimise_none_found", "solution.details"),
+    "solution.details": [("optimise", "solution.details"), ("optimise_lagrangian", "solution.details"),
+                         ("optimise_neighbourhood", "solution.details"), ("optimise_none_found", "solution.details"),
                          ("optimise_deadline", "solution.details"), ("optimise_outcome", "solution.details"),
                          ("optimise_outcome_curve", "solution.details"), ("appraise", "options[].solution.details")],
     "sweep": [("sweep", ""), ("sweep_infeasible", "")],

@@ -49,6 +49,12 @@ relaxed solution gives the best set, the candidates that cannot be in a better s
 ruled out, and the model above is solved over the candidates left, with the best set
 as warm start. Its bound is then valid for the whole problem.
 
+Volume limits (p-median or coverage, two cores or more): the relaxation is weak, so in
+a time limit HiGHS mostly proves a bound. While it does, in a second thread, this one
+improves the set with :mod:`hubplan.optimise.neighbourhood` (re-optimising 20 sites at a
+time with this same round-by-round model, the others fixed); the better of the two sets
+is returned, with HiGHS' bound.
+
 p-centre: bisection over the distinct minutes of the cost matrix; "can ``k`` hubs
 keep every patient within ``R``" is the model above with ``u_{P_{i,b_i(R)}} = 0``
 (no objective). The smallest feasible ``R`` is then re-solved as a p-median with that
