@@ -139,3 +139,4 @@ def test_installed_cli_reports_the_search(tmp_path: Path) -> None:
     assert solution["objective"] == pytest.approx(best, rel=1e-6)
     assert solution["details"]["neighbourhood_sites"] == neighbourhood.NEIGHBOURHOOD_SITES
     assert solution["details"]["neighbourhoods_searched"] >= 0
+    assert solution["details"]["perturbation_kicks"] >= 0 and solution["details"]["perturbation_improvements"] >= 0

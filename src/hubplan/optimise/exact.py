@@ -77,7 +77,7 @@ import scipy.sparse as sp
 from hubplan.errors import InfeasibleError, SolverError
 from hubplan.optimise._instance import Instance, reduce_problem
 from hubplan.optimise._solver import highs_session
-from hubplan.optimise.heuristic import HeuristicResult, local_search
+from hubplan.optimise.heuristic import HeuristicResult, local_search, perturbation_search
 from hubplan.optimise.lagrangian import LAGRANGIAN_MIN_CANDIDATES, ascend, fix_candidates
 from hubplan.optimise.neighbourhood import NEIGHBOURHOOD_SITES
 from hubplan.optimise.neighbourhood import search as neighbourhood_search
@@ -110,6 +110,11 @@ VOLUME_CHAIN_MARGIN = 10
 #: (about 20 s). Minimum volumes alone do not get them: there the model proves the
 #: optimum and the time is better spent on it.
 VOLUME_RESTARTS = 8
+
+#: With a maximum volume on two cores or more, the share of the time left after the
+#: heuristic that the perturbation search (:func:`~hubplan.optimise.heuristic.perturbation_search`)
+#: may use before the neighbourhood search takes over, both beside the full model.
+PERTURBATION_SHARE = 0.5
 
 ENUMERATION_NAME = "exact (every set of hubs evaluated)"
 #: Enumerate every set when clients x sets is at most this (see :func:`_enumerate`).
@@ -700,8 +705,22 @@ def _rounds_and_neighbourhoods(problem: SiteSelectionProblem, inst: Instance, he
 
     worker = threading.Thread(target=full_model, name="hubplan-full-model", daemon=True)
     worker.start()
+    start_mask, start_value = best_mask, best_value
+    kicked = None
+    if inst.max_patients is not None:  # minimum volumes alone: the model proves the optimum, leave it the CPU
+        now = time.perf_counter()
+        say("perturbation search (random kicks of two hubs, then swaps) while HiGHS bounds the whole model")
+        kicked = perturbation_search(inst, best_mask, deadline=now + PERTURBATION_SHARE * max(0.0, deadline - now),
+                                     stop=stop, seed=seed)
+        if kicked.violation <= 1e-6:
+            value = _model_value(problem, inst, kicked.open_mask)
+            if value < best_value - 1e-9 * max(1.0, abs(best_value)):
+                start_mask, start_value = kicked.open_mask, value
+        flush()
+        say(f"perturbation search: {kicked.kicks} kicks, {kicked.improvements} improved the set: "
+            f"{_to_units(problem, start_value, total):.4f}")
     say(f"neighbourhood search ({NEIGHBOURHOOD_SITES} sites at a time) while HiGHS bounds the whole model")
-    found = neighbourhood_search(inst, best_mask, best_value, solve_sub, deadline=deadline, stop=stop, seed=seed,
+    found = neighbourhood_search(inst, start_mask, start_value, solve_sub, deadline=deadline, stop=stop, seed=seed,
                                  on_improvement=improved)
     if found.complete_pass:
         say(f"neighbourhood search: every neighbourhood of {NEIGHBOURHOOD_SITES} sites proven to hold nothing "
@@ -713,7 +732,9 @@ def _rounds_and_neighbourhoods(problem: SiteSelectionProblem, inst: Instance, he
     rounds: _Rounds = outcome["rounds"]
     if found.best_value < rounds.best_value - 1e-9 * max(1.0, abs(rounds.best_value)):
         rounds.best_mask, rounds.best_value = found.best_mask, found.best_value
-    details = {
+    details: dict[str, Any] = {} if kicked is None else {
+        "perturbation_kicks": kicked.kicks, "perturbation_improvements": kicked.improvements}
+    details |= {
         "neighbourhoods_searched": found.searched,
         "neighbourhood_improvements": found.improvements,
         "neighbourhood_sites": NEIGHBOURHOOD_SITES,

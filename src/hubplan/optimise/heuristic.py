@@ -20,7 +20,9 @@ hub), then by the objective; kept sites are never swapped out. Volumes after eve
 are computed exactly with one ``bincount`` per incoming candidate.
 
 Random restarts (``restarts`` > 0) start from random sets drawn with a
-``numpy.random.Generator`` seeded by ``seed``.
+``numpy.random.Generator`` seeded by ``seed``. :func:`perturbation_search` is an
+iterated local search (Lourenco, Martin and Stuetzle 2003): random kicks of a few hubs
+from the current set, each followed by vertex substitution.
 
 A ``deadline`` (a :func:`time.perf_counter` value) stops the search where it is: greedy
 then opens the remaining hubs by the scores of its last step, swaps and restarts stop,
@@ -30,6 +32,7 @@ the search ends within one candidate's evaluation of the deadline.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -360,3 +363,74 @@ def local_search(
         seconds=time.perf_counter() - t0,
         stopped_at_deadline=search.stopped,
     )
+
+
+@dataclass(frozen=True)
+class PerturbationResult:
+    open_mask: np.ndarray  # boolean, the best set found (the start if nothing better)
+    violation: float
+    primary: float
+    kicks: int
+    improvements: int
+    seconds: float
+
+
+#: Hubs swapped at random in each kick of :func:`perturbation_search`.
+PERTURBATION_MOVES = 2
+#: A kicked set that is feasible and at most this much (relative) worse than the
+#: current one becomes the current one, so the search walks along near-equal sets
+#: instead of returning to the same local optimum.
+PERTURBATION_ACCEPT = 0.002
+
+
+def perturbation_search(
+    inst: Instance,
+    start: np.ndarray,
+    *,
+    deadline: float,
+    stop: threading.Event | None = None,
+    seed: int | None = 0,
+    moves: int = PERTURBATION_MOVES,
+    accept: float = PERTURBATION_ACCEPT,
+    max_kicks: int | None = None,
+) -> PerturbationResult:
+    """Iterated local search from the set ``start`` (a boolean mask of ``k`` sites).
+
+    Each kick closes ``moves`` open hubs and opens ``moves`` closed candidates, all
+    drawn at random (kept sites stay open), then vertex substitution takes the kicked
+    set to a local optimum, judged as in :func:`local_search` (violation first, then
+    the objective). The local optimum replaces the current set if it is better, or if
+    it is feasible and within ``accept`` of it; the best set seen is returned. Runs
+    until ``deadline`` (a :func:`time.perf_counter` value), until ``stop`` is set or
+    after ``max_kicks`` kicks; a kick under way when the deadline passes ends where it is.
+    """
+    t0 = time.perf_counter()
+    search = _Search(inst, loss_matrix(inst), deadline)
+    rng = np.random.default_rng(seed)
+    current = start.copy()
+    current_key = search.evaluate(current)
+    best, best_key = current, current_key
+    kicks = improvements = 0
+
+    def stopped() -> bool:
+        return time.perf_counter() >= deadline or (stop is not None and stop.is_set())
+
+    while not stopped() and (max_kicks is None or kicks < max_kicks):
+        movable = np.flatnonzero(current & ~inst.keep)
+        closed = np.flatnonzero(~current)
+        n = min(moves, len(movable), len(closed))
+        if n == 0:
+            break
+        trial = current.copy()
+        trial[rng.choice(movable, size=n, replace=False)] = False
+        trial[rng.choice(closed, size=n, replace=False)] = True
+        trial, key, _ = search.improve(trial, 10_000)
+        kicks += 1
+        near = key[0] <= 0.0 and current_key[0] <= 0.0 and key[1] <= current_key[1] + accept * abs(current_key[1])
+        if _better(key, current_key) or near:
+            current, current_key = trial, key
+        if _better(key, best_key):
+            best, best_key = trial, key
+            improvements += 1
+    return PerturbationResult(open_mask=best.copy(), violation=best_key[0], primary=best_key[1], kicks=kicks,
+                              improvements=improvements, seconds=time.perf_counter() - t0)
