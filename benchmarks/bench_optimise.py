@@ -350,9 +350,9 @@ def main() -> dict[str, object]:
         d = ours.details
         print(f"{label}: {ours.objective:.4f} min, bound {ours.bound:.4f}, gap {100 * ours.gap:.2g}%, {ours.status}, "
               f"{ours.seconds:.1f} s (CPU {cpu:.1f} s; heuristic {d.get('heuristic_objective') or float('nan'):.4f}; "
-              f"perturbation search: {d.get('perturbation_kicks', 'not run')} kicks, "
-              f"{d.get('perturbation_improvements', 0)} better; "
-              f"neighbourhood search: {d.get('neighbourhoods_searched', 'not run')} searched, "
+              + (f"perturbation search: {d['perturbation_kicks']} kicks, {d['perturbation_improvements']} better; "
+                 if "perturbation_kicks" in d else "perturbation search: not run; ")
+              + f"neighbourhood search: {d.get('neighbourhoods_searched', 'not run')} searched, "
               f"{d.get('neighbourhood_improvements', 0)} better, every one proven: "
               f"{d.get('neighbourhoods_all_proven', False)})", flush=True)
         figures[f"volume_{'min' if 'min_patients_per_hub' in change else 'max'}"] = ours

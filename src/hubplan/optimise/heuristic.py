@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from hubplan.optimise._instance import Instance
+from hubplan.optimise.neighbourhood import site_proximity
 from hubplan.optimise.problem import TIE_TOLERANCE_MINUTES, Objective
 
 #: Cost used for "cannot reach" inside sums (violations count such patients exactly).
@@ -377,6 +378,13 @@ class PerturbationResult:
 
 #: Hubs swapped at random in each kick of :func:`perturbation_search`.
 PERTURBATION_MOVES = 2
+#: A kick closes a random open hub and others among its this many nearest open hubs,
+#: and opens candidates among its ``PERTURBATION_NEAR_CLOSED`` nearest closed ones.
+#: Nationally (k = 24, at most 4,000 a hub, 30 s from the same start, seeds 0-5) such
+#: local kicks reached 33.77 min on average (33.59-34.06), kicks drawn from the whole
+#: map 33.88 (33.72-34.06).
+PERTURBATION_NEAR_OPEN = 4
+PERTURBATION_NEAR_CLOSED = 10
 #: A kicked set that is feasible and at most this much (relative) worse than the
 #: current one becomes the current one, so the search walks along near-equal sets
 #: instead of returning to the same local optimum.
@@ -396,8 +404,10 @@ def perturbation_search(
 ) -> PerturbationResult:
     """Iterated local search from the set ``start`` (a boolean mask of ``k`` sites).
 
-    Each kick closes ``moves`` open hubs and opens ``moves`` closed candidates, all
-    drawn at random (kept sites stay open), then vertex substitution takes the kicked
+    Each kick closes a random open hub and ``moves - 1`` of its nearest open hubs, and
+    opens ``moves`` of its nearest closed candidates, drawn at random (nearest: the
+    shortest trip through an area, :func:`~hubplan.optimise.neighbourhood.site_proximity`;
+    kept sites stay open), then vertex substitution takes the kicked
     set to a local optimum, judged as in :func:`local_search` (violation first, then
     the objective). The local optimum replaces the current set if it is better, or if
     it is feasible and within ``accept`` of it; the best set seen is returned. Runs
@@ -411,19 +421,27 @@ def perturbation_search(
     current_key = search.evaluate(current)
     best, best_key = current, current_key
     kicks = improvements = 0
+    k = int(start.sum())
 
     def stopped() -> bool:
         return time.perf_counter() >= deadline or (stop is not None and stop.is_set())
 
+    nearest: dict[int, np.ndarray] = {}
     while not stopped() and (max_kicks is None or kicks < max_kicks):
-        movable = np.flatnonzero(current & ~inst.keep)
-        closed = np.flatnonzero(~current)
-        n = min(moves, len(movable), len(closed))
+        movable = current & ~inst.keep
+        n = min(moves, int(movable.sum()), int((~current).sum()))
         if n == 0:
             break
+        centre = int(rng.choice(np.flatnonzero(movable)))
+        if centre not in nearest:
+            nearest[centre] = np.argsort(site_proximity(inst, centre), kind="stable")  # the centre first
+        order = nearest[centre]
+        near_open = order[movable[order]][1:PERTURBATION_NEAR_OPEN + 1]
+        near_closed = order[~current[order]][:max(n, PERTURBATION_NEAR_CLOSED)]
         trial = current.copy()
-        trial[rng.choice(movable, size=n, replace=False)] = False
-        trial[rng.choice(closed, size=n, replace=False)] = True
+        trial[centre] = False
+        trial[rng.choice(near_open, size=min(n - 1, len(near_open)), replace=False)] = False
+        trial[rng.choice(near_closed, size=k - int(trial.sum()), replace=False)] = True
         trial, key, _ = search.improve(trial, 10_000)
         kicks += 1
         near = key[0] <= 0.0 and current_key[0] <= 0.0 and key[1] <= current_key[1] + accept * abs(current_key[1])
