@@ -91,6 +91,40 @@ def test_a_site_on_an_area_centroid_is_that_areas_nearest_site():
         assert area_minutes[area] <= truth[area].min()
 
 
+def test_the_model_is_fitted_on_one_openmp_thread_and_is_the_same_model(monkeypatch):
+    """Fits and predictions run on one OpenMP thread (many threads waiting on one another
+    made a first --add-sites run 7x slower on two cores); the model is the one an
+    unlimited fit gives, prediction for prediction."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_info
+
+    area_lat, area_lon, site_lat, site_lon, truth, _ = grid_world(n_areas=300, n_sites=12)
+    seen: list[int] = []
+    real_fit, real_predict = HistGradientBoostingRegressor.fit, HistGradientBoostingRegressor.predict
+
+    def threads() -> int:
+        return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp")
+
+    def fit(self, x, y, *args, **kwargs):
+        seen.append(threads())
+        return real_fit(self, x, y, *args, **kwargs)
+
+    def predict(self, x):
+        seen.append(threads())
+        return real_predict(self, x)
+
+    monkeypatch.setattr(HistGradientBoostingRegressor, "fit", fit)
+    monkeypatch.setattr(HistGradientBoostingRegressor, "predict", predict)
+    estimator = RoadTimeEstimator(area_lat, area_lon, site_lat, site_lon, truth).fit(seed=0)
+    minutes, _ = estimator.estimate(52.5, -0.5)
+    assert seen == [1, 1]
+    monkeypatch.undo()
+    x, y = estimator._training_set(np.arange(estimator.n_sites), 0)
+    unlimited = RoadTimeEstimator._new_model(0).fit(x, y)
+    features = estimator._features(52.5, -0.5, None, None)
+    assert np.array_equal(estimator._predict(unlimited, features), minutes)
+
+
 def test_too_few_known_sites_is_refused():
     area_lat, area_lon, site_lat, site_lon, truth, _ = grid_world(n_areas=50, n_sites=6)
     with pytest.raises(ValueError, match="at least 10"):

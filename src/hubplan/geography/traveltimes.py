@@ -31,7 +31,6 @@ time is within :data:`ACCURACY_WITHIN_MINUTES`.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -244,26 +243,38 @@ class RoadTimeEstimator:
 
     @staticmethod
     def _new_model(seed: int) -> Any:
-        # OpenMP threads that spin while waiting make scikit-learn's fit 5-10x slower on a
-        # shared, busy machine (or under pytest -n 2): measured 112 s against 23 s wall for
-        # the bundled fit at load 9 on 2 cores. Passive waiting costs nothing when idle. It
-        # only takes effect if set before the OpenMP runtime starts (first sklearn import).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         return HistGradientBoostingRegressor(max_iter=200, learning_rate=0.1, max_leaf_nodes=63,
                                              early_stopping=False, random_state=seed)
+
+    @staticmethod
+    def _fit_model(seed: int, x: np.ndarray, y: np.ndarray) -> Any:
+        # One OpenMP thread. scikit-learn's boosting opens a parallel region for every
+        # split, and with two threads each region waits for the other to wake; on a shared
+        # or busy machine (or under pytest -n 2) that costs more than the second core gives.
+        # Measured on 2 cores, idle: the bundled network's cross-validation and fit took
+        # 40.1 s on one thread against 127.6 s on two with OMP_WAIT_POLICY=PASSIVE;
+        # a 12-site, 400-area network's first --add-sites run 10.3 s against 70.8 s.
+        # Two threads spinning (ACTIVE) are faster only on an idle machine. docs/new-sites.md.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return RoadTimeEstimator._new_model(seed).fit(x, y)
 
     def fit(self, seed: int = 0, progress: Progress | None = None) -> "RoadTimeEstimator":
         """Fit the model on every known site (each one treated as new in turn)."""
         x, y = self._training_set(np.arange(self.n_sites), seed, progress)
         if progress:
             progress(f"fitting the road-time model on {len(y):,} known pairs")
-        self.model = self._new_model(seed).fit(x, y)
+        self.model = self._fit_model(seed, x, y)
         return self
 
     def _predict(self, model: Any, features: np.ndarray) -> np.ndarray:
-        minutes = np.asarray(model.predict(features), dtype=np.float64)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            minutes = np.asarray(model.predict(features), dtype=np.float64)
         # No estimate is below the fastest access time in the matrix; an area whose centroid
         # is within NEAR_KM of the site takes at most that access time plus the km at
         # NEAR_PACE, so a site placed on an area's centroid is that area's nearest site.
@@ -301,7 +312,7 @@ class RoadTimeEstimator:
         for fold in range(folds):
             train = np.flatnonzero(fold_of != fold)
             x, y = self._training_set(train, seed + 1 + fold)
-            model = self._new_model(seed).fit(x, y)
+            model = self._fit_model(seed, x, y)
             for site in np.flatnonzero(fold_of == fold):
                 truth = self.minutes[:, site]
                 rows = np.flatnonzero(np.isfinite(truth) & (truth <= ACCURACY_WITHIN_MINUTES))
