@@ -14,7 +14,7 @@ simple recipe (:func:`candidate_locations`):
    stroke unit (all of England and Wales), until there are 1,000 candidates in all.
 
 Estimating 887 columns takes a few minutes (and the first use of the estimator on a
-machine fits its model, about 35 s); the resulting minutes are cached as ``.npy`` files
+machine fits its model, about 40 s); the resulting minutes are cached as ``.npy`` files
 under the hubplan cache folder (``$HUBPLAN_CACHE_DIR`` or ``~/.cache/hubplan``), keyed
 by the recipe, the estimator version and the network's matrix, so reruns load them in
 a second.
