@@ -5,7 +5,7 @@ site: a model fitted on the other folds' sites, the site's own column left out o
 feature) and compared with its true column, for areas within 90 minutes. The reference is
 a straight-line fit (minutes = a + b km + c sqrt(km), least squares on the other folds).
 
-Then the same with one fold per site: leave-one-site-out, 125 fits (13-25 minutes;
+Then the same with one fold per site: leave-one-site-out, 125 fits (about 6 minutes;
 ``BENCH_TRAVELTIMES_LOSO=0`` skips it). Five folds is the stricter test (each model has a
 fifth of the sites missing, so the sites near the one estimated are often missing too);
 the figures hubplan shows with estimated minutes are the five-fold ones.
