@@ -78,13 +78,14 @@ def test_restrict_to_one_region(bundled):
     assert e.summary["hubs"] == 1 and e.summary["patients"] > 0
 
 
-def test_demo_writes_its_files(tmp_path):
-    import subprocess
-    import sys
+def test_demo_writes_its_files(england, tmp_path):
+    """The installed ``hubplan demo`` in an 80-column terminal: its tables fit (every line at
+    most 80 cells, nothing cut, today's 24 centres all shown) and it writes its files."""
+    from test_terminal_width import assert_fits, assert_shown, hubplan
 
-    res = subprocess.run([sys.executable, "-c", "from hubplan.cli import main; main()", "demo", "--out", str(tmp_path)],
-                         capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
+    out = hubplan(80, "demo", "--out", str(tmp_path))
+    assert_fits(out, 80)
+    assert_shown(out, *england.sites_with("thrombectomy"))
     for name in ("demo_summary.csv", "demo.json", "demo_access.png", "demo_regions.csv",
                  "demo_capacity_workforce120_sites.csv", "demo_capacity_workforce150.json",
                  "benchmark_stroke_units/funnel.png", "benchmark_stroke_units/funnel.html",
