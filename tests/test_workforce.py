@@ -117,6 +117,23 @@ def test_thirty_centres_against_120_and_150():
     assert enough.sites["shortfall"].sum() == 0.0
 
 
+def test_regions_in_order_with_a_hub_of_no_region_last():
+    """Hubs out of order, one with no ISDN: regions sorted by name, the one without last,
+    each total worked by hand (need 23, 20 available, every hub gets 20/23 of its need)."""
+    hubs = pd.DataFrame({"site_code": ["A", "B", "C", "D"], "consultants_needed": [5, 6, 5, 7],
+                         "isdn": ["South", None, "North", "South"]}, index=[7, 3, 9, 1])
+    result = network_workforce(hubs, 20, region_columns=("isdn",))
+    assert result.sites["site_code"].tolist() == ["A", "B", "C", "D"]
+    assert result.sites["consultants_allocated"].tolist() == pytest.approx([100 / 23, 120 / 23, 100 / 23, 140 / 23])
+    rows = result.regions
+    assert rows["region"].tolist()[:2] == ["North", "South"] and pd.isna(rows["region"].iloc[2])
+    assert rows["hubs"].tolist() == [1, 2, 1]
+    assert rows["consultants_needed"].tolist() == [5, 12, 6]
+    assert rows["consultants_allocated"].tolist() == pytest.approx([100 / 23, 240 / 23, 120 / 23])
+    assert rows["shortfall"].tolist() == pytest.approx([15 / 23, 36 / 23, 18 / 23])
+    assert result.shortfall == pytest.approx(3.0)
+
+
 def test_network_without_available_workforce():
     hubs = pd.DataFrame({"site_code": ["A", "B"], "consultants_needed": [5, 6]})
     result = network_workforce(hubs, None)

@@ -246,28 +246,32 @@ def capacity_table(
     else:
         bed_frame = pd.DataFrame({col: np.nan for col in BED_TABLE_COLUMNS}, index=range(len(codes)))
         bed_frame["patients_per_year"] = admissions.to_numpy()
+    # The site table is built column by column as numpy arrays and made a DataFrame once:
+    # an uncertainty run calls this for every option of every draw, and assigning columns
+    # one at a time to a DataFrame was most of its time (docs/uncertainty.md, "How fast").
     is_hub = open_sites["role"].to_numpy() == "hub"
+    n = len(codes)
+    hub_idx = np.flatnonzero(is_hub)
     hub_patients = open_sites["hub_patients"].to_numpy(dtype=np.float64)
+    catchment = open_sites["catchment_patients"].to_numpy(dtype=np.float64)
     procedures = np.where(is_hub, procedures_per_year(hub_patients, procedure_share), 0.0)
-    sites = pd.DataFrame(
-        {
-            "site_code": codes,
-            "site_name": open_sites["site_name"].astype(str).to_numpy(),
-            "role": open_sites["role"].astype(str).to_numpy(),
-            "hub_patients": hub_patients,
-            "catchment_patients": open_sites["catchment_patients"].to_numpy(dtype=np.float64),
-            "procedures_per_year": procedures,
-        }
-    )
+    columns: dict[str, Any] = {
+        "site_code": codes,
+        "site_name": open_sites["site_name"].astype(str).to_numpy(),
+        "role": open_sites["role"].astype(str).to_numpy(),
+        "hub_patients": hub_patients,
+        "catchment_patients": catchment,
+        "procedures_per_year": procedures,
+    }
     for col in bed_frame.columns:
         if col not in ("site_code", "peaking_factor", "occupancy_target", "refusal_target"):
-            sites[col] = bed_frame[col].to_numpy()
+            columns[col] = bed_frame[col].to_numpy()
     if procedures_per_session is not None:
-        sites["sessions_per_week"] = np.where(
+        columns["sessions_per_week"] = np.where(
             is_hub, sessions_per_week(procedures, procedures_per_session), np.nan
         )
     else:
-        sites["sessions_per_week"] = np.nan
+        columns["sessions_per_week"] = np.full(n, np.nan)
 
     notes: list[str] = []
     region = getattr(evaluation.network, "region_restriction", None)
@@ -285,10 +289,11 @@ def capacity_table(
     rota = service.rota_minimum_consultants
     n_hubs = int(is_hub.sum())
     available = workforce if workforce is not None else service.workforce_available
-    sites["consultants_needed"] = pd.array([None] * len(sites), dtype="Int64")
-    sites["consultants_allocated"] = np.nan
-    sites["shortfall"] = np.nan
-    sites["procedures_per_operator"] = np.nan
+    needed = np.zeros(n, dtype=np.int64)
+    needed_missing = np.ones(n, dtype=bool)
+    allocated = np.full(n, np.nan)
+    site_shortfall = np.full(n, np.nan)
+    per_operator = np.full(n, np.nan)
     consultants_total: int | None = None
     shortfall: float | None = None
     region_cols = [c for c in table.columns if c in ("country", "ambulance_service", "isdn", "icb", "sicbl")]
@@ -304,20 +309,18 @@ def capacity_table(
         )
     else:
         hub_table = wf.hub_workforce_table(
-            pd.Series(procedures[is_hub], index=[c for c, h in zip(codes, is_hub) if h]),
+            pd.Series(procedures[is_hub], index=[codes[i] for i in hub_idx]),
             rota_minimum_consultants=rota,
             procedures_per_consultant=procedures_per_consultant,
             operator_min_procedures_per_year=service.operator_min_procedures_per_year,
         )
-        hub_rows = hub_table.assign(**{c: open_sites.loc[is_hub, c].to_numpy() for c in region_cols})
+        hub_rows = hub_table.assign(**{c: open_sites[c].to_numpy()[is_hub] for c in region_cols})
         net = wf.network_workforce(hub_rows, available, region_columns=region_cols)
-        idx = np.flatnonzero(is_hub)
-        needed_col = sites["consultants_needed"].copy()
-        needed_col.iloc[idx] = hub_table["consultants_needed"].to_numpy()
-        sites["consultants_needed"] = needed_col
-        sites.loc[idx, "procedures_per_operator"] = hub_table["procedures_per_operator"].to_numpy()
-        sites.loc[idx, "consultants_allocated"] = net.sites["consultants_allocated"].to_numpy()
-        sites.loc[idx, "shortfall"] = net.sites["shortfall"].to_numpy()
+        needed[hub_idx] = hub_table["consultants_needed"].to_numpy()
+        needed_missing[hub_idx] = False
+        per_operator[hub_idx] = hub_table["procedures_per_operator"].to_numpy()
+        allocated[hub_idx] = net.sites["consultants_allocated"].to_numpy()
+        site_shortfall[hub_idx] = net.sites["shortfall"].to_numpy()
         consultants_total = net.consultants_needed
         regions = net.regions
         if available is None:
@@ -326,32 +329,32 @@ def capacity_table(
             )
         else:
             shortfall = net.shortfall
+    columns["consultants_needed"] = pd.arrays.IntegerArray(needed, needed_missing)
+    columns["consultants_allocated"] = allocated
+    columns["shortfall"] = site_shortfall
+    columns["procedures_per_operator"] = per_operator
 
-    flags: list[list[str]] = []
-    for i, row in enumerate(sites.itertuples(index=False)):
-        if not is_hub[i]:
-            flags.append([])
-            continue
-        allocated = row.consultants_allocated
-        per_operator = row.procedures_per_operator
-        flags.append(
-            wf.standards_flags(
-                catchment_patients=row.catchment_patients,
-                admissions_per_year=row.patients_per_year,
-                procedures_per_year=row.procedures_per_year,
-                consultants_available=None if pd.isna(allocated) else float(allocated),
-                procedures_per_operator=None if pd.isna(per_operator) else float(per_operator),
-                min_patients_per_hub=service.min_patients_per_hub,
-                max_patients_per_hub=service.max_patients_per_hub,
-                min_procedures_per_hub=service.min_procedures_per_hub,
-                rota_minimum_consultants=rota,
-                operator_min_procedures_per_year=service.operator_min_procedures_per_year,
-            )
+    flags: list[list[str]] = [[] for _ in range(n)]
+    admitted = columns["patients_per_year"]
+    for i in hub_idx.tolist():
+        flags[i] = wf.standards_flags(
+            catchment_patients=float(catchment[i]),
+            admissions_per_year=float(admitted[i]),
+            procedures_per_year=float(procedures[i]),
+            consultants_available=None if np.isnan(allocated[i]) else float(allocated[i]),
+            procedures_per_operator=None if np.isnan(per_operator[i]) else float(per_operator[i]),
+            min_patients_per_hub=service.min_patients_per_hub,
+            max_patients_per_hub=service.max_patients_per_hub,
+            min_procedures_per_hub=service.min_procedures_per_hub,
+            rota_minimum_consultants=rota,
+            operator_min_procedures_per_year=service.operator_min_procedures_per_year,
         )
-    sites["flags"] = pd.Series(flags, dtype=object)
+    flag_column = np.empty(n, dtype=object)
+    flag_column[:] = flags
+    columns["flags"] = flag_column
     for col in region_cols:
-        sites[col] = open_sites[col].to_numpy()
-    sites = sites[[*SITE_COLUMNS, *region_cols]]
+        columns[col] = open_sites[col].to_numpy()
+    sites = pd.DataFrame({col: columns[col] for col in (*SITE_COLUMNS, *region_cols)})
 
     pipeline = None
     year_need_met: int | None = None

@@ -339,37 +339,45 @@ def network_workforce(
         if col not in sites.columns:
             raise InputError(f"sites table needs a {col!r} column")
     need = sites["consultants_needed"].astype("float64")
+    need_values = need.to_numpy()
     total_needed = int(round(float(need.sum())))
-    table = sites[["site_code", "consultants_needed"]].copy()
     regions_present = [c for c in region_columns if c in sites.columns]
+    # Built from arrays in one go, and totalled by region with numpy (each region's sums in
+    # the order pandas' groupby would take): this runs for every option of every draw of
+    # an uncertainty run.
+    columns: dict[str, Any] = {"site_code": sites["site_code"].array,
+                               "consultants_needed": sites["consultants_needed"].array}
     for col in regions_present:
-        table[col] = sites[col].to_numpy()
+        columns[col] = sites[col].to_numpy()
     if consultants_available is None:
-        table["consultants_allocated"] = np.nan
-        table["shortfall"] = np.nan
+        allocated_values = np.full(len(need_values), np.nan)
+        shortfall_values = np.full(len(need_values), np.nan)
         shortfall = 0.0
         available: float | None = None
     else:
         available = _nonneg(consultants_available, "workforce_available")
-        allocated = allocate_workforce(need.reset_index(drop=True), available)
-        table["consultants_allocated"] = allocated.to_numpy()
-        table["shortfall"] = np.maximum(need.to_numpy() - allocated.to_numpy(), 0.0)
+        allocated_values = allocate_workforce(need.reset_index(drop=True), available).to_numpy()
+        shortfall_values = np.maximum(need_values - allocated_values, 0.0)
         shortfall = max(0.0, float(need.sum()) - available)
-    table = table.reset_index(drop=True)
+    columns["consultants_allocated"] = allocated_values
+    columns["shortfall"] = shortfall_values
+    table = pd.DataFrame(columns)
+    needed_ints = table["consultants_needed"].to_numpy()
     rows: list[dict[str, Any]] = []
     for col in regions_present:
-        grouped = table.groupby(col, sort=True, dropna=False)
-        for region, group in grouped:
+        group_of, names = pd.factorize(table[col], sort=True, use_na_sentinel=False)
+        for g, region in enumerate(names.tolist()):
+            members = group_of == g
             rows.append(
                 {
                     "region_type": col,
                     "region": region,
-                    "hubs": int(len(group)),
-                    "consultants_needed": int(group["consultants_needed"].sum()),
-                    "consultants_allocated": float(group["consultants_allocated"].sum())
+                    "hubs": int(members.sum()),
+                    "consultants_needed": int(needed_ints[members].sum()),
+                    "consultants_allocated": float(allocated_values[members].sum())
                     if available is not None
                     else np.nan,
-                    "shortfall": float(group["shortfall"].sum())
+                    "shortfall": float(shortfall_values[members].sum())
                     if available is not None
                     else np.nan,
                 }
