@@ -144,3 +144,21 @@ def test_scenario_add_sites_labels_the_estimate_in_the_appraisal(world):
         (world["root"] / "s.toml").read_text().replace('add_sites = "new.csv"', 'add_times = "new_times.csv"'))
     bad = run(world, "appraise", "s2.toml")
     assert bad.returncode == 2 and "s2.toml, [network]: 'add_times' gives minutes for new sites: it needs 'add_sites'" in bad.stderr
+
+
+def test_two_processes_learn_the_road_times_once(world, tmp_path):
+    """Two hubplan commands that need the same new model at the same time (an empty cache):
+    one fits it, the other waits for it and reads it, and both give the same minutes."""
+    env = {**os.environ, "HUBPLAN_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "100", "HUBPLAN_PROGRESS": "1"}
+    args = [HUBPLAN, "evaluate", "--data", "net", "--add-sites", "new.csv", "--hubs", "NEW1,S0",
+            "--pathway", "direct", "--format", "json"]
+    both = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             cwd=world["root"]) for _ in range(2)]
+    outs = [p.communicate() for p in both]
+    assert [p.returncode for p in both] == [0, 0], outs[0][1] + outs[1][1]
+    learned = [err.count("learning road times") for _, err in outs]
+    assert sorted(learned) == [0, 1], learned
+    docs = [json.loads(out) for out, _ in outs]
+    assert docs[0]["summary"] == docs[1]["summary"] and docs[0]["sites"] == docs[1]["sites"]
+    assert docs[0]["travel_times"]["estimated_sites"] == ["NEW1"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir() if p.suffix == ".pkl")[0].startswith("road-time-model")

@@ -25,6 +25,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -131,6 +133,41 @@ def cache_dir() -> Path:
     return Path(base) / "hubplan"
 
 
+@contextmanager
+def cache_lock(target: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock while the cache entry ``target`` is built.
+
+    Two hubplan processes that need the same entry at once (two users of one machine,
+    the planner and a command, two test workers) would otherwise both build it: the
+    second waits for the first and then reads what it wrote. ``waiting`` is called once
+    if the lock is held by another process. The lock is ``target`` + ``.lock`` (an
+    advisory ``flock``); where there is none (Windows) or the cache folder cannot be
+    written, nothing is locked and each process builds its own (writes stay atomic).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(target.with_name(target.name + ".lock"), "a")
+    except OSError:  # a read-only cache only costs time
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def demographics_path() -> Path:
     """The bundled LSOA demographics file (inside the installed package)."""
     return Path(str(resources.files("hubplan.geography").joinpath(DEMOGRAPHICS_FILE)))
@@ -170,15 +207,27 @@ def load_bundled(use_cache: bool = True) -> Network:
         raise HubplanError(f"the bundled demographics file is missing: {demographics_path()} (reinstall hubplan)")
     key = _fingerprint(folder)
     target = cache_dir() / f"bundled-{key}"
-    if use_cache and (target / "meta.json").exists():
+    if not use_cache:
+        return parse_bundled(folder)
+    cached = _read_cache_if_sound(target)
+    if cached is not None:
+        return cached
+    with cache_lock(target):  # another process may be writing it: wait, then read its
+        cached = _read_cache_if_sound(target)
+        if cached is not None:
+            return cached
+        network = parse_bundled(folder)
+        _write_cache(network, target)
+    return network
+
+
+def _read_cache_if_sound(target: Path) -> Network | None:
+    if (target / "meta.json").exists():
         try:
             return _read_cache(target)
         except Exception:  # a broken cache is rebuilt, never trusted
             shutil.rmtree(target, ignore_errors=True)
-    network = parse_bundled(folder)
-    if use_cache:
-        _write_cache(network, target)
-    return network
+    return None
 
 
 # --------------------------------------------------------------------------- parsing

@@ -24,7 +24,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -209,7 +209,7 @@ def known_site_positions(network: Network) -> np.ndarray:
 def road_time_estimator(network: Network, progress: Progress | None = None,
                         use_cache: bool = True) -> tuple[RoadTimeEstimator, EstimateAccuracy]:
     """The network's fitted estimator and its cross-validated accuracy (cached on disk)."""
-    from hubplan.geography.bundled import cache_dir
+    from hubplan.geography.bundled import cache_dir, cache_lock
 
     known = known_site_positions(network)
     if len(known) < MIN_KNOWN_SITES:
@@ -230,24 +230,43 @@ def road_time_estimator(network: Network, progress: Progress | None = None,
         network.area_site_minutes[:, known],
     )
     target = cache_dir() / f"road-time-model-v{MODEL_VERSION}-{estimator.fingerprint()}.pkl"
-    if use_cache and target.exists():
+    say = progress or (lambda message: None)
+    if not use_cache:
+        return _learn(estimator, network, known, say)
+    cached = _read_model(target)
+    if cached is None:
+        # Another hubplan process may be fitting the same model: wait for it and read its
+        # model rather than spend the same minute again.
+        with cache_lock(target, lambda: say("waiting for another hubplan process that is learning "
+                                            "these road times ...")):
+            cached = _read_model(target)
+            if cached is None:
+                cached = _learn(estimator, network, known, say)
+                _write_pickle(target, cached)
+    estimator.model = cached[0]
+    return estimator, cached[1]
+
+
+def _read_model(target: Path) -> tuple[Any, EstimateAccuracy] | None:
+    if target.exists():
         try:
-            with open(target, "rb") as fh:  # our own cache file, written below
+            with open(target, "rb") as fh:  # our own cache file, written by _write_pickle
                 model, accuracy = pickle.load(fh)
-            estimator.model = model
-            return estimator, accuracy
+            return model, accuracy
         except Exception:  # a broken cache is rebuilt, never trusted
             target.unlink(missing_ok=True)
-    say = progress or (lambda message: None)
+    return None
+
+
+def _learn(estimator: RoadTimeEstimator, network: Network, known: np.ndarray,
+           say: Callable[[str], None]) -> tuple[Any, EstimateAccuracy]:
     say(f"learning road times from {len(known)} sites x {network.n_areas:,} areas (first use only) ...")
     site_minutes = None
     if network.site_site_minutes is not None:
         site_minutes = network.site_site_minutes[np.ix_(known, known)]
     accuracy = estimator.cross_validate(site_minutes=site_minutes, progress=say)
     estimator.fit(progress=say)
-    if use_cache:
-        _write_pickle(target, (estimator.model, accuracy))
-    return estimator, accuracy
+    return estimator.model, accuracy
 
 
 def _write_pickle(target: Path, obj: object) -> None:
