@@ -7,7 +7,8 @@ workforce, outcomes, scores). The bench runs the same draws in-process and on a 
 and measures what distribution costs: cluster start-up, scattering the network, the
 overhead of one task (empty tasks) and the memory of each worker, so a reader can work
 out where more workers pay: with ``w`` workers a run of ``n`` draws takes about
-``start-up + scatter + n x (draw seconds / w + overhead)``.
+``start-up + scatter + n x (draw seconds / w + overhead)``. Then 1,000 draws of the Mid and
+South Essex example in-process: short regional draws, where the work around the numbers shows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 DRAWS = 24
+ESSEX_DRAWS = 1000
 UNCERTAINTY = """
 [uncertainty]
 draws = {draws}
@@ -41,9 +43,9 @@ def _rss_mb() -> float:
 
 
 def main() -> None:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from hubplan.executor import WORKER_ENV, Executor
+    from hubplan.executor import Executor, local_cluster
     from hubplan.geography import load_bundled
     from hubplan.planning.scenario import load_scenario
     from hubplan.planning.uncertainty import run_uncertainty
@@ -91,8 +93,7 @@ def main() -> None:
     # what distribution costs
     network = load_bundled().restrict(country="England")
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           env=dict(WORKER_ENV))
+    cluster = local_cluster(2)  # as --scheduler local starts it
     client = Client(cluster)
     start = time.perf_counter() - t0
     try:
@@ -117,3 +118,14 @@ def main() -> None:
         print(f"one draw takes about {draw:.1f} s on one core against {1000 * per_task:.1f} ms of task overhead: "
               f"distribution pays from a few draws on; with w workers expect about w x the draws a second "
               "until the workers run out of cores (2 here)")
+
+    # a regional appraisal: short draws, where the work around the numbers shows
+    essex = load_scenario(root / "examples" / "essex_vascular.toml")
+    assert essex.uncertainty is not None
+    t0 = time.perf_counter()
+    run_uncertainty(essex, essex.uncertainty, draws=ESSEX_DRAWS, executor=Executor("in-process"))
+    essex_s = time.perf_counter() - t0
+    print(f"\nMid and South Essex (examples/essex_vascular.toml, 2 options, 705 areas), {ESSEX_DRAWS:,} draws "
+          f"in-process: {essex_s:.1f} s, {1000 * essex_s / ESSEX_DRAWS:.1f} ms a draw "
+          "(docs/uncertainty.md: 34.1 s before the beds and workforce tables were built from arrays, 23.6 s after)")
+

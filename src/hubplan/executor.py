@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 from hubplan.errors import InputError
 
-__all__ = ["Executor", "SCHEDULERS"]
+__all__ = ["Executor", "SCHEDULERS", "local_cluster"]
 
 #: Names accepted besides a Dask address (``tcp://``, ``tls://``, ``ws://``...).
 SCHEDULERS = ("in-process", "processes", "local")
@@ -69,6 +69,33 @@ def _run_in_process(fn: Callable[[Any, Any], Any], item: Any) -> Any:
 
 def _run_on_dask(fn: Callable[[Any, Any], Any], item: Any, shared: Any) -> Any:
     return _one_thread(fn, shared, item)
+
+
+#: Dask's own worker environment sets ``MALLOC_TRIM_THRESHOLD_`` (to give memory back to
+#: the system sooner); any value turns off glibc's adaptive mmap threshold, so every large
+#: array is mapped and zeroed afresh, and a national draw took 1.7 times as long (10.3 s
+#: against 17.2 s for 12 draws in-process with the variable set; docs/uncertainty.md).
+#: hubplan's local clusters start their workers without it.
+DASK_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+def local_cluster(n_workers: int) -> Any:
+    """A Dask ``LocalCluster`` of ``n_workers`` single-threaded worker processes, with the
+    environment hubplan's tasks need (:data:`WORKER_ENV`, :data:`DASK_WORKER_CONFIG`)."""
+    import dask
+    from distributed import LocalCluster
+
+    # A Dask cluster started earlier in this process leaves the variable in os.environ
+    # (its nanny sets it here before spawning), and spawned workers inherit os.environ:
+    # take it out while the workers start.
+    inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    try:
+        with dask.config.set(DASK_WORKER_CONFIG):
+            return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                dashboard_address=None, env=dict(WORKER_ENV))
+    finally:
+        if inherited is not None:
+            os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
 
 
 @dataclass(frozen=True)
@@ -135,14 +162,13 @@ class Executor:
         return results
 
     def _map_dask(self, fn: Callable[[Any, Any], Any], items: list[Any], shared: Any, say: Progress) -> list[Any]:
-        from distributed import Client, LocalCluster
+        from distributed import Client
         from distributed import as_completed as dask_completed
 
         cluster = None
         try:
             if self.scheduler == "local":
-                cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, env=dict(WORKER_ENV))
+                cluster = local_cluster(self.n_workers)
                 client = Client(cluster)
             else:
                 try:
