@@ -349,3 +349,26 @@ def test_local_cluster_workers_keep_the_adaptive_memory_allocator(monkeypatch: p
     local = Executor("local", 1)
     assert local.map(os.getenv, ["unset"], shared="MALLOC_TRIM_THRESHOLD_") == ["unset"]
     assert local.map(os.getenv, ["unset"], shared="OMP_NUM_THREADS") == ["1"]
+
+
+def test_local_cluster_leaves_port_8787_alone() -> None:
+    """With another Dask cluster (or anything) on port 8787, a local cluster starts without
+    Dask's "Port 8787 is already in use" warning: it has no dashboard and its scheduler's
+    HTTP server takes a free port."""
+    import os
+    import socket
+    import warnings
+
+    busy = socket.socket()
+    try:
+        try:
+            busy.bind(("127.0.0.1", 8787))
+            busy.listen()
+        except OSError:
+            pass  # something has the port already: just as good
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert Executor("local", 1).map(os.getenv, ["unset"], shared="OMP_NUM_THREADS") == ["1"]
+    finally:
+        busy.close()
+    assert not [w for w in caught if "8787" in str(w.message)], [str(w.message) for w in caught]

@@ -91,8 +91,11 @@ def local_cluster(n_workers: int) -> Any:
     inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     try:
         with dask.config.set(DASK_WORKER_CONFIG):
+            # No dashboard; the scheduler's HTTP server (health routes) would still take
+            # port 8787, and warn when another cluster has it: any free local port will do.
             return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                dashboard_address=None, env=dict(WORKER_ENV))
+                                dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                env=dict(WORKER_ENV))
     finally:
         if inherited is not None:
             os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
