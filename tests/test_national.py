@@ -78,6 +78,24 @@ def test_restrict_to_one_region(bundled):
     assert e.summary["hubs"] == 1 and e.summary["patients"] > 0
 
 
+def test_an_unknown_region_suggests_each_name_once(bundled):
+    """'West Midlands' is both an ambulance service and an ISDN of the bundled network: the
+    installed hubplan suggests it once, with exit status 2 and a one-line message."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    kinds = {"ambulance_service", "isdn"}
+    assert all("West Midlands" in set(bundled.areas[kind]) for kind in kinds)
+    assert "North Midlands" in set(bundled.areas["isdn"])
+    done = subprocess.run([str(Path(sys.executable).parent / "hubplan"), "evaluate", "--hubs", "SO166YD",
+                           "--region", "Midlands"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: unknown region 'Midlands': not a country, ambulance service, ISDN, ICB or SICBL of this "
+        "network (see `hubplan regions`) (did you mean West Midlands, East Midlands, North Midlands?)"]
+
+
 def test_demo_writes_its_files(england, tmp_path):
     """The installed ``hubplan demo`` in an 80-column terminal: its tables fit (every line at
     most 80 cells, nothing cut, today's 24 centres all shown) and it writes its files."""
