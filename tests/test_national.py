@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from hubplan import Option, Service, compare, evaluate
+from hubplan.errors import InputError
 from hubplan.geography.bundled import data_dir, load_bundled, parse_bundled
 
 pytestmark = pytest.mark.slow
@@ -94,6 +95,31 @@ def test_an_unknown_region_suggests_each_name_once(bundled):
     assert done.stderr.strip().splitlines() == [
         "error: unknown region 'Midlands': not a country, ambulance service, ISDN, ICB or SICBL of this "
         "network (see `hubplan regions`) (did you mean West Midlands, East Midlands, North Midlands?)"]
+
+
+def test_a_hub_outside_the_region_is_named_with_where_it_lies(bundled):
+    """Southampton (SO166YD) is in the Wessex ISDN: with --region "North Midlands" the
+    installed hubplan says where it lies instead of calling it unknown."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert bundled.sites.loc["SO166YD", "isdn"] == "Wessex"
+    n_north = int((bundled.sites["isdn"] == "North Midlands").sum())
+    done = subprocess.run([str(Path(sys.executable).parent / "hubplan"), "evaluate", "--hubs", "SO166YD",
+                           "--region", "North Midlands"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: hub 'SO166YD' is not in this network ({n_north} sites): it lies in ISDN Wessex, outside "
+        "ISDN North Midlands; choose a region that holds it, or give no region"]
+    # restricted twice, a site keeps the first reason it was left out; a code that was
+    # never a site is still unknown
+    wales = bundled.restrict(country="Wales")
+    with pytest.raises(InputError, match="'SO166YD' is not in this network .*: it lies in country England, "
+                                         "outside country Wales"):
+        wales.restrict(region="Wales").site_positions(["SO166YD"])
+    with pytest.raises(InputError, match="unknown site code 'XX11XX'"):
+        wales.site_positions(["XX11XX"])
 
 
 def test_demo_writes_its_files(england, tmp_path):

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Region columns an area or site may carry, most general first.
 REGION_TYPES: tuple[str, ...] = ("country", "ambulance_service", "isdn", "icb", "sicbl")
+_REGION_NAMES = {"country": "country", "ambulance_service": "ambulance service", "isdn": "ISDN", "icb": "ICB",
+                 "sicbl": "SICBL"}
 
 #: Where a site's minutes come from (the ``minutes_source`` column of ``Network.sites``):
 #: the bundled road-time matrix, estimated from it by location, or the user's own.
@@ -90,6 +92,8 @@ class Network:
     region_restriction: str | None = None
     travel_time_accuracy: "EstimateAccuracy | None" = None
     _site_pos: dict[str, int] = field(default_factory=dict, repr=False)
+    #: Sites that :meth:`restrict` left out, with where they lie (for a clear error).
+    _outside: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         n_areas, n_sites = len(self.areas), len(self.sites)
@@ -174,6 +178,12 @@ class Network:
         for code in codes:
             key = str(code).strip().replace(" ", "").upper() if code not in self._site_pos else code
             if key not in self._site_pos:
+                where = self._outside.get(key)
+                if where is not None:
+                    raise InputError(
+                        f"{what} {code!r} is not in this network ({self.n_sites} sites): {where}; "
+                        "choose a region that holds it, or give no region"
+                    )
                 raise InputError(
                     f"unknown {what} code {code!r}: not a site of this network "
                     f"({self.n_sites} sites; list them with `hubplan sites`)"
@@ -329,19 +339,30 @@ class Network:
         site_keep = np.ones(self.n_sites, dtype=bool)
         label = []
         region_label = self.region_restriction
+        applied: list[tuple[str, str]] = []
         if country is not None:
             rtype, name = self.find_region(f"country:{country}")
             self._check_site_regions(rtype, name)
             area_keep &= (self.areas[rtype] == name).to_numpy()
             site_keep &= (self.sites[rtype] == name).to_numpy()
+            applied.append((rtype, name))
             label.append(name)
         if region is not None:
             rtype, name = self.find_region(region)
             self._check_site_regions(rtype, name)
             area_keep &= (self.areas[rtype] == name).to_numpy()
             site_keep &= (self.sites[rtype] == name).to_numpy()
+            applied.append((rtype, name))
             label.append(f"{rtype} {name}")
             region_label = f"{rtype} {name}"
+        outside = dict(self._outside)
+        for rtype, name in applied:
+            values = self.sites[rtype]
+            for code in self.sites.index[(values != name).fillna(True).to_numpy()]:
+                if code not in outside:
+                    value = values[code]
+                    lies = f"in {_REGION_NAMES[rtype]} {value}" if pd.notna(value) else f"in no {_REGION_NAMES[rtype]}"
+                    outside[code] = f"it lies {lies}, outside {_REGION_NAMES[rtype]} {name}"
         if sites is not None:
             chosen = np.zeros(self.n_sites, dtype=bool)
             chosen[self.site_positions(sites)] = True
@@ -363,6 +384,7 @@ class Network:
             else np.ascontiguousarray(self.site_site_minutes[np.ix_(s_idx, s_idx)])
         )
         suffix = f" restricted to {', '.join(label)}" if label else " (selected sites)"
+        kept = set(sites_df.index)
         return Network(
             areas=areas,
             sites=sites_df,
@@ -376,6 +398,7 @@ class Network:
                 self.travel_time_accuracy
                 if "minutes_source" in sites_df and (sites_df["minutes_source"] == "estimated").any() else None
             ),
+            _outside={code: where for code, where in outside.items() if code not in kept},
         )
 
 
