@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 #: Region columns an area or site may carry, most general first.
 REGION_TYPES: tuple[str, ...] = ("country", "ambulance_service", "isdn", "icb", "sicbl")
-_REGION_NAMES = {"country": "country", "ambulance_service": "ambulance service", "isdn": "ISDN", "icb": "ICB",
-                 "sicbl": "SICBL"}
+#: How each region type is named in words (singular, plural).
+REGION_WORDS: dict[str, tuple[str, str]] = {
+    "icb": ("ICB", "ICBs"), "isdn": ("ISDN", "ISDNs"), "sicbl": ("sub-ICB location", "sub-ICB locations"),
+    "ambulance_service": ("ambulance service", "ambulance services"), "country": ("country", "countries")}
 
 #: Where a site's minutes come from (the ``minutes_source`` column of ``Network.sites``):
 #: the bundled road-time matrix, estimated from it by location, or the user's own.
@@ -361,8 +363,9 @@ class Network:
             for code in self.sites.index[(values != name).fillna(True).to_numpy()]:
                 if code not in outside:
                     value = values[code]
-                    lies = f"in {_REGION_NAMES[rtype]} {value}" if pd.notna(value) else f"in no {_REGION_NAMES[rtype]}"
-                    outside[code] = f"it lies {lies}, outside {_REGION_NAMES[rtype]} {name}"
+                    word = REGION_WORDS[rtype][0]
+                    lies = f"in {word} {value}" if pd.notna(value) else f"in no {word}"
+                    outside[code] = f"it lies {lies}, outside {word} {name}"
         if sites is not None:
             chosen = np.zeros(self.n_sites, dtype=bool)
             chosen[self.site_positions(sites)] = True

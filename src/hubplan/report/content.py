@@ -15,6 +15,7 @@ import numpy as np
 
 from hubplan import kinds
 from hubplan.formatting import shown_figure, shown_number
+from hubplan.geography.network import REGION_WORDS
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
@@ -1102,9 +1103,7 @@ def _network_place(a: "Appraisal") -> str:
 
 
 def _region_word(a: "Appraisal", plural: bool = False) -> str:
-    words = {"icb": ("ICB", "ICBs"), "isdn": ("ISDN", "ISDNs"), "sicbl": ("sub-ICB location", "sub-ICB locations"),
-             "ambulance_service": ("ambulance service", "ambulance services"), "country": ("country", "countries")}
-    pair = words.get(a.region_type, ("region", "regions"))
+    pair = REGION_WORDS.get(a.region_type or "", ("region", "regions"))
     return pair[1] if plural else pair[0]
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from hubplan.geography.network import REGION_WORDS
 from hubplan.report.geometry import AreaShapes
 
 #: Printed width of a map in the PDF (mm): half the text width of A4 with 15 mm margins.
@@ -673,10 +674,6 @@ def _inner_points(geom: Any, many: bool = False) -> list[tuple[float, float]]:
         points += [(float(gx[inside][k]), float(gy[inside][k])) for k in order]
     return points
 
-
-#: How each region type is named in words (singular, plural).
-REGION_WORDS = {"icb": ("ICB", "ICBs"), "isdn": ("ISDN", "ISDNs"), "sicbl": ("sub-ICB location", "sub-ICB locations"),
-                "ambulance_service": ("ambulance service", "ambulance services"), "country": ("country", "countries")}
 
 
 def region_words(region_type: str) -> tuple[str, str]:
