@@ -63,8 +63,29 @@ class Server:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.close()
-        self.thread.join()
+        """Stop serving and wait for the server's thread.
+
+        waitress' loop runs while any connection is open, and a browser keeps idle ones
+        open well after its page is closed (closing only the listener left the thread
+        running, and ``join`` waiting for it, for minutes). So the requests being served
+        are let finish, then the listener, every connection and the loop's wake-up
+        trigger are closed in the loop's own thread (by a function handed to the trigger),
+        which leaves the loop nothing to wait on."""
+        from waitress import wasyncore
+
+        self.server.task_dispatcher.shutdown()
+
+        def close_everything() -> None:
+            wasyncore.dispatcher.close(self.server)  # the listener: no new connections
+            for channel in list(self.server._map.values()):
+                if channel is not self.server.trigger:
+                    channel.close()
+            self.server.trigger.close()
+
+        self.server.trigger.pull_trigger(close_everything)
+        self.thread.join(HANG_MILLISECONDS / 1000)
+        if self.thread.is_alive():
+            raise AssertionError("the planner's server thread did not stop")
         self.store.close()
 
 
@@ -96,9 +117,25 @@ def open_page(browser: object, url: str) -> object:
     return page
 
 
+#: Resolves after two animation frames: an update a callback has just asked for has
+#: by then marked its outputs as loading.
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+MAP_IDLE = "() => !document.querySelector('#map[data-dash-is-loading]')"
+
+
 def click_site(page: object, code: str) -> None:
-    """Point at a site, wait for its label (plotly picks the hovered point), click."""
+    """Point at a site, wait for its label (plotly picks the hovered point), click.
+
+    The map must be still when it is clicked: plotly takes a click for the point it last
+    hovered, and a redraw in between (after a scenario is loaded, say) forgets it, so the
+    click is lost. So the mouse first leaves (a label left from an earlier hover at the
+    same place says nothing about the figure drawn now), the map's pending update is
+    waited for, and the site is hovered afresh."""
     x, y = page.evaluate(SITE_POSITION, code)  # type: ignore[attr-defined]
+    page.mouse.move(0, 0)  # type: ignore[attr-defined]
+    page.wait_for_function("() => !document.querySelector('#map .hovertext')")  # type: ignore[attr-defined]
+    page.evaluate(TWO_FRAMES)  # type: ignore[attr-defined]
+    page.wait_for_function(MAP_IDLE)  # type: ignore[attr-defined]
     page.mouse.move(x, y)  # type: ignore[attr-defined]
     page.wait_for_function("(code) => { const t = document.querySelector('#map .hovertext');"  # type: ignore[attr-defined]
                            " return t && t.textContent.includes(code); }", arg=code)
@@ -151,7 +188,7 @@ def test_click_a_hub_see_the_summary_save_restart_and_reload(tmp_path: Path, bro
         page.wait_for_selector("#summary-problem")  # type: ignore[attr-defined]
         choose(page, "area", "Hampshire and Isle of Wight Integrated")
         page.wait_for_function("() => document.querySelector('#map .js-plotly-plot')"  # type: ignore[attr-defined]
-                               "._fullData.find(t => t.name === 'sites').x.length === 4")
+                               "?._fullData?.find(t => t.name === 'sites')?.x?.length === 4")
         click_site(page, "SO166YD")
         page.wait_for_selector("#summary-mean-hub")  # type: ignore[attr-defined]
         network = hubplan.load_bundled().restrict(region="Hampshire and Isle of Wight")
@@ -196,7 +233,7 @@ def test_demand_typed_in_the_planner(tmp_path: Path, browser: object) -> None:
                                " === 'population_60_plus * 0.0006235'")
         choose(page, "area", "Hampshire and Isle of Wight Integrated")
         page.wait_for_function("() => document.querySelector('#map .js-plotly-plot')"  # type: ignore[attr-defined]
-                               "._fullData.find(t => t.name === 'sites').x.length === 4")
+                               "?._fullData?.find(t => t.name === 'sites')?.x?.length === 4")
         click_site(page, "SO166YD")
         page.wait_for_selector("#summary-patients")  # type: ignore[attr-defined]
         assert "population_60_plus * 0.0006235 (PROXY" in page.inner_text("#summary")  # type: ignore[attr-defined]

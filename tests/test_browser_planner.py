@@ -20,7 +20,7 @@ HUBS_ON_MAP = """() => {
   return sites.customdata.filter((c, i) => sites.marker.symbol[i] === 'diamond');
 }"""
 SITES_SHOWN = ("(n) => document.querySelector('#map .js-plotly-plot')"
-               "._fullData.find(t => t.name === 'sites').x.length === n")
+               "?._fullData?.find(t => t.name === 'sites')?.x?.length === n")
 
 
 @contextmanager
