@@ -341,31 +341,30 @@ class Network:
         site_keep = np.ones(self.n_sites, dtype=bool)
         label = []
         region_label = self.region_restriction
-        applied: list[tuple[str, str]] = []
-        if country is not None:
-            rtype, name = self.find_region(f"country:{country}")
+        outside = dict(self._outside)
+
+        def keep_in(rtype: str, name: str) -> None:
+            """Keep the areas and sites of one region; say where each site left out lies."""
+            nonlocal area_keep, site_keep
             self._check_site_regions(rtype, name)
             area_keep &= (self.areas[rtype] == name).to_numpy()
-            site_keep &= (self.sites[rtype] == name).to_numpy()
-            applied.append((rtype, name))
+            values = self.sites[rtype]
+            inside = (values == name).fillna(False).to_numpy(dtype=bool)
+            site_keep &= inside
+            word = REGION_WORDS[rtype][0]
+            for code, value in values[~inside].items():
+                lies = f"in {word} {value}" if pd.notna(value) else f"in no {word}"
+                outside.setdefault(code, f"it lies {lies}, outside {word} {name}")
+
+        if country is not None:
+            rtype, name = self.find_region(f"country:{country}")
+            keep_in(rtype, name)
             label.append(name)
         if region is not None:
             rtype, name = self.find_region(region)
-            self._check_site_regions(rtype, name)
-            area_keep &= (self.areas[rtype] == name).to_numpy()
-            site_keep &= (self.sites[rtype] == name).to_numpy()
-            applied.append((rtype, name))
+            keep_in(rtype, name)
             label.append(f"{rtype} {name}")
             region_label = f"{rtype} {name}"
-        outside = dict(self._outside)
-        for rtype, name in applied:
-            values = self.sites[rtype]
-            for code in self.sites.index[(values != name).fillna(True).to_numpy()]:
-                if code not in outside:
-                    value = values[code]
-                    word = REGION_WORDS[rtype][0]
-                    lies = f"in {word} {value}" if pd.notna(value) else f"in no {word}"
-                    outside[code] = f"it lies {lies}, outside {word} {name}"
         if sites is not None:
             chosen = np.zeros(self.n_sites, dtype=bool)
             chosen[self.site_positions(sites)] = True
