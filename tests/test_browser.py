@@ -117,8 +117,8 @@ def open_page(browser: object, url: str) -> object:
     return page
 
 
-#: Resolves after two animation frames: an update a callback has just asked for has
-#: by then marked its outputs as loading.
+#: Resolves after two animation frames, which gives a callback that was just asked for
+#: (the map's redraw after a load, say) time to mark its outputs as loading.
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 MAP_IDLE = "() => !document.querySelector('#map[data-dash-is-loading]')"
 

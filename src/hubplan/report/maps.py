@@ -675,7 +675,6 @@ def _inner_points(geom: Any, many: bool = False) -> list[tuple[float, float]]:
     return points
 
 
-
 def region_words(region_type: str) -> tuple[str, str]:
     """The region type in words, singular and plural (``isdn`` -> ``ISDN``, ``ISDNs``)."""
     return REGION_WORDS.get(region_type, (region_type.replace("_", " ") or "region",
