@@ -27,6 +27,12 @@ REGION_WORDS: dict[str, tuple[str, str]] = {
     "icb": ("ICB", "ICBs"), "isdn": ("ISDN", "ISDNs"), "sicbl": ("sub-ICB location", "sub-ICB locations"),
     "ambulance_service": ("ambulance service", "ambulance services"), "country": ("country", "countries")}
 
+
+def region_words(region_type: str | None) -> tuple[str, str]:
+    """A region type in words, singular and plural (``isdn`` -> ``ISDN``, ``ISDNs``;
+    ``region``, ``regions`` when there is none)."""
+    return REGION_WORDS.get(region_type or "", ("region", "regions"))
+
 #: Where a site's minutes come from (the ``minutes_source`` column of ``Network.sites``):
 #: the bundled road-time matrix, estimated from it by location, or the user's own.
 MINUTES_SOURCES: tuple[str, ...] = ("road_matrix", "estimated", "user")

@@ -15,7 +15,7 @@ import numpy as np
 
 from hubplan import kinds
 from hubplan.formatting import shown_figure, shown_number
-from hubplan.geography.network import REGION_WORDS
+from hubplan.geography.network import region_words
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
@@ -1103,7 +1103,7 @@ def _network_place(a: "Appraisal") -> str:
 
 
 def _region_word(a: "Appraisal", plural: bool = False) -> str:
-    pair = REGION_WORDS.get(a.region_type or "", ("region", "regions"))
+    pair = region_words(a.region_type)
     return pair[1] if plural else pair[0]
 
 

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hubplan.report.maps import MapGeometry, project, region_words
+from hubplan.geography.network import region_words
+from hubplan.report.maps import MapGeometry, project
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal

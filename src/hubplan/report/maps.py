@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from hubplan.geography.network import REGION_WORDS
+from hubplan.geography.network import region_words
 from hubplan.report.geometry import AreaShapes
 
 #: Printed width of a map in the PDF (mm): half the text width of A4 with 15 mm margins.
@@ -673,12 +673,6 @@ def _inner_points(geom: Any, many: bool = False) -> list[tuple[float, float]]:
         order = np.argsort((gx[inside] - cx) ** 2 + (gy[inside] - cy) ** 2)
         points += [(float(gx[inside][k]), float(gy[inside][k])) for k in order]
     return points
-
-
-def region_words(region_type: str) -> tuple[str, str]:
-    """The region type in words, singular and plural (``isdn`` -> ``ISDN``, ``ISDNs``)."""
-    return REGION_WORDS.get(region_type, (region_type.replace("_", " ") or "region",
-                                           (region_type.replace("_", " ") or "region") + "s"))
 
 
 def region_labels(names: Sequence[str]) -> dict[str, str]:
