@@ -304,14 +304,18 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "evaluate.outcomes.by_site[]": [("evaluate", "outcomes.by_site[]"), ("evaluate_wessex", "outcomes.by_site[]"),
                                     ("optimise_outcome_curve", "evaluation.outcomes.by_site[]")],
     "evaluate.regions[]": [("evaluate", "regions[]"), ("evaluate_wessex", "regions[]")],
-    "travel_times": [("evaluate", "travel_times"), ("evaluate_wessex", "travel_times")],
-    "travel_times.sources": [("evaluate", "travel_times.sources"), ("evaluate_wessex", "travel_times.sources")],
+    "travel_times": [("evaluate", "travel_times"), ("evaluate_wessex", "travel_times"), ("sweep", "travel_times"),
+                     ("capacity", "travel_times"), ("workforce", "travel_times"), ("compare", "travel_times.A"),
+                     ("compare", "travel_times.B")],
+    "travel_times.sources": [("evaluate", "travel_times.sources"), ("evaluate_wessex", "travel_times.sources"),
+                             ("sweep", "travel_times.sources")],
     "travel_times.accuracy": [("evaluate_new_site", "travel_times.accuracy")],
     "equity": [("evaluate", "equity"), ("evaluate_wessex", "equity"), ("evaluate_helicopter", "equity")],
     "equity.groups[]": [("evaluate", "equity.groups[]"), ("evaluate_wessex", "equity.groups[]")],
     "equity.gaps": [("evaluate", "equity.gaps"), ("evaluate_wessex", "equity.gaps")],
     "compare": [("compare", "")],
     "compare.options": [("compare", "options")],
+    "compare.travel_times": [("compare", "travel_times")],
     "compare.summary": [("compare", "summary"), ("appraise", "options[].compared_with_baseline")],
     "compare.regions[]": [("compare", "regions[]")],
     "compare.equity": [("compare", "equity")],
@@ -536,7 +540,7 @@ def test_the_examples_are_the_output(name: str, run: Runner) -> None:
 
 
 @pytest.mark.parametrize(("command", "file", "left_out"), [("evaluate", "evaluation.json", ("capacity", "kind")),
-                                                          ("capacity", "capacity.json", ("demand",))])
+                                                          ("capacity", "capacity.json", ("demand", "travel_times"))])
 def test_out_files_hold_the_same_document(command: str, file: str, left_out: tuple[str, ...], folder: Path,
                                           tmp_path: Path) -> None:
     # docs/json.md: evaluation.json is the document without `capacity` and `kind`, capacity.json without `demand`

@@ -83,6 +83,47 @@ def test_evaluate_with_an_estimated_site_says_so(world):
     assert "estimated: road minutes to NEW1 are estimated from their locations" in " ".join(table.stdout.split())
 
 
+@pytest.mark.parametrize("command", [
+    ["sweep", "--k", "1..2", "--keep", "NEW1"],
+    ["capacity", "--hubs", "NEW1,S0"],
+    ["workforce", "--hubs", "NEW1,S0"],
+    ["compare", "--a-hubs", "S0,S1", "--b-hubs", "NEW1,S0", "--a-pathway", "direct", "--b-pathway", "direct"],
+])
+def test_every_command_on_an_estimated_site_says_so(world, command):
+    # the site NEW1 has no minutes but those estimated from its location; S0-S11 have the
+    # user's: each result names NEW1 as estimated (JSON and table), and only where it is used
+    base = [*command, "--data", "net", "--add-sites", "new.csv"]
+    if command[0] != "compare":
+        base += ["--pathway", "direct"]
+    res = run(world, *base, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    if command[0] == "compare":
+        a, b = doc["travel_times"]["A"], doc["travel_times"]["B"]
+        assert a["estimated_sites"] == [] and a["accuracy"] is None and a["sources"]["user"] == 2
+        tt = b
+    else:
+        tt = doc["travel_times"]
+    assert tt["estimated_sites"] == ["NEW1"] and tt["sources"]["estimated"] == 1
+    assert tt["accuracy"]["sites"] == 12 and "cross-validation" in tt["note"]
+    if command[0] == "sweep":
+        chosen = {c for row in doc["sweep"] for c in row["sites"].split(";")}
+        assert "NEW1" in chosen and tt["sources"]["user"] == len(chosen) - 1
+    table = run(world, *base)
+    assert table.returncode == 0, table.stderr
+    assert "estimated: road minutes to NEW1 are estimated from their locations" in " ".join(table.stdout.split())
+
+
+def test_a_sweep_that_chooses_no_estimated_site_says_none(world):
+    base = ["sweep", "--k", "1..2", "--candidates", "S0,S1,S2", "--data", "net", "--add-sites", "new.csv",
+            "--pathway", "direct"]
+    res = run(world, *base, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    tt = json.loads(res.stdout)["travel_times"]
+    assert tt["estimated_sites"] == [] and tt["accuracy"] is None and tt["note"] is None
+    assert "estimated: road minutes" not in run(world, *base).stdout
+
+
 def test_measured_times_for_the_new_site_are_used_exactly(world):
     res = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--add-times", "new_times.csv",
               "--hubs", "NEW1", "--pathway", "direct", "--format", "json")

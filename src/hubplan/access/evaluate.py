@@ -197,22 +197,11 @@ class Evaluation:
     @property
     def estimated_sites(self) -> list[str]:
         """Codes of this option's hubs and spokes whose road minutes are estimated."""
-        used = np.concatenate([self.hub_positions, self.spoke_positions])
-        source = self.network.minutes_source.to_numpy()
-        return [self.network.site_codes[i] for i in np.sort(used) if source[i] == "estimated"]
+        return estimated_sites(self.network, np.concatenate([self.hub_positions, self.spoke_positions]))
 
     def travel_times_json(self) -> dict[str, Any]:
         """Where the option's minutes come from, and how accurate estimated ones are."""
-        used = np.sort(np.concatenate([self.hub_positions, self.spoke_positions]))
-        source = self.network.minutes_source.to_numpy()[used]
-        accuracy = self.network.travel_time_accuracy
-        estimated = self.estimated_sites
-        return {
-            "sources": {name: int((source == name).sum()) for name in MINUTES_SOURCES},
-            "estimated_sites": estimated,
-            "accuracy": accuracy.to_json() if estimated and accuracy is not None else None,
-            "note": accuracy.describe() if estimated and accuracy is not None else None,
-        }
+        return travel_times_json(self.network, np.concatenate([self.hub_positions, self.spoke_positions]))
 
     def regions(self, by: str = "icb") -> pd.DataFrame:
         """Demand-weighted statistics per region of type ``by`` (one row per region)."""
@@ -366,6 +355,28 @@ def _stranded_message(network: Network, option: Option, routes: Routes, stranded
         f"{len(stranded)} areas with patients cannot reach any hub of option "
         f"{option.name!r} by road, e.g. {code}{where}"
     )
+
+
+def estimated_sites(network: Network, positions: "np.ndarray | list[int]") -> list[str]:
+    """Codes of the sites at ``positions`` whose road minutes are estimated, in network order."""
+    source = network.minutes_source.to_numpy()
+    used = np.unique(np.asarray(positions, dtype=np.intp))
+    return [network.site_codes[i] for i in used if source[i] == "estimated"]
+
+
+def travel_times_json(network: Network, positions: "np.ndarray | list[int]") -> dict[str, Any]:
+    """Where the minutes of the sites at ``positions`` come from, and how accurate estimated
+    ones are (the ``travel_times`` object of docs/json.md)."""
+    used = np.unique(np.asarray(positions, dtype=np.intp))
+    source = network.minutes_source.to_numpy()[used]
+    accuracy = network.travel_time_accuracy
+    estimated = estimated_sites(network, used)
+    return {
+        "sources": {name: int((source == name).sum()) for name in MINUTES_SOURCES},
+        "estimated_sites": estimated,
+        "accuracy": accuracy.to_json() if estimated and accuracy is not None else None,
+        "note": accuracy.describe() if estimated and accuracy is not None else None,
+    }
 
 
 def evaluate(network: Network, service: Service, option: Option) -> Evaluation:

@@ -39,6 +39,7 @@ from hubplan.cli.core import (
     build_service,
     check_format,
     load_network,
+    print_estimated_note,
 )
 from hubplan.errors import InputError
 from hubplan.access.evaluate import evaluate
@@ -181,6 +182,7 @@ def capacity_command(
     )
     payload = result.to_json()
     payload["demand"] = svc.demand_definition.to_json(ev.network)
+    payload["travel_times"] = ev.travel_times_json()
     simulation = None
     if simulate:
         from hubplan.capacity.simulation import simulate_sites
@@ -206,6 +208,7 @@ def capacity_command(
         return
     print_capacity(result, refusal=refusal, all_sites=all_sites)
     out.print(f"demand = {svc.demand_definition.describe(ev.network)}")
+    print_estimated_note([ev])
     if simulation is not None and len(simulation):
         agree = int(simulation["agrees"].sum())
         out.print(f"simulation: the analytic occupancy and refusal lie inside the 95% intervals at "
@@ -292,6 +295,7 @@ def workforce_command(
         "parameters": list(first.parameters),
         "notes": list(first.notes),
         "demand": svc.demand_definition.to_json(ev.network),
+        "travel_times": ev.travel_times_json(),
     }
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
@@ -335,6 +339,7 @@ def workforce_command(
                        _num(r.network.shortfall, 1), str(below))
     print_table(totals)
     out.print(f"demand = {svc.demand_definition.describe(ev.network)}")
+    print_estimated_note([ev])
     for r in results:
         if r.network.consultants_available is None or not r.network.shortfall:
             continue

@@ -384,10 +384,15 @@ def print_summary(evaluations: list[Evaluation], title: str = "Options") -> None
 
 def print_estimated_note(evaluations: list[Evaluation]) -> None:
     """Say which options' minutes are estimated, and how accurately (part of the result)."""
-    estimated = sorted({code for ev in evaluations for code in ev.estimated_sites})
+    if evaluations:
+        print_estimated_sites(evaluations[0].network, sorted({c for ev in evaluations for c in ev.estimated_sites}))
+
+
+def print_estimated_sites(network: Network, estimated: list[str]) -> None:
+    """Say that the road minutes of the sites ``estimated`` are estimated, and how accurately."""
     if not estimated:
         return
-    accuracy = evaluations[0].network.travel_time_accuracy
+    accuracy = network.travel_time_accuracy
     shown = ", ".join(estimated[:8]) + (f" and {len(estimated) - 8} more" if len(estimated) > 8 else "")
     how = f" ({accuracy.short()})" if accuracy is not None else ""
     out.print(f"[yellow]estimated:[/] road minutes to {escape(shown)} are estimated from their locations, "
@@ -741,6 +746,7 @@ def compare_command(
     result = comparison.to_json(by)
     result["options"] = {"A": opt_a.describe(), "B": opt_b.describe()}
     result["demand"] = svc.demand_definition.to_json(network)
+    result["travel_times"] = {"A": comparison.a.travel_times_json(), "B": comparison.b.travel_times_json()}
     if out_dir is not None:
         folder = prepare_out_dir(out_dir)
         comparison.areas.to_csv(folder / "comparison_areas.csv", float_format="%.3f")

@@ -37,6 +37,7 @@ from hubplan.cli.core import (
     load_network,
     parse_sites,
     plot_access_curves,
+    print_estimated_sites,
     print_hubs,
     print_outcomes,
     print_summary,
@@ -512,8 +513,13 @@ def sweep_command(
             pks = pareto_ks or [x for x in (24, 30) if x <= problem.n_candidates]
             front = pareto(problem, grid, ks=pks, time_limit=60.0 if time_limit is None else time_limit,
                            seed=seed, progress=progress)
+    from hubplan.access.evaluate import travel_times_json
+
+    index = {code: i for i, code in enumerate(network.site_codes)}
+    chosen = sorted({index[c] for sites in table["sites"] for c in str(sites).split(";") if c})
     result: dict[str, Any] = {"problem": problem.description, "objective": label,
-                              "demand": svc.demand_definition.to_json(network), "sweep": table.to_dict(orient="records")}
+                              "demand": svc.demand_definition.to_json(network), "sweep": table.to_dict(orient="records"),
+                              "travel_times": travel_times_json(network, chosen)}
     if front is not None:
         result["pareto"] = front.to_dict(orient="records")
     if out_dir is not None:
@@ -560,6 +566,7 @@ def sweep_command(
     print_table(view)
     if with_outcomes:
         err.print("* added good outcomes a year, ESTIMATED by the service's outcome model (docs/outcomes.md)")
+    print_estimated_sites(network, result["travel_times"]["estimated_sites"])
     if front is not None and not front.empty:
         pv = Table(title="Pareto set: mean minutes against the smallest hub", title_justify="left")
         for c in ("k", "min\npatients", "mean", "smallest\nhub", "status"):
