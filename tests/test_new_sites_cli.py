@@ -151,6 +151,9 @@ def test_drop_sites_closes_a_site(world):
         ("site_code,latitude,longitude\nNEW1,91,-1\n", (), "bad.csv row 2, column 'latitude': expected degrees between -90 and 90, got '91'"),
         ("site_code,latitude,longitude\nS3,52.2,-0.8\n", (), "bad.csv row 2, column 'site_code': 'S3' is already a site of this network"),
         ("site_code,easting\nNEW1,400000\n", (), "bad.csv: missing column 'northing'"),
+        ("site_code,latitude,longitude,hub\nNEW1,52.2,-0.8,\n", (),
+         "bad.csv row 2, column 'hub': expected a capability flag (1/0, true/false, yes/no), got an empty cell "
+         "(write 0 for a site without it)"),
         ("site_code,latitude,longitude\nNEW1,55.95,-3.19\n", (), "bad.csv row 2: location 55.95000, -3.19000 is outside the network's area"),
         (None, ("--add-times", "new_times.csv"), "--add-times gives minutes for new sites: it needs --add-sites"),
     ],

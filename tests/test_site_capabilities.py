@@ -52,6 +52,9 @@ def test_an_existing_capability_is_overwritten_only_for_listed_sites(tmp_path):
          "caps.csv row 3, column 'site_code': no site 'NOPE' in the network (new sites go in --add-sites)"),
         ("site_code,obstetric_unit\nH1,maybe\n",
          "caps.csv row 2, column 'obstetric_unit': expected a capability flag (1/0, true/false, yes/no), got 'maybe'"),
+        ("site_code,obstetric_unit,alongside_mlu\nH1,1,\n",
+         "caps.csv row 2, column 'alongside_mlu': expected a capability flag (1/0, true/false, yes/no), got an "
+         "empty cell (write 0 for a site without it)"),
         ("site_code\nH1\n", "caps.csv: no capability columns"),
         ("obstetric_unit\n1\n", "caps.csv: missing column 'site_code'"),
         ("site_code,latitude\nH1,52\n", "caps.csv, column 'latitude': not a capability"),

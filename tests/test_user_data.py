@@ -76,6 +76,9 @@ def test_missing_pair_in_long_form_means_no_route(tmp_path):
          "sites.csv row 3, column 'site_code': duplicate code 'H1' (first at row 2)"),
         ({"sites": "site_code,arterial\nH1,maybe\nS1,0\n"},
          "sites.csv row 2, column 'arterial': expected a capability flag (1/0, true/false, yes/no), got 'maybe'"),
+        ({"sites": "site_code,arterial\nH1,1\nS1,\n"},
+         "sites.csv row 3, column 'arterial': expected a capability flag (1/0, true/false, yes/no), got an empty "
+         "cell (write 0 for a site without it)"),
         ({"travel_times": "area_code,site_code,minutes\nA1,H1,20\nA1,S1,-10\nA2,H1,15\n"},
          "travel_times.csv row 3, column 'minutes': expected minutes (a number >= 0), got '-10'"),
         ({"travel_times": "area_code,site_code,minutes\nA1,H1,20\nA1,S1,NaN\nA2,H1,15\n"},

@@ -49,7 +49,7 @@ from hubplan.geography.network import REGION_TYPES, Network
 AREA_FIXED = ("area_code", "area_name", "latitude", "longitude", *REGION_TYPES)
 SITE_FIXED = ("site_code", "site_name", "latitude", "longitude", *REGION_TYPES)
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
-FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
+FALSE_WORDS = {"0", "false", "no", "n", "f"}
 #: Largest road minutes accepted in travel_times.csv and site_times.csv (about a week):
 #: larger values are mistakes or "no route" codes such as 99999 (leave the pair out instead).
 MAX_MINUTES = 10_000.0
@@ -297,7 +297,7 @@ def _attribute(frame: pd.DataFrame, name: str, column: str) -> Any:
         return pd.array(_unknown_where(empty, values), dtype="Int64")
     if column == "core20":
         words = cells.str.lower()
-        true, false = words.isin(TRUE_WORDS - {""}).to_numpy(), words.isin(FALSE_WORDS - {""}).to_numpy()
+        true, false = words.isin(TRUE_WORDS).to_numpy(), words.isin(FALSE_WORDS).to_numpy()
         bad = ~empty & ~true & ~false
         if bad.any():
             raise problem(int(np.flatnonzero(bad)[0]), "a flag (1/0, true/false, yes/no)")
@@ -366,14 +366,17 @@ def read_sites(path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
 
 def capability_flags(frame: pd.DataFrame, name: str, column: str) -> np.ndarray:
     """A capability column of text cells (``1/0``, ``true/false``, ``yes/no``) as booleans;
-    any other cell is an :class:`InputError` naming file ``name``, its row and the column."""
+    any other cell, an empty one too (a site does or does not have it: nothing is assumed), is
+    an :class:`InputError` naming file ``name``, its row and the column."""
     words = frame[column].str.lower()
     ok = words.isin(TRUE_WORDS | FALSE_WORDS).to_numpy()
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
+        cell = frame[column].iloc[i]
+        got = "an empty cell (write 0 for a site without it)" if not str(cell).strip() else f"'{cell}'"
         raise InputError(
             f"{name} row {_row(i)}, column '{column}': expected a capability flag "
-            f"(1/0, true/false, yes/no), got '{frame[column].iloc[i]}'"
+            f"(1/0, true/false, yes/no), got {got}"
         )
     return words.isin(TRUE_WORDS).to_numpy()
 
