@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +120,73 @@ def test_missing_file(tmp_path):
     (tmp_path / "sites.csv").unlink()
     with pytest.raises(InputError, match=r"sites.csv: file not found"):
         load_csv_network(tmp_path)
+
+
+# ----------------------------------------------------------------------------- region columns are optional
+HUBPLAN = str(Path(sys.executable).parent / "hubplan")
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUBPLAN_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "120"}
+    return subprocess.run([HUBPLAN, *args], capture_output=True, text=True, env=env, cwd=tmp_path)
+
+
+NO_REGIONS = "area_code,area_name,patients\nA1,North,10\nA2,South,5\n"
+ISDN_ONLY = "area_code,area_name,isdn,patients\nA1,North,N,10\nA2,South,S,5\n"
+
+
+@pytest.mark.parametrize("command", [
+    ["evaluate", "--hubs", "H1", "--pathway", "direct"],
+    ["compare", "--a-hubs", "H1", "--a-pathway", "direct", "--b-hubs", "S1"],
+    ["optimise", "--k", "1", "--pathway", "direct"],
+])
+def test_a_network_without_region_columns_is_one_region(tmp_path, command):
+    # no region column: every area is in the region "(none)"; by hand, H1 alone serves A1 in
+    # 20 and A2 in 15 minutes (mean (20 x 10 + 15 x 5) / 15), S1 in 10 and 30
+    (tmp_path / "net").mkdir()
+    folder(tmp_path / "net", areas=NO_REGIONS)
+    res = run_cli(tmp_path, *command, "--data", "net", "--demand", "patients", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    regions = doc["regions"] if command[0] != "optimise" else doc["evaluation"]["regions"]
+    assert [(r["region_type"], r["region"], r["patients"]) for r in regions] == [("icb", "(none)", 15.0)]
+    if command[0] == "evaluate":
+        assert regions[0]["time_to_hub"]["mean"] == pytest.approx((20 * 10 + 15 * 5) / 15)
+    if command[0] == "compare":  # B (S1) is 10 shorter for A1 (10 patients), 15 longer for A2 (5)
+        assert regions[0]["patients_shorter"] == 10 and regions[0]["patients_longer"] == 5
+    table = run_cli(tmp_path, *command, "--data", "net", "--demand", "patients")
+    assert table.returncode == 0, table.stderr
+    bad = run_cli(tmp_path, *command, "--data", "net", "--demand", "patients", "--by", "county")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == ("error: unknown --by region type 'county': expected one of country, "
+                                  "ambulance_service, isdn, icb, sicbl")
+
+
+def test_the_default_region_type_is_the_one_the_areas_have(tmp_path):
+    (tmp_path / "net").mkdir()
+    folder(tmp_path / "net", areas=ISDN_ONLY)
+    res = run_cli(tmp_path, "evaluate", "--data", "net", "--demand", "patients", "--hubs", "H1", "--pathway",
+                  "direct", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert [(r["region_type"], r["region"], r["patients"]) for r in json.loads(res.stdout)["regions"]] == [
+        ("isdn", "N", 10.0), ("isdn", "S", 5.0)]
+    bad = run_cli(tmp_path, "evaluate", "--data", "net", "--demand", "patients", "--hubs", "H1", "--pathway",
+                  "direct", "--by", "icb")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: unknown --by region type 'icb': expected one of isdn"
+
+
+def test_an_appraisal_of_a_network_without_region_columns(tmp_path):
+    (tmp_path / "net").mkdir()
+    folder(tmp_path / "net", areas=NO_REGIONS)
+    (tmp_path / "s.toml").write_text(
+        'schema_version = 1\ntitle = "t"\n[network]\ndata = "net"\n[service]\npreset = "thrombectomy"\n'
+        'demand = "patients"\n[[options]]\nname = "H"\nhubs = ["H1"]\npathway = "direct"\n'
+        '[[options]]\nname = "S"\nhubs = ["S1"]\npathway = "direct"\n')
+    res = run_cli(tmp_path, "appraise", "s.toml", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    # by hand: H1 serves A1 in 20, A2 in 15 (mean 275/15); S1 in 10 and 30 (mean 250/15)
+    means = {o["option"]["name"]: o["summary"]["time_to_hub"]["mean"] for o in doc["options"]}
+    assert means == pytest.approx({"H": 275 / 15, "S": 250 / 15})
+    assert doc["region_type"] == "icb"

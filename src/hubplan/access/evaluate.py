@@ -83,8 +83,11 @@ def network_demand(network: Network, service: Service) -> np.ndarray:
 
 def region_labels(network: Network, by: str) -> tuple[np.ndarray, np.ndarray]:
     """Each area's position among the sorted names of its ``by`` regions, and those names
-    (``"(none)"`` for an area without one), read once per network."""
+    (``"(none)"`` for an area without one, every area when the areas have no such column),
+    read once per network."""
     def read() -> tuple[np.ndarray, np.ndarray]:
+        if by not in network.areas.columns:
+            return np.zeros(network.n_areas, dtype=np.intp), np.array(["(none)"], dtype=object)
         labels = network.areas[by].fillna("(none)").astype(str).to_numpy()
         codes, names = pd.factorize(labels, sort=True)
         codes.setflags(write=False)
@@ -220,10 +223,7 @@ class Evaluation:
 
     def regions_json(self, by: str = "icb") -> list[dict[str, Any]]:
         """Per-region statistics as JSON-ready dicts."""
-        if by not in self.network.region_types:
-            raise InputError(
-                f"unknown region type {by!r}: expected one of {', '.join(self.network.region_types)}"
-            )
+        self.network.check_region_type(by)
         codes, names = region_labels(self.network, by)
         thresholds = self.service.thresholds_minutes
         w = self.patients_per_year
@@ -307,12 +307,13 @@ class Evaluation:
             return [{**extra, "group" if "grouping" in extra else "region": str(name), "patients": float(patients[i]),
                      **{k: float(v[i]) for k, v in sums.items()}} for i, name in enumerate(names)]
 
-        if by in self.network.region_types:
+        by_type = by in self.network.region_types or not self.network.region_types
+        if by_type:
             codes, names = region_labels(self.network, by)
         else:
             codes, names = np.zeros(self.network.n_areas, dtype=np.intp), np.array(["(all)"])
         by_region = rows(codes, names, {"region_type": by})
-        if by in self.network.region_types:
+        if by_type:
             for row, code in zip(by_region, region_codes(self.network.areas, by, names)):
                 row["region_code"] = code
         groupings, _ = network_groupings(self.network)
@@ -510,12 +511,8 @@ class Comparison:
 
     def regions(self, by: str = "icb") -> pd.DataFrame:
         """The comparison summary for each region of type ``by``."""
-        if by not in self.a.network.region_types:
-            raise InputError(
-                f"unknown region type {by!r}: expected one of {', '.join(self.a.network.region_types)}"
-            )
-        labels = self.a.network.areas[by].fillna("(none)").astype(str).to_numpy()
-        codes, names = pd.factorize(labels, sort=True)
+        self.a.network.check_region_type(by)
+        codes, names = region_labels(self.a.network, by)
         change = self.b.routes.time_to_hub - self.a.routes.time_to_hub
         ons = region_codes(self.a.network.areas, by, names)
         rows = []

@@ -80,7 +80,8 @@ HELI_OPTION = typer.Option(
     None, "--helicopter", help="Use air transfer where road time to the hub exceeds this many "
     "minutes (dispatch 20 min, 220 km/h, handover 15 min).", callback=limited("helicopter_threshold_minutes"),
 )
-BY_OPTION = typer.Option("icb", "--by", help="Region type for the per-region table: country, ambulance_service, isdn, icb, sicbl.")
+BY_OPTION = typer.Option(None, "--by", help="Region type for the per-region table: country, ambulance_service, isdn, icb, "
+                         "sicbl (default: icb, or the finest region column the areas have).")
 FORMAT_OPTION = typer.Option("table", "--format", "-f", help="table or json (json prints one JSON document to stdout, described in docs/json.md; logs go to stderr).")
 OUT_OPTION = typer.Option(None, "--out", "-o", help="Write CSV tables, JSON and PNG pictures to this folder.",
                           callback=check_out_dir)
@@ -466,6 +467,15 @@ def print_comparisons(comparisons: list[Comparison]) -> None:
     print_table(table, stacked(table), key_columns=2)
 
 
+def region_type_of(network: Network, by: Optional[str]) -> str:
+    """``--by`` checked against the network, or its default region type when not given."""
+    if by is None:
+        return network.default_region_type
+    by = by.strip().lower()
+    network.check_region_type(by, "--by region type")
+    return by
+
+
 def write_evaluation(ev: Evaluation, folder: Path, stem: str, by: str) -> list[Path]:
     """Write areas/sites/regions CSV and the JSON of one evaluation."""
     paths = [folder / f"{stem}_areas.csv", folder / f"{stem}_sites.csv", folder / f"{stem}_regions.csv",
@@ -645,7 +655,7 @@ def evaluate_command(
     parameter: Optional[list[str]] = PARAMETER_OPTION,
     outcome: Optional[list[str]] = OUTCOME_OPTION,
     outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
-    by: str = BY_OPTION,
+    by: Optional[str] = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
     workbook: bool = WORKBOOK_OPTION,
@@ -654,6 +664,7 @@ def evaluate_command(
     """What one option does to every area, site and region (with beds, workforce and outcomes)."""
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
+    by = region_type_of(network, by)
     svc = build_service(service, length_of_stay_days=los, demand=demand, network=network, parameters=parameter,
                         outcome=outcome, outcome_curve=outcome_curve)
     option = build_option(network, svc, hubs=hubs, spokes=spokes, pathway=pathway, bypass=bypass,
@@ -720,7 +731,7 @@ def compare_command(
     site_capabilities: Optional[Path] = SITE_CAPABILITIES_OPTION,
     outcome: Optional[list[str]] = OUTCOME_OPTION,
     outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
-    by: str = BY_OPTION,
+    by: Optional[str] = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
     workbook: bool = WORKBOOK_OPTION,
@@ -730,6 +741,7 @@ def compare_command(
     outcomes."""
     fmt = check_format(fmt)
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
+    by = region_type_of(network, by)
     svc = build_service(service, demand=demand, network=network, outcome=outcome, outcome_curve=outcome_curve)
     opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
                          transfer_delay=transfer_delay)

@@ -41,6 +41,7 @@ from hubplan.cli.core import (
     print_hubs,
     print_outcomes,
     print_summary,
+    region_type_of,
     write_evaluation,
     write_evaluation_exports,
 )
@@ -265,7 +266,7 @@ def optimise_command(
     demand: Optional[str] = DEMAND_OPTION,
     outcome: Optional[list[str]] = OUTCOME_OPTION,
     outcome_curve: Optional[Path] = OUTCOME_CURVE_OPTION,
-    by: str = BY_OPTION,
+    by: Optional[str] = BY_OPTION,
     fmt: str = FORMAT_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
     workbook: bool = WORKBOOK_OPTION,
@@ -281,6 +282,7 @@ def optimise_command(
     if not by_outcome and outcome_measure != "good":
         raise InputError("--outcome-measure is only used with --objective outcome")
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
+    by = region_type_of(network, by)
     svc = build_service(service, demand=demand, network=network, outcome=outcome, outcome_curve=outcome_curve)
     problem = build_problem(
         network, svc, k=k, objective="p-median" if by_outcome else objective, threshold=threshold, pathway=pathway,

@@ -159,6 +159,23 @@ class Network:
         """Region columns present on the areas."""
         return tuple(r for r in REGION_TYPES if r in self.areas.columns)
 
+    @property
+    def default_region_type(self) -> str:
+        """The region type of per-region tables when none is asked for: ``icb`` if the areas
+        have it, else the finest they have (``icb`` again when they have none: every area is
+        then in the region ``(none)``)."""
+        types = self.region_types
+        return "icb" if "icb" in types or not types else types[-1]
+
+    def check_region_type(self, region_type: str, what: str = "region type") -> None:
+        """Raise :class:`InputError` unless per-region tables can be made by ``region_type``:
+        one of the areas' region columns, or any region type when they have none."""
+        if region_type in self.region_types or (not self.region_types and region_type in REGION_TYPES):
+            return
+        have = (f"expected one of {', '.join(self.region_types)}" if self.region_types else
+                f"expected one of {', '.join(REGION_TYPES)}")
+        raise InputError(f"unknown {what} {region_type!r}: {have}")
+
     @cached_property
     def minutes_source(self) -> pd.Series:
         """Where each site's minutes come from: ``road_matrix``, ``estimated`` or ``user``

@@ -756,7 +756,7 @@ def appraise(
     *,
     baseline: str | None = None,
     criteria: Sequence[Criterion] | None = None,
-    region_type: str = "icb",
+    region_type: str | None = None,
     workforce: float | None = None,
     seed: int = 0,
     draws: int = 2000,
@@ -784,7 +784,9 @@ def appraise(
     criteria:
         Weighted criteria; default :func:`default_criteria`.
     region_type:
-        Region column for the equity criteria (``icb``, ``isdn``...).
+        Region column for the equity criteria (``icb``, ``isdn``...); default
+        :attr:`Network.default_region_type <hubplan.geography.network.Network.default_region_type>`
+        (``icb``, or the finest region column the areas have).
     workforce:
         Workforce available for the capacity tables (default the service's).
     seed, draws, concentration:
@@ -811,8 +813,9 @@ def appraise(
         if name in seen:
             raise InputError(f"option names must be unique: {name!r} is used twice")
         seen.add(name)
-    if region_type not in network.region_types:
-        raise InputError(f"unknown region type {region_type!r}: expected one of {', '.join(network.region_types)}")
+    if region_type is None:
+        region_type = network.default_region_type
+    network.check_region_type(region_type)
     baseline = names[0] if baseline is None else baseline
     if baseline not in names:
         raise InputError(f"baseline {baseline!r} is not one of the options: {', '.join(names)}")

@@ -152,7 +152,7 @@ class AppraisalSpec:
     """How to compare: baseline option, equity regions, criteria and rank-stability draws."""
 
     baseline: str | None = None
-    region_type: str = "icb"
+    region_type: str | None = None
     criteria: tuple[Criterion, ...] | None = None
     draws: int = 2000
     seed: int = 0
