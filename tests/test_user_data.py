@@ -190,3 +190,18 @@ def test_an_appraisal_of_a_network_without_region_columns(tmp_path):
     means = {o["option"]["name"]: o["summary"]["time_to_hub"]["mean"] for o in doc["options"]}
     assert means == pytest.approx({"H": 275 / 15, "S": 250 / 15})
     assert doc["region_type"] == "icb"
+
+
+def test_compare_prints_who_gains_and_who_loses_by_region(tmp_path):
+    # by hand: A = H1 (A1 20 min, A2 15), B = S1 (A1 10, A2 30); ICB N is A1's 10 patients
+    # (10 shorter, -10.0), ICB S A2's 5 (5 longer, +15.0): the largest rise first
+    (tmp_path / "net").mkdir()
+    folder(tmp_path / "net")
+    res = run_cli(tmp_path, "compare", "--data", "net", "--demand", "patients", "--a-hubs", "H1",
+                  "--a-pathway", "direct", "--b-hubs", "S1")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Who gains and who loses by ICB"))
+    rows = [line.strip("│ ").split("│") for line in lines[start:start + 8] if line.startswith("│")]
+    assert [[c.strip() for c in r] for r in rows] == [["S", "5", "5", "0", "+15.0", "15.0", "30.0"],
+                                                      ["N", "10", "0", "10", "-10.0", "20.0", "10.0"]]

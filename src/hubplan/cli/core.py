@@ -25,7 +25,7 @@ from hubplan.cli.kinds import parse_parameters, print_kind, write_kind
 from hubplan.cli.equity import print_equity, print_equity_changes, write_equity
 from hubplan.errors import InputError
 from hubplan.access.evaluate import Comparison, Evaluation, compare, evaluate
-from hubplan.geography.network import Network
+from hubplan.geography.network import Network, region_words
 from hubplan.services.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import Service
 from hubplan import kinds
@@ -467,6 +467,32 @@ def print_comparisons(comparisons: list[Comparison]) -> None:
     print_table(table, stacked(table), key_columns=2)
 
 
+#: Regions shown in compare's per-region table before it keeps the largest rises only.
+REGION_ROWS_SHOWN = 12
+
+
+def print_region_changes(comparison: Comparison, by: str) -> None:
+    """Who gains and who loses in each region of type ``by``, the largest rise in mean time to
+    hub first (the 10 largest when there are more than :data:`REGION_ROWS_SHOWN`)."""
+    frame = comparison.regions(by).sort_values(["mean_change_minutes", "region"], ascending=[False, True])
+    word = region_words(by)[0]
+    title = f"Who gains and who loses by {word} (time to hub, patients per year)"
+    if len(frame) > REGION_ROWS_SHOWN:
+        title += f": 10 of {len(frame)}, the largest rise in mean minutes first"
+        frame = frame.head(10)
+    view = Table(title=title, title_justify="left")
+    view.add_column(word, overflow="fold")
+    for col in ("patients", "longer", "shorter", "mean\nchange", "A\nmean", "B\nmean"):
+        view.add_column(col, justify="right", no_wrap=True)
+    for row in frame.to_dict(orient="records"):
+        change = row["mean_change_minutes"]
+        view.add_row(str(row["region"]), f"{row['patients']:,.0f}", f"{row['patients_longer']:,.0f}",
+                     f"{row['patients_shorter']:,.0f}",
+                     "-" if change is None or not np.isfinite(change) else f"{change:+.1f}",
+                     _m(row["mean_time_to_hub_a"]), _m(row["mean_time_to_hub_b"]))
+    print_table(view, stacked(view))
+
+
 def region_type_of(network: Network, by: Optional[str]) -> str:
     """``--by`` checked against the network, or its default region type when not given."""
     if by is None:
@@ -774,6 +800,7 @@ def compare_command(
     print_summary([comparison.a, comparison.b], title="Options")
     print_outcomes([comparison.a, comparison.b])
     print_comparisons([comparison])
+    print_region_changes(comparison, by)
     print_equity_changes(comparison)
 
 
