@@ -184,6 +184,13 @@ def test_scenario_add_sites_labels_the_estimate_in_the_appraisal(world):
     notes = json.loads(res.stdout)["notes"]
     assert any(n.startswith("ESTIMATED road minutes in option 'new': NEW1") for n in notes)
     assert not any("option 'today'" in n for n in notes)
+    # the report heads the warning with what it is about (stroke admissions are not a proxy)
+    out = run(world, "appraise", "s.toml", "--out", "report_out")
+    assert out.returncode == 0, out.stderr
+    html = (world["root"] / "report_out" / "report.html").read_text(encoding="utf-8")
+    assert ('<div class="warning"><strong>Road minutes are estimated.</strong> ESTIMATED road minutes in option '
+            "&#x27;new&#x27;: NEW1") in html
+    assert "Demand is a proxy." not in html
     (world["root"] / "s2.toml").write_text(
         (world["root"] / "s.toml").read_text().replace('add_sites = "new.csv"', 'add_times = "new_times.csv"'))
     bad = run(world, "appraise", "s2.toml")

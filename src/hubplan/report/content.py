@@ -1102,6 +1102,15 @@ def _network_place(a: "Appraisal") -> str:
     return source
 
 
+def warning_heading(warning: str) -> str:
+    """The bold words before one of the report's warnings: what the warning is about."""
+    if "PROXY" in warning.upper():
+        return "Demand is a proxy."
+    if warning.startswith("ESTIMATED road minutes"):
+        return "Road minutes are estimated."
+    return "Estimated."
+
+
 def _region_word(a: "Appraisal", plural: bool = False) -> str:
     pair = region_words(a.region_type)
     return pair[1] if plural else pair[0]

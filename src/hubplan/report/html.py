@@ -13,7 +13,7 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any, Callable
 
-from hubplan.report.content import ReportContent, Table, UncertaintySection, plural, report_sections
+from hubplan.report.content import ReportContent, Table, UncertaintySection, plural, report_sections, warning_heading
 from hubplan.report.interactive import CSS as MAP_CSS
 from hubplan.report.interactive import map_html
 from hubplan.report.maps import MapImage
@@ -170,7 +170,7 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
     add("<nav><strong>Contents</strong><ol>" + "".join(
         f'<li><a href="#{sid}">{escape(title.split(". ", 1)[1])}</a></li>' for sid, title in sections) + "</ol></nav>")
     for warning in content.warnings:
-        add(f'<div class="warning"><strong>Demand is a proxy.</strong> {escape(warning)}</div>')
+        add(f'<div class="warning"><strong>{escape(warning_heading(warning))}</strong> {escape(warning)}</div>')
 
     add(f'<section id="summary" class="summary"><h2>{escape(heading["summary"])}</h2>')
     add(_paragraphs(content.summary))

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from hubplan.report.content import ReportContent, Table
+from hubplan.report.content import ReportContent, Table, warning_heading
 
 if TYPE_CHECKING:
     from hubplan.report import ReportFigures
@@ -226,7 +226,7 @@ def render_pdf(content: ReportContent, figures: "ReportFigures") -> bytes:
     add(_p(content.title, styles["title"]))
     add(_p(content.subtitle, styles["subtitle"]))
     for warning in content.warnings:
-        add(_p("Demand is a proxy. " + warning, styles["warning"]))
+        add(_p(f"{warning_heading(warning)} {warning}", styles["warning"]))
     h2("summary")
     for line in content.summary:
         add(_p(line, styles["summary"]))
