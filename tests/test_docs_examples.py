@@ -37,3 +37,17 @@ def test_docs_python_example_runs(path, index, block, tmp_path, monkeypatch):
         assert runner.tries > 0
     else:
         exec(compile(block, name, "exec"), {"__name__": "__docs__"})
+
+
+#: A bundled site's code: its postcode without the space (SO166YD, TF16TF, B95SS).
+SITE_CODE = re.compile(r"\b[A-Z]{1,2}[0-9]{1,2}[A-Z]?[0-9][A-Z]{2}\b")
+
+
+def test_every_site_code_the_docs_name_is_a_bundled_site():
+    from hubplan.geography.bundled import load_bundled
+
+    sites = set(load_bundled().site_codes)
+    texts = [ROOT / "README.md", *sorted(DOCS.glob("*.md")), *sorted((ROOT / "examples").glob("*.toml"))]
+    named = {(path.name, code) for path in texts for code in SITE_CODE.findall(path.read_text(encoding="utf-8"))}
+    assert len(named) > 20  # the pattern finds the codes the docs use
+    assert sorted((name, code) for name, code in named if code not in sites) == []
