@@ -4,6 +4,7 @@ Every figure is worked out by hand on a tiny network."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -269,3 +270,19 @@ def test_restrict_to_a_region_records_it():
     net.sites["icb"] = ["R1", "R1", "R1"]
     assert net.restrict(region="R1").region_restriction == "icb R1"
     assert net.restrict(country="England").region_restriction is None
+
+
+def test_evaluate_says_which_commands_take_the_options_its_notes_name():
+    # in one region the national workforce is not applied; evaluate has no --workforce, so its
+    # note says where the options are, and capacity takes them
+    hubplan = str(Path(sys.executable).parent / "hubplan")
+    args = ["--region", "Wessex", "--hubs", "thrombectomy", "--pathway", "direct"]
+    res = subprocess.run([hubplan, "evaluate", *args], capture_output=True, text=True, env={**os.environ, "COLUMNS": "400"})
+    assert res.returncode == 0, res.stderr
+    note = next(line for line in res.stderr.splitlines() if "not applied to one region" in line)
+    assert note.endswith("give --workforce, --workforce-today, --trainees-per-year for this region (options of "
+                         "hubplan capacity and hubplan workforce, which size this option with them)")
+    done = subprocess.run([hubplan, "capacity", *args, "--workforce", "10", "--workforce-today", "8",
+                           "--trainees-per-year", "1", "--format", "json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["network"]["consultants_available"] == 10

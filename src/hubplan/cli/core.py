@@ -7,6 +7,7 @@ Shared helpers other command modules reuse: :func:`load_network`, :func:`parse_s
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any, Optional
 
@@ -467,6 +468,17 @@ def print_comparisons(comparisons: list[Comparison]) -> None:
     print_table(table, stacked(table), key_columns=2)
 
 
+def where_to_give(note: str) -> str:
+    """A capacity note as evaluate prints it: the options it names that evaluate lacks (all but
+    ``--los``) are said to be those of ``hubplan capacity`` and ``hubplan workforce``."""
+    from hubplan.capacity.parameters import CLI_FLAGS
+
+    named = [flag for flag in CLI_FLAGS.values() if flag != "--los" and re.search(rf"{flag}\b", note)]
+    if not named:
+        return note
+    return f"{note} (options of hubplan capacity and hubplan workforce, which size this option with them)"
+
+
 #: Regions shown in compare's per-region table before it keeps the largest rises only.
 REGION_ROWS_SHOWN = 12
 
@@ -720,7 +732,7 @@ def evaluate_command(
         err.print(f"[yellow]note:[/] beds and workforce not shown: {capacity}")
     else:
         for note in capacity.notes:
-            err.print(f"[yellow]note:[/] {note}")
+            err.print(f"[yellow]note:[/] {escape(where_to_give(note))}")
         print_capacity(capacity, refusal=0.01)
     worst = ev.regions(by).sort_values("time_to_hub_mean", ascending=False).head(10)
     view = Table(title=f"Longest mean time to hub by {by} (top 10)", title_justify="left")
