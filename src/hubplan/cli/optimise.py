@@ -278,7 +278,7 @@ def optimise_command(
     from hubplan.optimise.outcome import outcome_problem, solve_outcome
 
     fmt = check_format(fmt)
-    by_outcome = objective.strip().lower() == "outcome"
+    by_outcome = is_outcome_objective(objective)
     if not by_outcome and outcome_measure != "good":
         raise InputError("--outcome-measure is only used with --objective outcome")
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
@@ -335,6 +335,19 @@ def optimise_command(
     if versus is not None:
         print_versus(versus)
     print_hubs(ev)
+
+
+def is_outcome_objective(objective: str) -> bool:
+    """Whether ``--objective`` is ``outcome``; any other must be an objective of the model."""
+    from hubplan.optimise import Objective
+
+    if objective.strip().lower() in ("outcome", "outcomes"):
+        return True
+    try:
+        Objective.parse(objective)
+    except InputError:
+        raise InputError(f"unknown objective {objective!r}: expected p-median, coverage, p-centre or outcome") from None
+    return False
 
 
 def outcome_versus_minutes(network: Network, svc: Service, problem: Any, ev: Any, solution: Any,
@@ -484,7 +497,7 @@ def sweep_command(
     ks = parse_ks(k)
     grid = parse_grid(pareto_grid) if pareto_grid is not None else None
     pareto_ks = parse_ks(pareto_k, "--pareto-k") if pareto_k else None
-    by_outcome = objective.strip().lower() == "outcome"
+    by_outcome = is_outcome_objective(objective)
     if by_outcome and pareto_grid is not None:
         raise InputError("--pareto traces mean minutes against hub volume: use it without --objective outcome")
     if not by_outcome and outcome_measure != "good":
