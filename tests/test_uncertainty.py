@@ -153,6 +153,10 @@ def test_one_driver_moves_its_parameters_together() -> None:
     ('service.hub_share = { distribution = "uniform", low = 0.5, high = 1.5 }', "reaches 1.5"),
     ('service.outcome.door_to_needle = { distribution = "uniform", low = 20, high = 60 }',
      "the stroke outcome model has no figure 'door_to_needle'"),
+    ('service.transfer_delay_minutes = { low = 45, high = 90 }',
+     "'service.transfer_delay_minutes': give its distribution = one of fixed, uniform, triangular"),
+    ('service.transfer_delay_minutes = { distribution = "uniform", low = 45, high = 90, sorce = "audit" }',
+     "a uniform distribution has no setting 'sorce' (did you mean 'source'?): expected low, high, driver, source"),
 ])
 def test_bad_distributions_name_the_file_and_key(tmp_path: Path, line: str, message: str) -> None:
     path = scenario_file(tmp_path, line + "\n", "bad.toml")
@@ -160,6 +164,32 @@ def test_bad_distributions_name_the_file_and_key(tmp_path: Path, line: str, mess
         load_scenario(path)
     text = str(info.value)
     assert text.startswith("bad.toml, [uncertainty.parameters]: '") and message in text
+
+
+def test_outcome_figures_are_drawn_only_for_a_service_with_the_stroke_model(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, '"service.outcome.onset_to_call_minutes" = { distribution = "uniform", '
+                                   'low = 50, high = 70 }\n', "vascular.toml")
+    path.write_text(path.read_text().replace('preset = "thrombectomy"', 'preset = "vascular_arterial"\n'
+                                                                        'demand = "stroke_admissions"'))
+    res = subprocess.run([HUBPLAN, "uncertainty", str(path)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip() == ("error: vascular.toml, [uncertainty.parameters]: 'service.outcome.onset_to_call_"
+                                  "minutes': service 'vascular_arterial' has no outcome model whose figures could be "
+                                  "drawn (docs/outcomes.md)")
+
+
+def test_outcome_figures_for_a_service_without_an_outcome_model_are_refused(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, "", "vascular.toml")
+    text = path.read_text().split("[uncertainty]")[0].replace(
+        'preset = "thrombectomy"', 'preset = "vascular_arterial"\ndemand = "stroke_admissions"\n'
+                                   '[service.outcome]\ndoor_to_needle_minutes = 45')
+    path.write_text(text)
+    res = subprocess.run([HUBPLAN, "appraise", str(path)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip() == (
+        "error: vascular.toml, [service]: service 'vascular_arterial' has no outcome model to change (given: "
+        'door_to_needle_minutes): give a curve instead, outcome_curve = "FILE.csv" under [service] or '
+        "--outcome-curve FILE.csv (docs/outcomes.md)")
 
 
 def test_the_command_line(tmp_path: Path) -> None:

@@ -625,6 +625,10 @@ def outcome_model(service: Service) -> OutcomeModel | None:
         if not isinstance(path, (str, Path)):
             raise InputError(f"service {service.name!r}: the curve outcome model needs curve = \"FILE.csv\"")
         return CurveModel(read_curve(path))
+    if model is None:  # figures for a model the service does not have
+        raise InputError(f"service {service.name!r} has no outcome model to change (given: "
+                         f"{', '.join(sorted(map(str, settings)))}): give a curve instead, outcome_curve = "
+                         "\"FILE.csv\" under [service] or --outcome-curve FILE.csv (docs/outcomes.md)")
     raise InputError(f"service {service.name!r}: outcome model must be 'stroke' or 'curve', got {shown(model)}")
 
 

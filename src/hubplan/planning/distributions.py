@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import io
 import math
 from dataclasses import dataclass, field
@@ -118,13 +119,19 @@ def parse_uncertain(name: str, raw: Any, where: Callable[[str], InputError], bas
         raise where(f"'{name}' must be a table such as {{ distribution = \"uniform\", low = 45, high = 120 }}, "
                     f"got {shown(raw)}")
     dist = raw.get("distribution")
+    if "distribution" not in raw:
+        raise where(f"'{name}': give its distribution = one of {', '.join(DISTRIBUTIONS)} "
+                    "(e.g. { distribution = \"uniform\", low = 45, high = 120 })")
     if dist not in DISTRIBUTIONS:
         raise where(f"'{name}': distribution must be one of {', '.join(DISTRIBUTIONS)}, got {shown(dist)}")
     required, optional = DISTRIBUTIONS[dist]
-    unknown = sorted(set(raw) - set(required) - set(optional) - set(COMMON))
+    allowed = required + optional + COMMON[1:]
+    unknown = sorted(set(raw) - set(allowed) - {"distribution"})
     if unknown:
-        raise where(f"'{name}': a {dist} distribution has no setting {unknown[0]!r}: expected "
-                    f"{', '.join(required + optional)}")
+        close = difflib.get_close_matches(unknown[0], allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise where(f"'{name}': a {dist} distribution has no setting {unknown[0]!r}{hint}: expected "
+                    f"{', '.join(allowed)}")
     missing = [k for k in required if k not in raw]
     if missing:
         raise where(f"'{name}': a {dist} distribution needs {', '.join(required)} ({missing[0]} is missing)")

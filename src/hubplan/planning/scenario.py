@@ -335,7 +335,8 @@ def parse_scenario(text: str, path: str | Path | None = None) -> Scenario:
     appraisal = _appraisal(where.at("[appraisal]"), raw.get("appraisal", {}), [o.name for o in options])
     sweep = _sweep(where.at("[sweep]"), raw["sweep"]) if "sweep" in raw else None
     bench = _benchmark(where.at("[benchmark]"), raw["benchmark"], base) if "benchmark" in raw else None
-    uncertain = (_uncertainty(where.at("[uncertainty]"), raw["uncertainty"], base, service.preset)
+    uncertain = (_uncertainty(where.at("[uncertainty]"), raw["uncertainty"], base, service.preset,
+                              service.overrides.get("outcome"))
                  if "uncertainty" in raw else None)
     return Scenario(
         path=file_path, title=title, description=description, network=network, service=service,
@@ -347,7 +348,8 @@ def parse_scenario(text: str, path: str | Path | None = None) -> Scenario:
 _UNCERTAINTY_KEYS = ("draws", "seed", "parameters", "preset_ranges")
 
 
-def _uncertainty(where: _Where, raw: Any, base: Path, preset_name: str = "") -> "UncertaintySpec":
+def _uncertainty(where: _Where, raw: Any, base: Path, preset_name: str = "",
+                 outcome: Any = None) -> "UncertaintySpec":
     """``[uncertainty]``: draws, seed and ``[uncertainty.parameters]`` (docs/uncertainty.md)."""
     from hubplan.planning.distributions import UncertaintySpec, parse_uncertain
 
@@ -359,8 +361,10 @@ def _uncertainty(where: _Where, raw: Any, base: Path, preset_name: str = "") -> 
     flat: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
-        # dotted keys without quotes (service.transfer_delay_minutes = {...}) are nested tables in TOML
-        if isinstance(value, dict) and "distribution" not in value:
+        # dotted keys without quotes (service.transfer_delay_minutes = {...}) are nested tables in TOML;
+        # a table with settings that are not tables is one parameter (whose distribution may be missing)
+        if isinstance(value, dict) and "distribution" not in value and value and all(
+                isinstance(v, dict) for v in value.values()):
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
         else:
@@ -375,7 +379,12 @@ def _uncertainty(where: _Where, raw: Any, base: Path, preset_name: str = "") -> 
 
         service = Service.preset(preset_name)
         declared = {p.name for p in kinds.kind(service.kind).parameters} | set(service.parameters)
+        model = (dict(outcome) if isinstance(outcome, Mapping) else {}).get("model") or service.outcome.get("model")
         for u in params:
+            if u.parameter.startswith("service.outcome.") and model != "stroke":
+                raise inner.error(f"'{u.parameter}': service {preset_name!r} has "
+                                  + ("an outcome curve, whose figures are not drawn" if model == "curve" else
+                                     "no outcome model whose figures could be drawn (docs/outcomes.md)"))
             if u.parameter.startswith("service.parameters."):
                 name = u.parameter.split(".", 2)[2]
                 if name not in declared:
