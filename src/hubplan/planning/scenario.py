@@ -363,7 +363,7 @@ def _uncertainty(where: _Where, raw: Any, base: Path, preset_name: str = "",
     def walk(prefix: str, value: Any) -> None:
         # dotted keys without quotes (service.transfer_delay_minutes = {...}) are nested tables in TOML;
         # a table with settings that are not tables is one parameter (whose distribution may be missing)
-        if isinstance(value, dict) and "distribution" not in value and value and all(
+        if isinstance(value, dict) and "distribution" not in value and (value or not prefix) and all(
                 isinstance(v, dict) for v in value.values()):
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
