@@ -165,7 +165,7 @@ def test_compare(network: Path, columns: int) -> None:
                   "--a-pathway", "direct")
     assert_fits(out, columns)
     assert_shown(out, "43.0", "60.0", "30.0%", "60.0%", "18.5", "25.0", "27.2", "90")
-    assert_shown(out, "A: 1 hubs, direct", "B: 2 hubs, direct")
+    assert_shown(out, "A: 1 hub, direct", "B: 2 hubs, direct")
 
 
 @pytest.mark.parametrize("columns", NARROW)

@@ -310,8 +310,8 @@ def build_option(
     heli = Helicopter(threshold_minutes=helicopter) if helicopter is not None else None
     bypass_minutes = service.bypass_minutes if bypass is None else bypass
     label = name or (
-        f"{len(hub_codes)} hubs, {path.value}"
-        + (f" + {len(spoke_codes)} spokes" if spoke_codes else "")
+        f"{len(hub_codes)} hub{'' if len(hub_codes) == 1 else 's'}, {path.value}"
+        + (f" + {len(spoke_codes)} spoke{'' if len(spoke_codes) == 1 else 's'}" if spoke_codes else "")
         + (f", bypass {bypass_minutes:g} min" if bypass_minutes and path is Pathway.TREAT_AND_TRANSFER else "")
     )
     return Option(
@@ -428,7 +428,7 @@ def print_outcomes(evaluations: list[Evaluation]) -> None:
 
 def hubs_table(ev: Evaluation, names: bool = True) -> Table:
     sites = ev.sites[ev.sites["role"] == "hub"].sort_values("catchment_patients", ascending=False)
-    table = Table(title=f"Hubs of {ev.option.name} (patients per year)", title_justify="left")
+    table = Table(title=f"{ev.option.name}: hubs (patients per year)", title_justify="left")
     table.add_column("site", no_wrap=True)
     if names:
         table.add_column("name", overflow="fold")
@@ -735,7 +735,7 @@ def evaluate_command(
             err.print(f"[yellow]note:[/] {escape(where_to_give(note))}")
         print_capacity(capacity, refusal=0.01)
     worst = ev.regions(by).sort_values("time_to_hub_mean", ascending=False).head(10)
-    view = Table(title=f"Longest mean time to hub by {by} (top 10)", title_justify="left")
+    view = Table(title=f"Longest mean time to hub by {region_words(by)[0]} (top 10)", title_justify="left")
     for col in ("region", "patients", "mean", "p90"):
         view.add_column(col, justify="left" if col == "region" else "right", overflow="fold", no_wrap=col != "region")
     for row in worst.itertuples(index=False):

@@ -47,6 +47,7 @@ from hubplan.cli.core import (
 )
 from hubplan.errors import InputError
 from hubplan.geography.network import Network
+from hubplan.optimise.solution import gap_percent
 from hubplan.services.options import Pathway
 from hubplan.services import Service
 from hubplan.validation import LIMITS, check_number
@@ -572,7 +573,7 @@ def sweep_command(
             continue
         shares = [f"{100 * row[c]:.1f}%" for c in table.columns if c.startswith("within_")]
         bound = f"{row['bound']:.4g}" if math.isfinite(row["bound"]) else "-"
-        gap = f"{100 * row['gap']:.3g}%" if math.isfinite(row["gap"]) else "-"
+        gap = gap_percent(row["gap"]) if math.isfinite(row["gap"]) else "-"
         extra = [f"{row['added_good_outcomes_per_year']:,.1f}"] if with_outcomes else []
         view.add_row(str(row["k"]), f"{row['objective']:.4g}", bound, gap, f"{row['mean_minutes']:.1f}",
                      f"{row['p90_minutes']:.1f}",

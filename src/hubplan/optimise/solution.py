@@ -13,6 +13,19 @@ from typing import Any
 STATUSES = ("optimal", "time_limit", "infeasible", "feasible", "no_feasible_found")
 
 
+def gap_percent(gap: float) -> str:
+    """A proven gap as a percentage to three significant figures, ``<0.001%`` below that
+    (not ``1.54e-14%``), ``0%`` when none.
+
+    >>> gap_percent(0.063), gap_percent(0.00047), gap_percent(1.5e-16), gap_percent(0.0)
+    ('6.3%', '0.047%', '<0.001%', '0%')
+    """
+    value = 100 * gap
+    if value <= 0:
+        return "0%"
+    return "<0.001%" if value < 0.001 else f"{value:.3g}%"
+
+
 @dataclass(frozen=True)
 class Solution:
     """Chosen hub sites and what is known about how good they are.
@@ -88,7 +101,7 @@ class Solution:
             return f"optimal {hubs} ({what})"
         if self.status == "time_limit":
             if math.isfinite(self.gap):
-                return f"best {hubs} found ({what}, proven gap {100 * self.gap:.3g}%)"
+                return f"best {hubs} found ({what}, proven gap {gap_percent(self.gap)})"
             return f"best {hubs} found ({what}, time limit, no bound)"
         if self.status == "feasible":
             return f"heuristic {hubs} ({what}, no bound)"

@@ -25,7 +25,7 @@ from hubplan.optimise.api import solve, solve_heuristic
 from hubplan.optimise.exact import HEURISTIC_SHARE, _heuristic_deadline, solve_exact
 from hubplan.optimise.heuristic import local_search
 from hubplan.optimise.problem import Objective, SiteSelectionProblem
-from hubplan.optimise.solution import Solution
+from hubplan.optimise.solution import Solution, gap_percent
 from hubplan.validation import check_number
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def sweep(
                 continue
             found[k] = solution
             seconds[k] += time.perf_counter() - t0
-            gap = f", gap {100 * solution.gap:.3g}%" if math.isfinite(solution.gap) else ", no bound"
+            gap = f", gap {gap_percent(solution.gap)}" if math.isfinite(solution.gap) else ", no bound"
             say(f"k = {k}: {problem.objective.value} {solution.objective:.4g} ({solution.status}{gap}, "
                 f"{seconds[k]:.2f} s)")
     rows = []

@@ -150,7 +150,7 @@ class Option(PicklableMappings):
         hubs = network.sites_with(capability)
         spoke_codes = resolve_spokes(network, spokes, hubs)
         return cls(
-            name=name or f"{capability} ({len(hubs)} hubs)",
+            name=name or f"{capability} ({len(hubs)} hub{'' if len(hubs) == 1 else 's'})",
             hubs=tuple(hubs),
             spokes=tuple(spoke_codes),
             pathway=Pathway.parse(pathway),
