@@ -94,7 +94,14 @@ def test_an_unknown_region_suggests_each_name_once(bundled):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: unknown region 'Midlands': not a country, ambulance service, ISDN, ICB or SICBL of this "
-        "network (see `hubplan regions`) (did you mean West Midlands, East Midlands, North Midlands?)"]
+        "network (see `hubplan regions`) (did you mean East Midlands, West Midlands, North Midlands?)"]
+    # a word of a longer name: the names that hold it, shortest first, not close spellings (Yorkshire)
+    done = subprocess.run([str(Path(sys.executable).parent / "hubplan"), "evaluate", "--hubs", "SO166YD",
+                           "--region", "Shropshire"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "(did you mean NHS Shropshire, Telford and Wrekin ICB - M2L0M, NHS Shropshire, Telford and Wrekin "
+        "Integrated Care Board?)")
 
 
 def test_a_hub_outside_the_region_is_named_with_where_it_lies(bundled):

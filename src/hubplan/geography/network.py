@@ -8,6 +8,7 @@ Codes (LSOA codes, postcodes, ODS codes) are strings, never row positions.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
@@ -50,8 +51,14 @@ CAPABILITY_ALIASES: dict[str, str] = {
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(dict.fromkeys(choices)), n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
+    """``" (did you mean ...?)"``: the names that hold ``word`` whole (``Shropshire``: the ICB
+    "NHS Shropshire, Telford and Wrekin Integrated Care Board"), or else close spellings; at most 3."""
+    unique = list(dict.fromkeys(choices))
+    key = word.strip().lower()
+    holding = [c for c in unique if key and re.search(rf"(?<!\w){re.escape(key)}(?!\w)", c.lower())]
+    holding.sort(key=len)
+    shown = holding[:3] or difflib.get_close_matches(word, unique, n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(shown)}?)" if shown else ""
 
 
 @dataclass(frozen=True, eq=False)
