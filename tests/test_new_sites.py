@@ -155,6 +155,10 @@ def test_easting_northing_are_converted_with_pyproj(cached):
         ({"latitude": [95.0]}, "new sites row 2, column 'latitude': expected degrees between -90 and 90, got '95.0'"),
         ({"longitude": [""]}, "new sites row 2, column 'longitude': expected degrees between -180 and 180, got an empty cell"),
         ({"hub": ["maybe"]}, "new sites row 2, column 'hub': expected a capability flag (1/0, true/false, yes/no), got 'maybe'"),
+        ({"icb": ["Wets"]}, "new sites row 2, column 'icb': 'Wets' is not an ICB of this network (did you mean West?); "
+                            "leave it empty to take the ICB of the area the site lies in"),
+        ({"country": ["Scotland"]}, "new sites row 2, column 'country': 'Scotland' is not a country of this network; "
+                                    "leave it empty"),
         ({"easting": [400000]}, "new sites: give either 'latitude' and 'longitude' or 'easting' and 'northing', not both"),
         ({"latitude": [55.95], "longitude": [-3.19]}, "new sites row 2: location 55.95000, -3.19000 is outside the network's area"),
     ],

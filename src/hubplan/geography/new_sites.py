@@ -281,6 +281,22 @@ def _write_pickle(target: Path, obj: object) -> None:
 
 
 # --------------------------------------------------------------------------- adding
+def _check_regions(network: Network, column: str, given: np.ndarray, name: str) -> None:
+    """A region a new site is given must be one of the network's (a typo would make a new
+    region that no --region finds, and a name from elsewhere would draw the site into it)."""
+    from hubplan.geography.network import _suggest, region_words
+
+    known = set(network.areas[column].dropna().astype(str))
+    for i, value in enumerate(given):
+        if value != "" and str(value) not in known:
+            word = region_words(column)[0]
+            raise InputError(
+                f"{name} row {_row(i)}, column '{column}': {str(value)!r} is not a{'n' if word[0] in 'aeiouAEIOU' else ''} "
+                f"{word} of this network{_suggest(str(value), sorted(known))}; leave it empty to take the {word} "
+                "of the area the site lies in"
+            )
+
+
 def add_sites(
     network: Network,
     frame: pd.DataFrame,
@@ -317,6 +333,8 @@ def add_sites(
             given = cells[col].to_numpy(dtype=object) if col in cells.columns else np.full(len(cells), "", dtype=object)
             from_area = (network.areas[col].to_numpy(dtype=object)[containing]
                          if col in network.areas.columns else np.full(len(cells), None, dtype=object))
+            if col in network.areas.columns:
+                _check_regions(network, col, given, name)
             new[col] = np.where(given != "", given, from_area)
     capabilities = tuple(network.capabilities) + tuple(c for c in capability_cols if c not in network.capabilities)
     for col in capabilities:
