@@ -324,3 +324,17 @@ def test_installed_cli_evaluates_maternity(tmp_path):
     message = bad.stderr.strip()
     assert "\n" not in message and "Traceback" not in message
     assert "parameter 'fmu_uptake' must be a number from 0 to 1 (fraction of births), got 2" in message
+
+
+def test_the_general_transfers_are_said_to_be_the_wrong_figure_and_not_scored_by_default():
+    # the engine sends hub_share 0.1926 of the 150 births first nearer F1 or F2 (28.9); the kind
+    # counts those that start there: 80 x 0.238 + 30 x 0.198 = 24.98
+    result = _result(TODAY)
+    assert ("the 29 transfers a year of the general summary (and the hubs' 'transferred in') apply the service's "
+            "hub_share to every birth nearer a freestanding unit, without the uptake; read the intrapartum "
+            "transfers here (25 a year) instead") in result.notes
+    from hubplan.planning.appraise import appraise
+
+    a = appraise(_network(), _service(), [TODAY, OU_ONLY], draws=10)
+    given = {c.name for c in a.scores.criteria} | {name for name, _ in a.scores.left_out}
+    assert "transfers_per_year" not in given and "maternity.transfers_per_year" in given

@@ -75,6 +75,7 @@ class MaternityKind(Kind):
     name = "maternity"
     title = "Maternity (births, obstetric and midwife-led units, transfers in labour)"
     site_columns = (ALONGSIDE_COLUMN,)
+    replaces = {"transfers_per_year": "transfers_per_year"}
     parameters = (
         _fraction("fmu_uptake", "fraction of births", "share of the births of an area whose nearest open unit "
                   "is a freestanding midwife-led unit that start labour care there"),
@@ -184,7 +185,11 @@ class MaternityKind(Kind):
                 "IMD 2019 quintile of the area (1 = most deprived); areas without one (Wales) left out",
                 f"further: minutes to the unit where labour care starts rise by more than {FURTHER_MINUTES:g} min",
             )))
-        notes = [uptake_note, rate_note]
+        engine = float(evaluation.summary["transfers_per_year"])
+        notes = [uptake_note, rate_note,
+                 f"the {engine:,.0f} transfers a year of the general summary (and the hubs' 'transferred in') "
+                 "apply the service's hub_share to every birth nearer a freestanding unit, without the uptake; "
+                 f"read the intrapartum transfers here ({transfers:,.0f} a year) instead"]
         if ALONGSIDE_COLUMN not in evaluation.network.sites.columns:
             notes.append(f"the network's sites have no {ALONGSIDE_COLUMN} column: no obstetric unit has an "
                          "alongside midwife-led unit")

@@ -890,7 +890,8 @@ def _kind_default_criteria(kind_name: str, measured: Sequence[str]) -> tuple[Cri
     """The kind's own default weights when it declares them, else :data:`DEFAULT_WEIGHTS`, plus
     every scored measure of the kind (weight 1) that the defaults do not already name."""
     k = kinds.kind(kind_name)
-    weights = dict(k.default_weights) if k.default_weights else dict(DEFAULT_WEIGHTS)
+    weights = dict(k.default_weights) if k.default_weights else {
+        name: w for name, w in DEFAULT_WEIGHTS.items() if name not in k.replaces}
     for column in measured:
         if KIND_CRITERIA[column].direction and column not in weights:
             weights[column] = 1.0
