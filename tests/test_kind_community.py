@@ -350,3 +350,15 @@ def test_installed_cli_evaluates_minor_injuries(tmp_path):
     message = bad.stderr.strip()
     assert "\n" not in message and "Traceback" not in message
     assert "parameter 'opening_hours_per_day' must be a number from 1 to 24 (hours a day), got 25" in message
+
+
+def test_each_source_is_named_with_its_parameter_when_they_differ():
+    from hubplan.kinds.community import _source_text
+
+    preset = Service.preset("minor_injuries")
+    days = preset.sources["opening_days_per_week"]
+    same = f"{days.key}, confidence {days.confidence}"
+    assert _source_text(preset, "opening_hours_per_day", "opening_days_per_week") == same  # one source for both
+    changed = Service.preset("minor_injuries", parameters={"opening_hours_per_day": 13.5})
+    assert _source_text(changed, "opening_hours_per_day", "opening_days_per_week") == (
+        f"opening_hours_per_day: user override; opening_days_per_week: {same}")

@@ -245,13 +245,13 @@ class CommunityKind(Kind):
 
 
 def _source_text(service: "Service", *names: str) -> str:
-    """Where the named parameters' values come from, e.g. ``"SHROPCOM-MIU, confidence H"``."""
-    texts: list[str] = []
-    for name in names:
-        text = _one_source(service.sources.get(name))
-        if text not in texts:
-            texts.append(text)
-    return "; ".join(texts)
+    """Where the named parameters' values come from, e.g. ``"SHROPCOM-MIU, confidence H"``; when
+    they differ, each after its parameter (``"opening_hours_per_day: user override;
+    days_per_week: SHROPCOM-MIU, confidence H"``)."""
+    texts = {name: _one_source(service.sources.get(name)) for name in names}
+    if len(set(texts.values())) <= 1:
+        return next(iter(texts.values()), "no source given")
+    return "; ".join(f"{name}: {text}" for name, text in texts.items())
 
 
 def _one_source(src: "Source | None") -> str:
