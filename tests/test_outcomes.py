@@ -210,6 +210,8 @@ def test_a_curve_on_a_hand_made_network(tmp_path: Path) -> None:
     ("minutes,good_outcome\n0,0.9\n10,0.8\n", "column source: an outcome curve must say where it comes from"),
     ("minutes,chance,source\n0,0.9,x\n", "needs columns minutes and good_outcome (or risk)"),
     ("minutes,good_outcome,source\n0,0.9,a\n10,0.8,b\n", "column source: expected one value for every row"),
+    ("minutes,good_outcome,source,confidence\n0,0.6,a,Z\n60,0.5,a,Z\n",
+     "column confidence: expected H, M or L (high, medium, low), derived or assumption, as in presets.toml, got 'Z'"),
 ])
 def test_curve_errors_name_file_row_and_column(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "c.csv", text)

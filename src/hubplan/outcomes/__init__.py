@@ -576,6 +576,12 @@ def read_curve(path: str | Path) -> Curve:
     if not meta["source"]:
         raise InputError(f"{p}: column source: an outcome curve must say where it comes from "
                          "(a source column, e.g. a paper or local audit)")
+    if meta["confidence"]:
+        grades = {"h": "H", "m": "M", "l": "L", "derived": "derived", "assumption": "assumption"}
+        if meta["confidence"].lower() not in grades:
+            raise InputError(f"{p}: column confidence: expected H, M or L (high, medium, low), derived or "
+                             f"assumption, as in presets.toml, got {meta['confidence']!r}")
+        meta["confidence"] = grades[meta["confidence"].lower()]
     measure = meta["measure"] or ("good outcome" if column == "good_outcome" else "no bad outcome")
     return Curve(tuple(minutes), tuple(good), measure, meta["source"], meta["confidence"] or "not given", str(p))
 
