@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -359,3 +360,25 @@ def test_outcome_tables_built_by_many_threads_at_once():
         for r in results:
             np.testing.assert_array_equal(r, alone["curves"]["lvo_mt"]["good"])
         assert sys.stdout is stdout
+
+
+def test_a_curve_outcome_is_named_by_its_own_measure_in_the_tables(tmp_path: Path) -> None:
+    # by hand (test_user_data): H1 serves A1 in 20 and A2 in 15 min; the curve falls from 0.9 at 0
+    # to 0.5 at 40: A1 0.7, A2 0.75, baseline 0.5, so added survival 10 x 0.2 + 5 x 0.25 = 3.25
+    from test_user_data import folder
+
+    data = folder(tmp_path, areas="area_code,icb,stroke_admissions\nA1,N,10\nA2,S,5\n")
+    curve = write(tmp_path / "survival.csv", "minutes,good_outcome,measure,source\n0,0.9,survival,audit\n"
+                  "40,0.5,survival,audit\n")
+    args = [HUBPLAN, "evaluate", "--hubs", "H1", "--pathway", "direct", "--data", str(data),
+            "--outcome-curve", str(curve)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Outcomes a year"))
+    top = next(i for i in range(at, len(lines)) if lines[i].startswith("┏"))
+    bottom = next(i for i in range(top, len(lines)) if lines[i].startswith("┡"))
+    header = " ".join(lines[top + 1:bottom]).replace("┃", " ").split()
+    assert sorted(header) == ["added", "added", "option", "survival", "survival", "utility"]
+    row = next(line for line in lines[at:] if line.startswith("│"))
+    assert [c.strip() for c in row.strip("│").split("│")][1:3] == [f"{10 * 0.7 + 5 * 0.75:,.1f}", "3.2"]

@@ -30,7 +30,7 @@ from hubplan.geography.network import Network, region_words
 from hubplan.services.options import Helicopter, Option, Pathway, resolve_sites
 from hubplan.services import Service
 from hubplan import kinds
-from hubplan.outcomes import outcome_model
+from hubplan.outcomes import added_words, outcome_model
 
 # ----------------------------------------------------------------------------- options
 DATA_OPTION = typer.Option(
@@ -409,7 +409,7 @@ def print_outcomes(evaluations: list[Evaluation]) -> None:
     first = next(h for h in heads if h["model"])
     table = Table(title=f"Outcomes a year (ESTIMATED; added = against {first['baseline']})", title_justify="left")
     table.add_column("option", overflow="fold")
-    for col in (first["measure"], "added good\noutcomes", "added\nutility"):
+    for col in (first["measure"], added_words(first["measure"]).replace(" ", "\n", 1), "added\nutility"):
         table.add_column(col, justify="right", no_wrap=col != first["measure"])
 
     def number(value: Any) -> str:

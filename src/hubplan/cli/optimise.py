@@ -48,6 +48,7 @@ from hubplan.cli.core import (
 from hubplan.errors import InputError
 from hubplan.geography.network import Network
 from hubplan.optimise.solution import gap_percent
+from hubplan.outcomes import GOOD, added_words, outcome_model
 from hubplan.services.options import Pathway
 from hubplan.services import Service
 from hubplan.validation import LIMITS, check_number
@@ -334,7 +335,7 @@ def optimise_command(
     print_summary([ev], title=f"{svc.title or svc.name} on {network.source}")
     print_outcomes([ev])
     if versus is not None:
-        print_versus(versus)
+        print_versus(versus, ev.summary["outcomes"]["measure"] or GOOD)
     print_hubs(ev)
 
 
@@ -383,14 +384,14 @@ def outcome_versus_minutes(network: Network, svc: Service, problem: Any, ev: Any
     }
 
 
-def print_versus(versus: dict[str, Any]) -> None:
+def print_versus(versus: dict[str, Any], measure: str) -> None:
     only_o, only_m = versus["only_in_outcome_optimum"], versus["only_in_minutes_optimum"]
     if not only_o:
         err.print("[green]the outcome optimum is the minutes optimum:[/] the same sites")
         return
     d = versus["added_good_outcomes_difference"]
     err.print(f"outcome optimum against the minutes optimum: {', '.join(only_o)} instead of {', '.join(only_m)}: "
-              f"{d:+,.2f} added good outcomes a year, {versus['mean_minutes_difference']:+.2f} min mean time to hub")
+              f"{d:+,.2f} {added_words(measure)} a year, {versus['mean_minutes_difference']:+.2f} min mean time to hub")
 
 
 def parse_ks(text: str, option: str = "--k") -> list[int]:
@@ -564,7 +565,9 @@ def sweep_command(
     with_outcomes = "added_good_outcomes_per_year" in table.columns
     cols = ["k", "objective", "bound", "gap", "mean", "p90"]
     cols += [c.replace("within_", "≤") for c in table.columns if c.startswith("within_")]
-    cols += ["smallest\nhub", "largest\nhub"] + (["added good\noutcomes*"] if with_outcomes else []) + ["status"]
+    model = outcome_model(svc) if with_outcomes else None
+    added = added_words(model.measure if model is not None else GOOD)
+    cols += ["smallest\nhub", "largest\nhub"] + ([added.replace(" ", "\n", 1) + "*"] if with_outcomes else []) + ["status"]
     for c in cols:
         view.add_column(c, justify="right", no_wrap=True)
     for row in table.to_dict(orient="records"):
@@ -581,7 +584,7 @@ def sweep_command(
                      *extra, str(row["status"]))
     print_table(view)
     if with_outcomes:
-        err.print("* added good outcomes a year, ESTIMATED by the service's outcome model (docs/outcomes.md)")
+        err.print(f"* {added} a year, ESTIMATED by the service's outcome model (docs/outcomes.md)")
     print_estimated_sites(network, result["travel_times"]["estimated_sites"])
     if front is not None and not front.empty:
         pv = Table(title="Pareto set: mean minutes against the smallest hub", title_justify="left")

@@ -106,6 +106,12 @@ class AreaOutcomes:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def added_words(measure: str) -> str:
+    """What "added" counts, in words: ``added good outcomes`` for the stroke model's mRS 0-2,
+    else the model's own measure (``added survival to discharge`` for a curve)."""
+    return "added good outcomes" if measure == GOOD else f"added {measure}"
+
+
 class OutcomeModel:
     """What every outcome model gives (see the module docstring)."""
 
