@@ -31,6 +31,8 @@ def networks(draw):
             if i != j:  # not symmetric, as in the bundled inter-hospital matrix
                 site[i][j] = draw(tenths) / 10
     demand = [draw(st.integers(0, 50)) for _ in range(n_areas)]
+    if not any(demand):  # demand that is 0 everywhere is refused (test_demand)
+        demand[draw(st.integers(0, n_areas - 1))] = draw(st.integers(1, 50))
     roles = draw(st.lists(st.sampled_from(["hub", "spoke", "closed"]), min_size=n_sites, max_size=n_sites))
     if "hub" not in roles:
         roles[draw(st.integers(0, n_sites - 1))] = "hub"
