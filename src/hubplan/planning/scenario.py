@@ -947,7 +947,8 @@ def estimated_minutes_notes(evaluations: Sequence["Evaluation"]) -> list[str]:
         if estimated and accuracy is not None:
             notes.append(
                 f"ESTIMATED road minutes in option '{ev.option.name}': {', '.join(estimated)} "
-                f"{'have' if len(estimated) > 1 else 'has'} no measured road times; their minutes are estimated "
+                f"{'have' if len(estimated) > 1 else 'has'} no measured road times; "
+                f"{'their minutes are' if len(estimated) > 1 else 'its minutes are'} estimated "
                 f"from location ({accuracy.short()}; {accuracy.method})"
             )
     return notes
