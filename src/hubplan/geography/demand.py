@@ -390,6 +390,11 @@ def _check(node: ast.AST, text: str) -> None:
                 raise refuse(f"a number this large ({str(value)[:20]})", item)
         elif isinstance(item, ast.Name):
             continue
+        elif isinstance(item, ast.Tuple) and len(item.elts) > 1:  # a comma: often a decimal comma
+            first = getattr(item.elts[0], "end_col_offset", None)
+            comma = encoded.find(b",", first) if first is not None else -1
+            raise InputError(f"demand {text!r}: a comma at character {character(comma) if comma >= 0 else 1} "
+                             f"(decimals take a point: 1.1, not 1,1) is not allowed; {GRAMMAR}")
         else:
             what = _REFUSED_NODES.get(type(item), f"'{type(item).__name__}'")
             raise refuse(what, item)
