@@ -281,7 +281,7 @@ def test_evaluate_says_which_commands_take_the_options_its_notes_name():
     assert res.returncode == 0, res.stderr
     note = next(line for line in res.stderr.splitlines() if "not applied to one region" in line)
     assert note.endswith("give --workforce, --workforce-today, --trainees-per-year for this region (options of "
-                         "hubplan capacity and hubplan workforce, which size this option with them)")
+                         "hubplan capacity and hubplan workforce)")
     done = subprocess.run([hubplan, "capacity", *args, "--workforce", "10", "--workforce-today", "8",
                            "--trainees-per-year", "1", "--format", "json"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

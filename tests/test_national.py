@@ -95,6 +95,14 @@ def test_an_unknown_region_suggests_each_name_once(bundled):
     assert done.stderr.strip().splitlines() == [
         "error: unknown region 'Midlands': not a country, ambulance service, ISDN, ICB or SICBL of this "
         "network (see `hubplan regions`) (did you mean East Midlands, West Midlands, North Midlands?)"]
+    for args, message in ((["--country", "Englnd"], "error: unknown country 'Englnd': expected one of England, Wales "
+                                                    "(did you mean England?)"),
+                          (["--region", "foo:Wessex"], "error: region 'foo:Wessex': 'foo' is not a region type: write "
+                                                       "TYPE:NAME with TYPE one of country, ambulance_service, isdn, "
+                                                       "icb, sicbl (e.g. isdn:Wessex), or the name alone")):
+        done = subprocess.run([str(Path(sys.executable).parent / "hubplan"), "evaluate", "--hubs", "SO166YD", *args],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2 and done.stderr.strip() == message
     # a word of a longer name: the names that hold it, shortest first, not close spellings (Yorkshire)
     done = subprocess.run([str(Path(sys.executable).parent / "hubplan"), "evaluate", "--hubs", "SO166YD",
                            "--region", "Shropshire"], capture_output=True, text=True, timeout=300)

@@ -476,7 +476,7 @@ def where_to_give(note: str) -> str:
     named = [flag for flag in CLI_FLAGS.values() if flag != "--los" and re.search(rf"{flag}\b", note)]
     if not named:
         return note
-    return f"{note} (options of hubplan capacity and hubplan workforce, which size this option with them)"
+    return f"{note} (options of hubplan capacity and hubplan workforce)"
 
 
 #: Regions shown in compare's per-region table before it keeps the largest rises only.

@@ -298,6 +298,10 @@ class Network:
             for value in values:
                 if _same_region(value, name):
                     matches.append((rtype, value))
+        if not matches and ":" in name and wanted_type is None:
+            prefix = name.split(":", 1)[0].strip()
+            raise InputError(f"region {region!r}: {prefix!r} is not a region type: write TYPE:NAME with TYPE one of "
+                             f"{', '.join(self.region_types)} (e.g. isdn:Wessex), or the name alone")
         if not matches:
             every = [v for r in self.region_types for v in pd.unique(self.areas[r].dropna().astype(str))]
             raise InputError(
@@ -387,6 +391,11 @@ class Network:
                 outside.setdefault(code, f"it lies {lies}, outside {word} {name}")
 
         if country is not None:
+            if "country" in self.region_types:
+                countries = sorted(pd.unique(self.areas["country"].dropna().astype(str)))
+                if not any(_same_region(c, country) for c in countries):
+                    raise InputError(f"unknown country {country!r}: expected one of {', '.join(countries)}"
+                                     + _suggest(country, countries))
             rtype, name = self.find_region(f"country:{country}")
             keep_in(rtype, name)
             label.append(name)
