@@ -473,8 +473,7 @@ def where_to_give(note: str) -> str:
     ``--los``) are said to be those of ``hubplan capacity`` and ``hubplan workforce``."""
     from hubplan.capacity.parameters import CLI_FLAGS
 
-    named = [flag for flag in CLI_FLAGS.values() if flag != "--los" and re.search(rf"{flag}\b", note)]
-    if not named:
+    if not any(flag != "--los" and re.search(rf"{flag}\b", note) for flag in CLI_FLAGS.values()):
         return note
     return f"{note} (options of hubplan capacity and hubplan workforce)"
 

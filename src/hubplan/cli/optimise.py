@@ -532,8 +532,7 @@ def sweep_command(
                            seed=seed, progress=progress)
     from hubplan.access.evaluate import travel_times_json
 
-    index = {code: i for i, code in enumerate(network.site_codes)}
-    chosen = sorted({index[c] for sites in table["sites"] for c in str(sites).split(";") if c})
+    chosen = network.site_positions([c for sites in table["sites"] for c in str(sites).split(";") if c])
     result: dict[str, Any] = {"problem": problem.description, "objective": label,
                               "demand": svc.demand_definition.to_json(network), "sweep": table.to_dict(orient="records"),
                               "travel_times": travel_times_json(network, chosen)}
