@@ -99,7 +99,9 @@ def test_an_unknown_region_suggests_each_name_once(bundled):
                                                     "(did you mean England?)"),
                           (["--region", "foo:Wessex"], "error: region 'foo:Wessex': 'foo' is not a region type: write "
                                                        "TYPE:NAME with TYPE one of country, ambulance_service, isdn, "
-                                                       "icb, sicbl (e.g. isdn:Wessex), or the name alone")):
+                                                       "icb, sicbl (e.g. isdn:Wessex), or the name alone"),
+                          (["--region", "isdn:Wesex"], "error: unknown ISDN 'Wesex': see `hubplan regions --type isdn` "
+                                                       "(did you mean Wessex?)")):
         done = subprocess.run([str(Path(sys.executable).parent / "hubplan"), "evaluate", "--hubs", "SO166YD", *args],
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 2 and done.stderr.strip() == message

@@ -179,9 +179,8 @@ class Network:
         one of the areas' region columns, or any region type when they have none."""
         if region_type in self.region_types or (not self.region_types and region_type in REGION_TYPES):
             return
-        have = (f"expected one of {', '.join(self.region_types)}" if self.region_types else
-                f"expected one of {', '.join(REGION_TYPES)}")
-        raise InputError(f"unknown {what} {region_type!r}: {have}")
+        raise InputError(f"unknown {what} {region_type!r}: expected one of "
+                         f"{', '.join(self.region_types or REGION_TYPES)}")
 
     @cached_property
     def minutes_source(self) -> pd.Series:
@@ -298,6 +297,11 @@ class Network:
             for value in values:
                 if _same_region(value, name):
                     matches.append((rtype, value))
+        if not matches and wanted_type is not None:  # TYPE:NAME, or --country
+            names = sorted(pd.unique(self.areas[wanted_type].dropna().astype(str)))
+            listed = (f"expected one of {', '.join(names)}" if len(names) <= 12 else
+                      f"see `hubplan regions --type {wanted_type}`")
+            raise InputError(f"unknown {region_words(wanted_type)[0]} {name!r}: {listed}" + _suggest(name, names))
         if not matches and ":" in name and wanted_type is None:
             prefix = name.split(":", 1)[0].strip()
             raise InputError(f"region {region!r}: {prefix!r} is not a region type: write TYPE:NAME with TYPE one of "
@@ -391,11 +395,6 @@ class Network:
                 outside.setdefault(code, f"it lies {lies}, outside {word} {name}")
 
         if country is not None:
-            if "country" in self.region_types:
-                countries = sorted(pd.unique(self.areas["country"].dropna().astype(str)))
-                if not any(_same_region(c, country) for c in countries):
-                    raise InputError(f"unknown country {country!r}: expected one of {', '.join(countries)}"
-                                     + _suggest(country, countries))
             rtype, name = self.find_region(f"country:{country}")
             keep_in(rtype, name)
             label.append(name)
