@@ -164,9 +164,9 @@ class Kind(abc.ABC):
     #: ``docs/appraisal.md``; a measure is ``<kind>.<key>``). Empty: the general defaults plus
     #: every measure with a ``better`` direction at weight 1.
     default_weights: ClassVar[Mapping[str, float]] = {}
-    #: General criteria that a measure of the kind replaces (general name -> measure key): the
-    #: general one is left out of the default criteria (maternity counts its own transfers).
-    replaces: ClassVar[Mapping[str, str]] = {}
+    #: General criteria that a measure of the kind replaces, left out of the default criteria
+    #: (maternity counts its own transfers: ``("transfers_per_year",)``).
+    replaces: ClassVar[tuple[str, ...]] = ()
 
     def check(self, service: "Service") -> None:
         """Refuse parameters the kind does not know, or a value it cannot use, in one line."""

@@ -75,7 +75,7 @@ class MaternityKind(Kind):
     name = "maternity"
     title = "Maternity (births, obstetric and midwife-led units, transfers in labour)"
     site_columns = (ALONGSIDE_COLUMN,)
-    replaces = {"transfers_per_year": "transfers_per_year"}
+    replaces = ("transfers_per_year",)  # by the kind's own transfers_per_year
     parameters = (
         _fraction("fmu_uptake", "fraction of births", "share of the births of an area whose nearest open unit "
                   "is a freestanding midwife-led unit that start labour care there"),
