@@ -223,6 +223,20 @@ def test_a_folder_in_place_of_a_hubs_file(tmp_path):
     assert one_line_error(result) == "--hubs hubs.txt: expected a file, found a folder"
 
 
+def test_an_unknown_code_in_a_sites_file_names_its_line(tmp_path):
+    folder = net(tmp_path / "net")
+    hubs = tmp_path / "hubs.txt"
+    hubs.write_text("site_code\n# the hubs\nH1\n\nZZ9\n")
+    result = run("evaluate", "--data", str(folder), "--hubs", str(hubs))
+    assert result.returncode == 2
+    assert one_line_error(result).startswith(f"--hubs {hubs} line 5: unknown hub code 'ZZ9'")
+    drop = tmp_path / "drop.csv"
+    drop.write_text("site_code\nS1\nQQ1\n")
+    result = run("evaluate", "--data", str(folder), "--hubs", "H1", "--drop-sites", str(drop))
+    assert result.returncode == 2
+    assert one_line_error(result).startswith(f"--drop-sites {drop} line 3: unknown drop-site code 'QQ1'")
+
+
 def test_a_latin1_areas_file_names_row_and_column(tmp_path):
     areas = AREAS.encode() + "A4,Caf\xe9,S,1\n".encode("latin-1")
     cli_and_api(net(tmp_path / "net", areas=areas),

@@ -189,19 +189,20 @@ def parse_sites(
         raise InputError(f"--{what}: expected site codes, a capability or a file, got an empty value")
     path = Path(text)
     if path.suffix.lower() in (".txt", ".csv") or path.is_file():
-        codes = _codes_from_file(path, what, label=f"--{what} {text}")
-        if not codes:
+        lines = _codes_from_file(path, what, label=f"--{what} {text}")
+        if not lines:
             raise InputError(f"--{what} {text}: the file holds no site codes")
-        try:
-            network.site_positions(codes, what.rstrip("s"))
-        except InputError as exc:
-            raise InputError(f"--{what} {text}: {exc}") from None
-        return codes
+        for line, code in lines:
+            try:
+                network.site_positions([code], what.rstrip("s"))
+            except InputError as exc:
+                raise InputError(f"--{what} {text} line {line}: {exc}") from None
+        return [code for _, code in lines]
     return resolve_sites(network, text, what.rstrip("s"), hubs or [])
 
 
-def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[str]:
-    """Codes from a file: one per line (first CSV column; a header such as ``site_code``
+def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[tuple[int, str]]:
+    """Codes from a file, each with its line number: one per line (first CSV column; a header such as ``site_code``
     and ``#`` comments are skipped). A CSV with ``site_code`` and ``role`` columns (the
     sites table hubplan writes) gives its ``hub`` rows for --hubs, ``spoke`` rows for --spokes.
 
@@ -230,13 +231,13 @@ def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[st
                 raise InputError(f"{label} line {line}: expected {len(header)} fields like the header, "
                                  f"found {len(record)}")
             if record[role_at].strip() == role and record[code_at].strip():
-                codes.append(record[code_at].strip())
+                codes.append((line, record[code_at].strip()))
         return codes
     codes = []
     for i, record in enumerate(records, start=1):
         code = record[0].strip() if record else ""
         if code and not code.startswith("#") and not (i == 1 and code.lower() in ("site_code", "code", "postcode")):
-            codes.append(code)
+            codes.append((i, code))
     return codes
 
 
