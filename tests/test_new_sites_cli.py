@@ -213,3 +213,29 @@ def test_two_processes_learn_the_road_times_once(world, tmp_path):
     assert docs[0]["summary"] == docs[1]["summary"] and docs[0]["sites"] == docs[1]["sites"]
     assert docs[0]["travel_times"]["estimated_sites"] == ["NEW1"]
     assert sorted(p.name for p in (tmp_path / "cache").iterdir() if p.suffix == ".pkl")[0].startswith("road-time-model")
+
+
+def test_a_partial_times_file_is_named_for_a_missing_transfer(world, tmp_path):
+    """A new site with the user's minutes is timed to another site by its minutes from the
+    area where that site is; when the user's file lacks that row, the error names the file,
+    the area and the two sites (not the network's site-to-site minutes)."""
+    sites = (world["net"] / "sites.csv").read_text().splitlines()[1:]
+    s5 = next(line.split(",") for line in sites if line.startswith("S5,"))
+    lat, lon = np.radians(float(s5[2])), np.radians(float(s5[3]))
+    a_lat, a_lon = np.radians(world["a_lat"]), np.radians(world["a_lon"])
+    haversine = np.sin((a_lat - lat) / 2) ** 2 + np.cos(lat) * np.cos(a_lat) * np.sin((a_lon - lon) / 2) ** 2
+    where = int(np.argmin(haversine))
+    lines = [f"A{i},NEW1,{world['exact'][i]:.3f}\n" for i in range(400) if i != where]
+    partial = tmp_path / "partial_times.csv"
+    partial.write_text("area_code,site_code,minutes\n" + "".join(lines))
+    res = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--add-times", str(partial),
+              "--hubs", "NEW1", "--spokes", "S5", "--pathway", "treat_and_transfer")
+    assert res.returncode == 2
+    message = res.stderr.strip().splitlines()[-1]
+    assert message.startswith(
+        f"error: partial_times.csv: no minutes from area A{where} (where site S5 is) to new site 'NEW1', "
+        "which hubplan takes as the minutes between the two sites, so patients first seen at spoke S5")
+    assert message.endswith("add that row (1 pair of sites missing)")
+    full = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--add-times", "new_times.csv",
+               "--hubs", "NEW1", "--spokes", "S5", "--pathway", "treat_and_transfer", "--format", "json")
+    assert full.returncode == 0, full.stderr

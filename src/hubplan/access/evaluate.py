@@ -329,6 +329,41 @@ class Evaluation:
         return to_jsonable({**head, "by_region": by_region, "by_group": by_group, "by_site": by_site})
 
 
+def _added_minutes_gap(network: Network, a: int, b: int) -> str | None:
+    """What is missing when the minutes between sites ``a`` and ``b`` are unknown because
+    one of them is a new site with the user's own minutes (``--add-times``): its minutes
+    to another site are its minutes from the area where that site is, so the user's file
+    lacks that row. ``None`` when neither site is such a site."""
+    added = network.sites.attrs.get("added_minutes", {})
+    codes = network.site_codes
+    for new, other in ((b, a), (a, b)):
+        code = str(codes[new])
+        if code not in added:
+            continue
+        area = _site_area(network, other)
+        if area is not None and not np.isfinite(network.area_site_minutes[area, new]):
+            area_code = network.areas.index[area]
+            return (f"{added[code]}: no minutes from area {area_code} (where site {codes[other]} is) to new "
+                    f"site '{code}', which hubplan takes as the minutes between the two sites")
+    return None
+
+
+def _site_area(network: Network, site: int) -> int | None:
+    """The area standing in for a site when other sites are timed to it (see
+    :func:`hubplan.geography.new_sites.add_sites`)."""
+    from hubplan.geography.new_sites import _nearest_areas
+
+    code = str(network.site_codes[site])
+    given = network.sites.attrs.get("site_areas", {}).get(code)
+    if given is not None:
+        return int(network.areas.index.get_loc(given)) if given in network.areas.index else None
+    row = network.sites.iloc[site]
+    lat, lon = row.get("latitude"), row.get("longitude")
+    if lat is None or lon is None or not np.isfinite(lat) or not np.isfinite(lon):
+        return None
+    return int(_nearest_areas(network, np.array([float(lat)]), np.array([float(lon)]))[0])
+
+
 def _stranded_message(network: Network, option: Option, routes: Routes, stranded: np.ndarray) -> str:
     """Why areas cannot reach a hub: a spoke-to-hub time missing from site_times.csv, or none
     of the option's hubs in travel_times.csv for the area (named where the files are known)."""
@@ -345,6 +380,13 @@ def _stranded_message(network: Network, option: Option, routes: Routes, stranded
             pairs = len({(int(a), int(b)) for a, b in zip(first[missing], hub[missing])})
             source = files.get("site_times", "the network's site-to-site minutes")
             spoke, to = sites[first[i]], sites[hub[i]]
+            added = _added_minutes_gap(network, int(first[i]), int(hub[i]))
+            if added is not None:
+                return (
+                    f"{added}, so patients first seen at spoke {spoke} (e.g. from area {area}) cannot be "
+                    f"transferred to hub {to} of option {option.name!r}; add that row ({pairs} "
+                    f"pair{'s' if pairs > 1 else ''} of sites missing)"
+                )
             return (
                 f"{source}: no minutes for from_site '{spoke}', to_site '{to}': patients first seen at spoke "
                 f"{spoke} (e.g. from area {area}) cannot be transferred to hub {to} of option "

@@ -369,6 +369,16 @@ def add_sites(
     old["minutes_source"] = network.minutes_source.to_numpy(dtype=object)
     sites = pd.concat([old, new], axis=0)
     sites.attrs = dict(network.sites.attrs)
+    if user:
+        # which file gave each site its minutes, and the area standing in for the site when
+        # other sites are timed to it: named when a site-to-site minute is missing
+        label = _label(minutes) if minutes is not None and "label" in minutes.attrs else "minutes for new sites"
+        sites.attrs["added_minutes"] = {
+            **network.sites.attrs.get("added_minutes", {}),
+            **{code: label for code in user},
+        }
+    sites.attrs["site_areas"] = {**network.sites.attrs.get("site_areas", {}),
+                                 **{code: str(network.areas.index[containing[i]]) for i, code in enumerate(codes)}}
     for col in capabilities:
         sites[col] = sites[col].astype(bool)
     area_site = np.ascontiguousarray(np.hstack([network.area_site_minutes, area_cols]).astype(np.float32))
