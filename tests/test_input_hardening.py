@@ -387,7 +387,7 @@ def test_a_missing_spoke_to_hub_time_names_site_times_and_the_pair(tmp_path):
 def test_a_missing_area_to_hub_time_names_travel_times(tmp_path):
     folder = net(tmp_path / "net", travel_times=TRAVEL.replace("A3,H1,40\n", ""))
     message = one_line_error(run(*DIRECT, "--data", str(folder)))
-    assert message.startswith("1 areas with patients cannot reach any hub of option ")
+    assert message.startswith("1 area with patients cannot reach any hub of option ")
     assert message.endswith(" by road, e.g. A3 (travel_times.csv has no row from A3 to any of its hubs)")
 
 

@@ -239,3 +239,15 @@ def test_a_partial_times_file_is_named_for_a_missing_transfer(world, tmp_path):
     full = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--add-times", "new_times.csv",
                "--hubs", "NEW1", "--spokes", "S5", "--pathway", "treat_and_transfer", "--format", "json")
     assert full.returncode == 0, full.stderr
+
+
+def test_a_partial_times_file_is_named_for_an_area_that_cannot_reach_the_new_hub(world, tmp_path):
+    lines = [f"A{i},NEW1,{world['exact'][i]:.3f}\n" for i in range(400) if i != 7]
+    partial = tmp_path / "partial_times.csv"
+    partial.write_text("area_code,site_code,minutes\n" + "".join(lines))
+    res = run(world, "evaluate", "--data", "net", "--add-sites", "new.csv", "--add-times", str(partial),
+              "--hubs", "NEW1", "--pathway", "direct")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1] == (
+        "error: 1 area with patients cannot reach any hub of option '1 hub, direct' by road, e.g. A7 "
+        "(partial_times.csv has no row from A7 to NEW1)")

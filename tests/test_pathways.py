@@ -191,7 +191,7 @@ def test_unknown_and_misused_codes_are_clear():
 
 def test_unreachable_hub_is_an_error_not_a_guess():
     net = make_network([[np.inf, 5], [10, 5]], [[0, 10], [10, 0]], site_codes=["H", "S"])
-    with pytest.raises(InputError, match="1 areas with patients cannot reach any hub"):
+    with pytest.raises(InputError, match="1 area with patients cannot reach any hub"):
         ev(Option(name="x", hubs=("H",)), net)
 
 

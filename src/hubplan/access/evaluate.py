@@ -393,9 +393,18 @@ def _stranded_message(network: Network, option: Option, routes: Routes, stranded
                 f"{option.name!r}; add them ({pairs} such pair{'s' if pairs > 1 else ''} missing)"
             )
     source = files.get("travel_times")
-    where = f" ({source} has no row from {code} to any of its hubs)" if source else ""
+    added = network.sites.attrs.get("added_minutes", {})
+    by_file: dict[str, list[str]] = {}
+    for hub in option.hubs:
+        if hub in added:
+            by_file.setdefault(added[hub], []).append(hub)
+    missing_in = [f"{label} has no row from {code} to {', '.join(hubs)}" for label, hubs in by_file.items()]
+    others = len(option.hubs) > sum(len(h) for h in by_file.values())
+    if source and others:
+        missing_in.append(f"{source} has no row from {code} to any of its {'other ' if by_file else ''}hubs")
+    where = f" ({'; '.join(missing_in)})" if missing_in else ""
     return (
-        f"{len(stranded)} areas with patients cannot reach any hub of option "
+        f"{len(stranded)} area{'s' if len(stranded) != 1 else ''} with patients cannot reach any hub of option "
         f"{option.name!r} by road, e.g. {code}{where}"
     )
 
