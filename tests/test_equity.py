@@ -436,6 +436,20 @@ def test_cli_quintile_that_contradicts_its_decile(tmp_path: Path) -> None:
     assert res.stderr.strip() == "error: areas.csv row 5, column 'imd_quintile': expected 4 for imd_decile '7', got '5'"
 
 
+@pytest.mark.parametrize(("core20", "message"), [
+    (["1", "0", "0", "0", "0", ""], "expected 1 for imd_decile '2', got '0'"),
+    (["Yes", "No", "No", "No", "No", ""], "expected Yes for imd_decile '2', got 'No'"),
+    (["TRUE", "FALSE", "FALSE", "FALSE", "FALSE", ""], "expected TRUE for imd_decile '2', got 'FALSE'"),
+])
+def test_cli_core20_that_contradicts_its_decile_is_named_in_the_files_words(
+        tmp_path: Path, core20: list[str], message: str) -> None:
+    data = write_csv_network(tmp_path / "net", {"imd_decile": ["1", "2", "5", "9", "9", ""], "core20": core20,
+                                                 "imd_quintile": ["1", "1", "3", "5", "5", ""]})
+    res = run("evaluate", "--data", str(data), "--hubs", "H1", "--pathway", "direct", "--format", "json")
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"error: areas.csv row 3, column 'core20': {message}"
+
+
 # ----------------------------------------------------------------------------- national
 @pytest.mark.slow
 def test_national_imd_quintiles_cover_england(england, bundled) -> None:

@@ -318,6 +318,21 @@ def _attribute(frame: pd.DataFrame, name: str, column: str) -> Any:
     return pd.array(_unknown_where(empty, text.to_numpy(dtype=object)), dtype="string")
 
 
+#: Flag words that go together, so an expected flag is shown the way the file writes them.
+_FLAG_PAIRS = (("1", "0"), ("true", "false"), ("yes", "no"), ("y", "n"), ("t", "f"))
+
+
+def _flag_like(given: str, value: bool) -> str:
+    """``value`` written in the style of the flag ``given`` (``1``/``0``, ``Yes``/``No``, ...)."""
+    word = given.strip()
+    for pair in _FLAG_PAIRS:
+        if word.lower() in pair:
+            shown = pair[0] if value else pair[1]
+            return shown.upper() if word.isupper() and len(word) > 1 else (
+                shown.capitalize() if word[:1].isupper() else shown)
+    return "true" if value else "false"
+
+
 def _unknown_where(empty: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``values`` as objects with ``None`` (unknown) where ``empty``."""
     shown = np.asarray(values).astype(object)
@@ -345,7 +360,7 @@ def _check_attributes(table: pd.DataFrame, frame: pd.DataFrame, name: str) -> No
         if len(differ):
             i = int(differ[0])
             want = implied.iloc[i]
-            shown = ("true" if want else "false") if column == "core20" else (
+            shown = _flag_like(str(frame[column].iloc[i]), bool(want)) if column == "core20" else (
                 str(want) if column == "rural_urban" else str(int(want)))
             raise InputError(
                 f"{name} row {_row(i)}, column '{column}': expected {shown} for {source} "
