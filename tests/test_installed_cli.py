@@ -193,6 +193,24 @@ def test_evaluate_json_treat_and_transfer_by_hand(files: Files) -> None:
     assert sites["S3"]["catchment_patients"] == 70  # A3 and A4
 
 
+def test_optimise_hubs_table_by_hand(files: Files) -> None:
+    """The hubs table of treat-and-transfer hubs S3 and S4 (spokes S1, S2), worked by hand:
+    A1 first at spoke S1, whose nearest hub is S3 (40 < 60 min); A2 first at spoke S2,
+    nearest hub S3 (25 < 45); A3 at hub S3; A4 at hub S4. 10% of patients need the hub."""
+    res = subprocess.run([str(HUBPLAN), "optimise", "--data", str(files.net), "--k", "2", "--candidates", "S3,S4",
+                          "--pathway", "treat_and_transfer"], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "COLUMNS": "160", "HOME": str(Path.home())})
+    assert res.returncode == 0, res.stderr
+    rows = {}
+    for line in res.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 6 and cells[0] in ("S3", "S4"):
+            rows[cells[0]] = cells[2:]
+    # catchment, first seen, hub patients, transferred in: one decimal each
+    assert rows == {"S3": ["60.0", "30.0", "6.0", "3.0"],  # A1 + A2 + A3; A3; 10% of 60; 10% of A1 + A2
+                    "S4": ["40.0", "40.0", "4.0", "0.0"]}
+
+
 def test_compare_json_by_hand(files: Files) -> None:
     data = run_json("compare", "--data", files.net, "--a-hubs", "S1,S3", "--a-pathway", "direct",
                     "--b-hubs", "S2,S4")

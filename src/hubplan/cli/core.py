@@ -425,8 +425,6 @@ def print_outcomes(evaluations: list[Evaluation]) -> None:
         out.print(f"[yellow]note:[/] {escape(note)}")
 
 
-#: The note under a table printed without its site names.
-
 def hubs_table(ev: Evaluation, names: bool = True) -> Table:
     sites = ev.sites[ev.sites["role"] == "hub"].sort_values("catchment_patients", ascending=False)
     table = Table(title=f"{ev.option.name}: hubs (patients per year)", title_justify="left")
@@ -436,9 +434,11 @@ def hubs_table(ev: Evaluation, names: bool = True) -> Table:
     for col in ("catchment", "first\nseen", "hub\npatients", "transferred\nin"):
         table.add_column(col, justify="right", no_wrap=True)
     for code, row in sites.iterrows():
-        table.add_row(str(code), *([str(row["site_name"])] if names else []), f"{row['catchment_patients']:,.0f}",
-                      f"{row['patients_first_seen']:,.0f}", f"{row['hub_patients']:,.1f}",
-                      f"{row['hub_patients_transferred_in']:,.1f}")
+        # one decimal in every column: hub patients and transfers are shares of the
+        # catchment's patients, and the columns are read against one another
+        table.add_row(str(code), *([str(row["site_name"])] if names else []),
+                      *(f"{row[col]:,.1f}" for col in ("catchment_patients", "patients_first_seen", "hub_patients",
+                                                       "hub_patients_transferred_in")))
     return table
 
 
