@@ -44,3 +44,26 @@ def shown_figure(value: Any) -> str:
     if x == int(x) and abs(x) < 1e15:
         return f"{int(x):,}"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def shown_share(x: Any, missing: str = "-") -> str:
+    """A share from 0 to 1 as a whole percent, except that a share strictly between 0 and 1
+    is never shown as 0% or 100%: it gets one decimal, or ``<0.1%`` / ``>99.9%``.
+
+    >>> shown_share(0.25), shown_share(0.0), shown_share(0.0028), shown_share(0.0004), shown_share(0.9981)
+    ('25%', '0%', '0.3%', '<0.1%', '99.8%')
+    >>> shown_share(0.99996), shown_share(1.0), shown_share(0.005), shown_share(None)
+    ('>99.9%', '100%', '0.5%', '-')
+    """
+    if x is None or not math.isfinite(float(x)):
+        return missing
+    v = float(x)
+    whole = f"{v:.0%}"
+    if 0.0 < v < 1.0 and whole in ("0%", "100%"):
+        tenth = f"{v:.1%}"
+        if tenth == "0.0%":
+            return "<0.1%"
+        if tenth == "100.0%":
+            return ">99.9%"
+        return tenth
+    return whole

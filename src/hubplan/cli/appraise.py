@@ -15,6 +15,7 @@ from hubplan.cli._exports import FIGURES_OPTION, GEOPACKAGE_OPTION, WORKBOOK_OPT
 from hubplan.cli._layout import print_table
 from hubplan.planning.appraise import Appraisal
 from hubplan.errors import InputError
+from hubplan.formatting import shown_share
 
 
 def options_table(appraisal: Appraisal) -> Table:
@@ -63,7 +64,7 @@ def sensitivity_table(appraisal: Appraisal) -> Table:
             who.append(f"below: {r['option_below']}")
         if r["option_above"]:
             who.append(f"above: {r['option_above']}")
-        table.add_row(escape(r["label"]), f"{r['weight']:.0%}", f"{r['weight_low']:.0%}-{r['weight_high']:.0%}",
+        table.add_row(escape(r["label"]), shown_share(r["weight"]), f"{shown_share(r['weight_low'])}-{shown_share(r['weight_high'])}",
                       escape("; ".join(who) or "never changes"))
     return table
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hubplan import kinds
-from hubplan.formatting import shown_figure, shown_number
+from hubplan.formatting import shown_figure, shown_number, shown_share
 from hubplan.geography.network import region_words
 
 if TYPE_CHECKING:
@@ -296,13 +296,13 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
         w = weakest
         if w["weight"] - w["weight_low"] <= w["weight_high"] - w["weight"] and w["option_below"]:
             summary.append(
-                f"The result depends most on the weight given to {w['label']}: it is {w['weight']:.0%} of the "
-                f"total now; below {w['weight_low']:.0%}, '{w['option_below']}' would come first."
+                f"The result depends most on the weight given to {w['label']}: it is {shown_share(w['weight'])} of the "
+                f"total now; below {shown_share(w['weight_low'])}, '{w['option_below']}' would come first."
             )
         else:
             summary.append(
-                f"The result depends most on the weight given to {w['label']}: it is {w['weight']:.0%} of the "
-                f"total now; above {w['weight_high']:.0%}, '{w['option_above']}' would come first."
+                f"The result depends most on the weight given to {w['label']}: it is {shown_share(w['weight'])} of the "
+                f"total now; above {shown_share(w['weight_high'])}, '{w['option_above']}' would come first."
             )
     cap = a.capacity.get(top)
     if cap is not None and cap.result is not None:
@@ -433,11 +433,12 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
         else:
             parts = []
             if r["option_below"]:
-                parts.append(f"below {r['weight_low']:.0%}: {r['option_below']}")
+                parts.append(f"below {shown_share(r['weight_low'])}: {r['option_below']}")
             if r["option_above"]:
-                parts.append(f"above {r['weight_high']:.0%}: {r['option_above']}")
+                parts.append(f"above {shown_share(r['weight_high'])}: {r['option_above']}")
             what = "; ".join(parts)
-        sens_rows.append([r["label"], f"{r['weight']:.0%}", f"{r['weight_low']:.0%} to {r['weight_high']:.0%}", what])
+        sens_rows.append([r["label"], shown_share(r["weight"]),
+                          f"{shown_share(r['weight_low'])} to {shown_share(r['weight_high'])}", what])
     sensitivity_table = Table(["criterion", "weight now", f"'{top}' stays first from", "who comes first outside"],
                               sens_rows)
     sens_text.append(
