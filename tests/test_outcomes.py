@@ -382,3 +382,20 @@ def test_a_curve_outcome_is_named_by_its_own_measure_in_the_tables(tmp_path: Pat
     assert sorted(header) == ["added", "added", "option", "survival", "survival", "utility"]
     row = next(line for line in lines[at:] if line.startswith("│"))
     assert [c.strip() for c in row.strip("│").split("│")][1:3] == [f"{10 * 0.7 + 5 * 0.75:,.1f}", "3.2"]
+
+
+def test_outcome_overrides_are_echoed_under_the_table(tmp_path: Path) -> None:
+    from test_user_data import folder
+
+    data = folder(tmp_path, areas="area_code,icb,stroke_admissions\nA1,N,10\nA2,S,5\n")
+    args = [HUBPLAN, "evaluate", "--hubs", "H1", "--pathway", "direct", "--data", str(data)]
+    env = {**os.environ, "COLUMNS": "200"}
+    given = subprocess.run(args + ["--outcome", "lvo_share=0.3", "--outcome", "door_to_needle_minutes=30"],
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert given.returncode == 0, given.stderr
+    echoed = [line for line in given.stdout.splitlines() if line.startswith("your figures")]
+    # in the model's order of parameters, each with its unit
+    assert echoed == ["your figures (--outcome): door_to_needle_minutes = 30 min; "
+                      "lvo_share = 0.3 fraction of ischaemic strokes"]
+    plain = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    assert plain.returncode == 0 and "your figures" not in plain.stdout

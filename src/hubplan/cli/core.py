@@ -421,6 +421,13 @@ def print_outcomes(evaluations: list[Evaluation]) -> None:
                       number(h["added_utility_per_year"]))
     print_table(table, transposed(table, corner="option"))
     out.print(f"[yellow]estimated:[/] {escape(first['source'])}")
+    from hubplan.formatting import shown_figure
+
+    given = [f"{str(p['parameter']).removeprefix('outcome.')} = {shown_figure(p['value'])}"
+             + (f" {p['unit']}" if p.get("unit") else "")
+             for p in first.get("parameters", []) if p.get("source") == "user override"]
+    if given:
+        out.print(f"[yellow]your figures[/] (--outcome): {escape('; '.join(given))}")
     for note in first["notes"][1:]:
         out.print(f"[yellow]note:[/] {escape(note)}")
 
