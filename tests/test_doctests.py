@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["hubplan.jsonable", "hubplan.geography.codes", "hubplan.access.evaluate", "hubplan.services.service", "hubplan.stats", "hubplan.formatting"]
+MODULES = ["hubplan.jsonable", "hubplan.geography.codes", "hubplan.access.evaluate", "hubplan.services.service", "hubplan.stats", "hubplan.formatting", "hubplan.outcomes"]
 
 
 @pytest.mark.parametrize("name", MODULES)

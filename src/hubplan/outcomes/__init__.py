@@ -142,6 +142,27 @@ class OutcomeModel:
 
 
 # --------------------------------------------------------------------------- stroke
+#: The timeline's figures, as named in the model's parameter rows.
+_TIMELINE = ("onset_to_call_minutes", "call_to_ambulance_minutes", "on_scene_minutes", "door_to_needle_minutes",
+             "arrival_to_puncture_minutes", "transfer_arrival_to_puncture_minutes")
+
+
+def _timeline_sources(rows: tuple[dict[str, Any], ...]) -> str:
+    """Where the timeline's figures come from: the defaults, except those the user set.
+
+    >>> _timeline_sources(())
+    'medians and modelling defaults, confidence M'
+    >>> _timeline_sources(({"parameter": "outcome.door_to_needle_minutes", "source": "user override"},))
+    'medians and modelling defaults (confidence M), except door to needle (user override)'
+    """
+    given = [str(r["parameter"]).removeprefix("outcome.") for r in rows if r.get("source") == "user override"]
+    given = [g for g in _TIMELINE if g in given]
+    if not given:
+        return "medians and modelling defaults, confidence M"
+    words = ", ".join(g.removesuffix("_minutes").replace("_", " ") for g in given)
+    return f"medians and modelling defaults (confidence M), except {words} (user override)"
+
+
 class StrokeModel(OutcomeModel):
     """The ``stroke`` model: a timeline to IVT and MT and the ``stroke-outcome`` package."""
 
@@ -195,7 +216,7 @@ class StrokeModel(OutcomeModel):
             f"{p['onset_to_call_minutes']:g}, response {p['call_to_ambulance_minutes']:g}, on scene "
             f"{p['on_scene_minutes']:g}), door to needle {p['door_to_needle_minutes']:g} and arrival to puncture "
             f"{p['arrival_to_puncture_minutes']:g} ({p['transfer_arrival_to_puncture_minutes']:g} after a transfer) "
-            "min; medians and modelling defaults, confidence M",
+            f"min; {_timeline_sources(rows)}",
             "good outcomes are counted among ischaemic strokes only; haemorrhagic strokes "
             f"({100 * p['haemorrhagic_share']:.1f}% of admissions) are not modelled",
             f"treatment past the no-effect time (IVT {IVT_NO_EFFECT_MINUTES:g} min, MT {MT_NO_EFFECT_MINUTES:g} min "
