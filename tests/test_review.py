@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,27 @@ def test_the_illustrative_example_as_users_run_it(tmp_path):
 
     assert_workbook_holds_the_csvs(tmp_path / "out" / "review.xlsx", tmp_path / "out", ["units", "ics"])
     assert not list((tmp_path / "out").glob(".review-*"))
+
+
+def test_the_terminal_shows_the_funnels_figures():
+    """The table output gives the funnel's target (England's pooled rate: activity over
+    population) and each ICS outside the 95% limits with its rate and limits, as in the JSON."""
+    units = str(EXAMPLE / "surgical_hubs_illustrative.csv")
+    doc = json.loads(run("review", units, "--illustrative", "--format", "json").stdout)
+    shown = subprocess.run([str(HUBPLAN), "review", units, "--illustrative"], capture_output=True, text=True,
+                           env={**os.environ, "COLUMNS": "160"})
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    england = doc["measures"]["activity_per_year"] / 54_725_869 * 100_000  # England's population, mid-2015
+    head = next(line for line in lines if line.startswith("Funnel of activity per 100,000 by ICS"))
+    assert head.startswith(f"Funnel of activity per 100,000 by ICS: England {england:,.1f}; ")
+    outside = sorted((p for p in doc["funnel"]["providers"] if p["flag"] != "in_control"),
+                     key=lambda p: -p["value"])
+    assert len(outside) > 0
+    at = lines.index(next(line for line in lines if line.startswith("ICSs outside the funnel's 95% limits")))
+    rows = [[c.strip() for c in line.strip("│").split("│")] for line in lines[at:] if line.startswith("│")]
+    assert rows[:len(outside)] == [
+        [p["provider"].removeprefix("NHS ").removesuffix(" Integrated Care Board"), f"{p['value']:,.1f}",
+         f"{p['lower_95']:,.1f}-{p['upper_95']:,.1f}", f"{p['lower_998']:,.1f}-{p['upper_998']:,.1f}",
+         p["flag"].replace("_", " ")] for p in outside]
+    assert all(p["value"] < p["lower_95"] or p["value"] > p["upper_95"] for p in outside)

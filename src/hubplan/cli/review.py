@@ -139,7 +139,7 @@ def _print(rv: "Review") -> None:
     from hubplan.cli._app import out
 
     if rv.illustrative:
-        out.print(f"[bold yellow]{escape(rv.notes[0])}[/]", soft_wrap=True)
+        out.print(f"[bold yellow]{escape(rv.notes[0])}[/]")
     measures = Table(title=f"{rv.service.title}: {len(rv.units)} units")
     for header in ("measure", "value", "unit"):
         measures.add_column(header, justify="right" if header == "value" else "left")
@@ -156,5 +156,36 @@ def _print(rv: "Review") -> None:
         name = str(row[0]).removeprefix("NHS ").removesuffix(" Integrated Care Board")
         ics.add_row(name, *(_number(v) for v in row[1:]), flags.get(row[0], "-"))
     print_table(ics)
+    _print_funnel(rv)
     for note in rv.notes[1 if rv.illustrative else 0:]:
-        err.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+        err.print(f"[yellow]note:[/] {escape(note)}")
+
+
+#: Funnel flags in the order they are counted, and how they are named.
+_FLAGS = (("alarm_low", "alarm low"), ("alert_low", "alert low"), ("in_control", "in control"),
+          ("alert_high", "alert high"), ("alarm_high", "alarm high"))
+
+
+def _print_funnel(rv: "Review") -> None:
+    """The funnel's figures: its target and counts, and each ICS outside its 95% limits with
+    its value and limits (the plot is in ``review.html`` and ``funnel.png``)."""
+    from hubplan.cli._app import out
+
+    providers = rv.funnel.providers
+    counts = providers["flag"].value_counts()
+    said = [f"{int(counts.get(flag, 0))} {words}" for flag, words in _FLAGS if counts.get(flag, 0)]
+    out.print(f"Funnel of activity per 100,000 by ICS: England {rv.funnel.target * rv.funnel.settings.per:,.1f}; "
+              f"{', '.join(said)} (alert: outside the 95% limits, alarm: outside the 99.8% limits, "
+              f"both widened for overdispersion)", highlight=False)
+    outside = providers[providers["flag"] != "in_control"].sort_values("value", ascending=False)
+    if not len(outside):
+        return
+    table = Table(title="ICSs outside the funnel's 95% limits (activity per 100,000)", title_justify="left")
+    for header in ("icb", "activity", "95% limits", "99.8% limits", "flag"):
+        table.add_column(header, justify="left" if header in ("icb", "flag") else "right",
+                         no_wrap=header not in ("icb",))
+    for _, r in outside.iterrows():
+        table.add_row(str(r["provider"]).removeprefix("NHS ").removesuffix(" Integrated Care Board"),
+                      f"{r['value']:,.1f}", f"{r['lower_95']:,.1f}-{r['upper_95']:,.1f}",
+                      f"{r['lower_998']:,.1f}-{r['upper_998']:,.1f}", str(r["flag"]).replace("_", " "))
+    print_table(table)
