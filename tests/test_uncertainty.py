@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -402,3 +403,22 @@ def test_local_cluster_leaves_port_8787_alone() -> None:
     finally:
         busy.close()
     assert not [w for w in caught if "8787" in str(w.message)], [str(w.message) for w in caught]
+
+
+def test_a_dash_in_the_drivers_table_is_explained() -> None:
+    """With two options a draw's scores are always 0 and 1, so their correlations are
+    undefined (None in the JSON) and shown as '-', with a line saying why."""
+    root = Path(__file__).resolve().parents[1]
+    args = [HUBPLAN, "uncertainty", str(root / "examples" / "essex_vascular.toml"), "--draws", "30"]
+    doc = json.loads(subprocess.run(args + ["--format", "json"], capture_output=True, text=True, timeout=600).stdout)
+    assert len(doc["options"]) == 2
+    assert all(v is None for d in doc["drivers"] for v in d["spearman_with_score"].values())
+    shown = subprocess.run(args, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "250"})
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    rows = [line for line in lines[lines.index(next(x for x in lines if x.startswith("What drives"))):]
+            if line.startswith("│")]
+    assert len(rows) == len(doc["drivers"])
+    assert all([c.strip() for c in row.strip("│").split("│")][-2:] == ["-", "-"] for row in rows)
+    assert ("(-: it did not vary over the draws, so it has no rank correlation; a draw's scores are rescaled "
+            "between that draw's options, with two options always 0 and 1)") in lines

@@ -105,6 +105,9 @@ def print_uncertainty(doc: dict[str, Any]) -> None:
                        *["-" if v is None else f"{v:+.2f}"
                          for v in (d.get("spearman_with_lead"), *d["spearman_with_score"].values())])
         print_table(dv)
+        if any(v is None for d in drivers for v in (d.get("spearman_with_lead"), *d["spearman_with_score"].values())):
+            out.print("(-: it did not vary over the draws, so it has no rank correlation; a draw's scores are "
+                      "rescaled between that draw's options, with two options always 0 and 1)", highlight=False)
     for option, sites in doc["robust_sites"].items():
         shown = ", ".join(f"{s} {v:.0%}" for s, v in list(sites.items())[:12])
         out.print(f"robust sites of {escape(option)}: {escape(shown)}")
