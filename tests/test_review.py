@@ -103,6 +103,15 @@ def test_a_preset_of_another_kind_is_refused(tmp_path):
     assert len(lines) == 1 and "--preset thrombectomy: a preset of kind 'emergency'" in lines[0]
 
 
+def test_an_unknown_preset_lists_the_elective_presets_only(tmp_path):
+    units = str(write(tmp_path, "site_code\nX\n"))
+    done = run("review", units, "--preset", "cdc")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --preset cdc: not a preset; expected an elective preset (elective_surgical_hub, "
+        "community_diagnostic_centre) (did you mean community_diagnostic_centre?)"]
+
+
 def test_a_bad_units_row_is_one_line(tmp_path):
     path = write(tmp_path, "site_code,sessions_per_week\nB152TH,30\nB152TH,15\n")
     done = run("review", str(path), "--format", "json")

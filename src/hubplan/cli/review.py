@@ -56,10 +56,15 @@ def review_command(
         raise InputError(f"--format '{output_format}': expected table or json")
     if activity_group is not None and activity is None:
         raise InputError("--activity-group: only with --activity FILE")
+    elective = [name for name in Service.preset_names() if Service.preset(name).kind == "elective"]
+    if preset.replace("-", "_") not in Service.preset_names():
+        initials = [name for name in elective if "".join(w[0] for w in name.split("_")) == preset.lower()]
+        raise InputError(f"--preset {preset}: not a preset; expected an elective preset ({', '.join(elective)})"
+                         + (f" (did you mean {initials[0]}?)" if initials else ""))
     service = Service.preset(preset)
     if service.kind != "elective":
         raise InputError(f"--preset {preset}: a preset of kind {service.kind!r}; expected an elective preset "
-                         "(elective_surgical_hub, community_diagnostic_centre)")
+                         f"({', '.join(elective)})")
     if catchment:
         service = service.with_overrides(parameters={"overflow": 0})
     spc_result = None
