@@ -345,6 +345,15 @@ def test_installed_cli_evaluates_minor_injuries(tmp_path):
         {"M1": 200 * 15 / 28, "M2": 1000 * 15 / 28})
     assert {r["site_code"]: r["practitioners_on_duty"] for r in units["rows"]} == {"M1": 1.0, "M2": 2.0}
     assert all(r["beds_at_target_occupancy"] is None for r in units["rows"])  # no beds: null, not NaN
+    no_beds = ("service 'minor_injuries' has no beds (a walk-in unit has no beds), so beds and consultants are not "
+               "sized for it; its staff are among its own measures in `hubplan evaluate` (give --los if its "
+               "patients do stay)")
+    assert json.loads(done.stdout)["capacity"] == {"unavailable": no_beds}  # not "supply it with --los"
+    capacity = [str(hubplan), "capacity", *base[2:-2]]
+    refused = subprocess.run(capacity, capture_output=True, text=True)
+    assert refused.returncode == 2 and refused.stderr.strip() == f"error: {no_beds}"
+    stay = subprocess.run([*capacity, "--los", "0.5", "--format", "json"], capture_output=True, text=True)
+    assert stay.returncode == 0, stay.stderr
     bad = subprocess.run([*base, "--parameter", "opening_hours_per_day=25"], capture_output=True, text=True)
     assert bad.returncode == 2
     message = bad.stderr.strip()
@@ -362,3 +371,9 @@ def test_each_source_is_named_with_its_parameter_when_they_differ():
     changed = Service.preset("minor_injuries", parameters={"opening_hours_per_day": 13.5})
     assert _source_text(changed, "opening_hours_per_day", "opening_days_per_week") == (
         f"opening_hours_per_day: user override; opening_days_per_week: {same}")
+
+
+def test_the_units_note_counts_one_hub_in_the_singular():
+    one, two = run(walk_in(), "M1"), run(walk_in(), "M1", "M2")
+    assert "Units are the option's 1 hub; every patient goes by car to the nearest one." in one.notes
+    assert "Units are the option's 2 hubs; every patient goes by car to the nearest one." in two.notes

@@ -67,3 +67,12 @@ def shown_share(x: Any, missing: str = "-") -> str:
             return ">99.9%"
         return tenth
     return whole
+
+
+def counted(n: int, noun: str) -> str:
+    """A count with its noun, singular for one: ``'1 hub'``, ``'2 hubs'``, ``'1,500 patients'``.
+
+    >>> counted(1, "hub"), counted(2, "hub"), counted(0, "spoke"), counted(1500, "site")
+    ('1 hub', '2 hubs', '0 spokes', '1,500 sites')
+    """
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

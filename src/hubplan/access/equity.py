@@ -219,7 +219,9 @@ def area_groupings(areas: pd.DataFrame) -> tuple[tuple[Grouping, ...], tuple[str
 
 # ----------------------------------------------------------------------------- statistics
 def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    from hubplan.formatting import counted
+
+    return counted(n, word)
 
 
 def _left_out_note(grouping: Grouping, areas: pd.DataFrame, patients: np.ndarray) -> str | None:

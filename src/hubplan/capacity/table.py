@@ -17,6 +17,7 @@ import pandas as pd
 from hubplan.capacity import workforce as wf
 from hubplan.capacity.beds import BED_TABLE_COLUMNS, bed_table, procedures_per_year, sessions_per_week
 from hubplan.capacity.parameters import CLI_FLAGS, require_parameter
+from hubplan.errors import InputError
 from hubplan.jsonable import to_jsonable
 
 __all__ = ["CapacityResult", "NetworkCapacity", "capacity_table"]
@@ -229,6 +230,12 @@ def capacity_table(
 
     name = getattr(service, "name", "")
     los_value = los_days if los_days is not None else service.length_of_stay_days
+    if beds and los_value is None and getattr(service, "kind", None) == "community":
+        # a unit without beds (a minor injuries unit): its staff are the kind's own measures
+        why = getattr(service.sources.get("length_of_stay_days"), "note", "") or "no length of stay"
+        raise InputError(f"service {name!r} has no beds ({why}), so beds and consultants are not sized for it; "
+                         "its staff are among its own measures in `hubplan evaluate` (give --los if its "
+                         "patients do stay)")
     los = require_parameter(los_value, "length_of_stay_days", name) if beds else los_value
     occ = float(occupancy if occupancy is not None else service.occupancy_target)
     table = evaluation.sites

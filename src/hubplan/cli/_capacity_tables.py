@@ -13,6 +13,7 @@ from rich.table import Table
 from hubplan.capacity import CapacityResult
 from hubplan.cli._app import err, out, write_json
 from hubplan.cli._layout import NAMES_HIDDEN, Layout, print_table
+from hubplan.formatting import counted
 
 
 def _num(x: Any, digits: int = 0) -> str:
@@ -61,7 +62,7 @@ def _print_flags(sites: pd.DataFrame) -> None:
 
 def _network_line(result: CapacityResult) -> str:
     n = result.network
-    parts = [f"{n.hubs} hubs, {n.spokes} spokes, {n.patients_per_year:,.0f} admissions a year"]
+    parts = [f"{counted(n.hubs, 'hub')}, {counted(n.spokes, 'spoke')}, {n.patients_per_year:,.0f} admissions a year"]
     if n.beds_at_target_occupancy is not None:
         parts.append(f"beds {n.beds_at_target_occupancy:,} at target occupancy, "
                      f"{n.beds_for_refusal:,} at the refusal target")

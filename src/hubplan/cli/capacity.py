@@ -43,6 +43,7 @@ from hubplan.cli.core import (
 )
 from hubplan.errors import InputError
 from hubplan.access.evaluate import evaluate
+from hubplan.formatting import counted
 
 # ----------------------------------------------------------------------------- options
 LOS_OPTION = typer.Option(None, "--los", help="Mean length of stay in days (default: the service's).",
@@ -188,7 +189,7 @@ def capacity_command(
         from hubplan.capacity.simulation import simulate_sites
 
         hub_rows = result.sites[result.sites["role"] == "hub"]
-        with err.status(f"Simulating {len(hub_rows)} hubs x {replications} replications ..."):
+        with err.status(f"Simulating {counted(len(hub_rows), 'hub')} x {replications} replications ..."):
             simulation = simulate_sites(
                 hub_rows, float(hub_rows["length_of_stay_days"].iloc[0]) if len(hub_rows) else 1.0,
                 seed=seed, replications=replications,
@@ -212,7 +213,7 @@ def capacity_command(
     if simulation is not None and len(simulation):
         agree = int(simulation["agrees"].sum())
         out.print(f"simulation: the analytic occupancy and refusal lie inside the 95% intervals at "
-                  f"{agree} of {len(simulation)} hubs ({replications} replications, seed {seed})")
+                  f"{agree} of {counted(len(simulation), 'hub')} ({replications} replications, seed {seed})")
 
 
 # ----------------------------------------------------------------------------- workforce

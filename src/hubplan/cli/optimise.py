@@ -52,6 +52,7 @@ from hubplan.outcomes import GOOD, added_words, outcome_model
 from hubplan.services.options import Pathway
 from hubplan.services import Service
 from hubplan.validation import LIMITS, check_number
+from hubplan.formatting import counted
 
 OBJECTIVE_OPTION = typer.Option(
     "p-median", "--objective",
@@ -204,9 +205,9 @@ def no_feasible_message(solution: Any, time_limit: float) -> str:
     first = f" (the best set found breaks {len(broken)}: {broken[0]})" if broken else ""
     n = len(solution.sites)
     if solution.method.startswith("heuristic"):
-        return (f"the heuristic found no set of {n} hubs meeting every constraint{first}; this does not prove "
+        return (f"the heuristic found no set of {counted(n, 'hub')} meeting every constraint{first}; this does not prove "
                 "that none exists: try --method exact, which proves it or finds one")
-    return (f"no set of {n} hubs meeting every constraint was found within the {time_limit:g} s time limit{first}; "
+    return (f"no set of {counted(n, 'hub')} meeting every constraint was found within the {time_limit:g} s time limit{first}; "
             "this does not prove that none exists: allow a longer --time-limit or relax the constraints")
 
 
@@ -294,7 +295,7 @@ def optimise_command(
     )
     op = outcome_problem(problem, network, svc, outcome_measure.strip().lower()) if by_outcome else None
     label = "outcome" if by_outcome else problem.objective.value
-    with Progress(f"Optimising {k} hubs ({label}, {method}) ...") as progress:
+    with Progress(f"Optimising {counted(k, 'hub')} ({label}, {method}) ...") as progress:
         if op is not None:
             solution = solve_outcome(op, method=method, time_limit=time_limit, seed=seed, restarts=restarts,
                                      progress=progress)

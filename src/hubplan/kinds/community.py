@@ -33,6 +33,7 @@ from hubplan.capacity import DAYS_PER_YEAR, beds_at_occupancy, beds_for_refusal,
 from hubplan.errors import InputError
 from hubplan.kinds import Kind, KindResult, KindTable, Measure, Parameter
 from hubplan.stats import WITHIN_TOLERANCE
+from hubplan.formatting import counted
 
 if TYPE_CHECKING:
     from hubplan.access.evaluate import Evaluation
@@ -223,7 +224,7 @@ class CommunityKind(Kind):
                     practitioner_hours, "lower", staff_note),
         )
         notes = (
-            f"Units are the option's {len(codes)} hubs; every patient goes by car to the nearest one.",
+            f"Units are the option's {counted(len(codes), 'hub')}; every patient goes by car to the nearest one.",
             f"{demand_note[:1].upper()}{demand_note[1:]}.",
             f"Opening hours: {hours_note}.",
             f"Staff: {staff_note}.",

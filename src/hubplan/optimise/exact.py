@@ -83,6 +83,7 @@ from hubplan.optimise.neighbourhood import NEIGHBOURHOOD_SITES
 from hubplan.optimise.neighbourhood import search as neighbourhood_search
 from hubplan.optimise.problem import TIE_TOLERANCE_MINUTES, Objective, SiteSelectionProblem
 from hubplan.optimise.solution import Solution, relative_gap
+from hubplan.formatting import counted
 
 Progress = Callable[[str], None]
 
@@ -435,7 +436,7 @@ def _describe_infeasible(problem: SiteSelectionProblem) -> str:
         parts.append(f"nobody more than {problem.max_minutes:g} minutes away")
     if problem.keep:
         parts.append(f"keeping {len(problem.keep)} site{'' if len(problem.keep) == 1 else 's'}")
-    what = " with ".join([f"no set of {problem.k} hubs"] + ([" and ".join(parts)] if parts else []))
+    what = " with ".join([f"no set of {counted(problem.k, 'hub')}"] + ([" and ".join(parts)] if parts else []))
     return f"{what} exists, with patients going to their nearest hub (proven by the exact method)"
 
 

@@ -44,6 +44,7 @@ from hubplan.planning.appraise import Criterion, SweepResult, appraise, criterio
 from hubplan.errors import InputError
 from hubplan.services.options import Helicopter, Option, Pathway
 from hubplan.validation import LIMITS, Limit
+from hubplan.formatting import counted
 
 if TYPE_CHECKING:
     from hubplan.planning.appraise import Appraisal
@@ -844,7 +845,7 @@ def optimise_option(
     if not solution.found_feasible:
         broken = list(solution.details.get("violations", []))
         raise SolverError(
-            f"{file_name}, option {spec.name!r}: no set of {o.k} hubs meeting every constraint was found within "
+            f"{file_name}, option {spec.name!r}: no set of {counted(o.k, 'hub')} meeting every constraint was found within "
             f"optimise.time_limit_seconds = {o.time_limit_seconds:g}"
             + (f" (the best set found breaks {len(broken)}: {broken[0]})" if broken else "")
             + "; this does not prove that none exists: allow more time or relax the constraints"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hubplan import kinds
-from hubplan.formatting import shown_figure, shown_number, shown_share
+from hubplan.formatting import counted, shown_figure, shown_number, shown_share
 from hubplan.geography.network import region_words
 
 if TYPE_CHECKING:
@@ -314,7 +314,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
             bits.append(f"{count(net.consultants_needed)} consultants for 24/7 rotas")
         flagged = int((cap.result.sites[cap.result.sites["role"] == "hub"]["flags"].map(len) > 0).sum())
         if bits:
-            summary.append(f"'{top}' needs {' and '.join(bits)}; {flagged} of its {net.hubs} hubs fall short of at "
+            summary.append(f"'{top}' needs {' and '.join(bits)}; {flagged} of its {counted(net.hubs, 'hub')} fall short of at "
                            f"least one volume or staffing standard (section {section_number['capacity']}).")
     if warnings:
         summary.append("Read with care: the demand used here is a proxy, not real activity (see the box above).")
@@ -407,7 +407,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
             lines.append(
                 f"Hubs chosen by optimisation ({sol.objective_name}, {sol.method}): status {sol.status}"
                 + (f", proven gap {sol.gap:.2%}" if sol.gap == sol.gap else "") + f", {sol.seconds:.1f} s; "
-                f"{len(added)} hubs."
+                f"{counted(len(added), 'hub')}."
             )
         details.append(OptionDetail(opt.name, _description_of(a, opt.name), lines))
 
@@ -1171,6 +1171,10 @@ PARAMETER_WORDS = {
 _NOTE_WORDS: tuple[tuple[str, str], ...] = (
     (r"service '[^']+': length_of_stay_days has no sourced value; supply it with --los",
      "the scenario does not give a length of stay, so beds are not estimated"),
+    (r"service '[^']+' has no beds \(([^)]*)\), so beds and consultants are not sized for it; its staff are among "
+     r"its own measures in `hubplan evaluate` \(give --los if its patients do stay\)",
+     r"the service has no beds (\1), so beds and consultants are not sized for it; its staff are among its own "
+     "measures"),
     (r"the service's (.+?) are national figures and are not applied to one region \((?:[a-z_]+ )?([^)]*)\): "
      r"give [^ ]+(?:, [^ ]+)* for this region",
      r"the service's \1 are national figures and are not applied to one region (\2); the scenario does not give "
@@ -1190,9 +1194,7 @@ _PLURAL_NOUNS = ("sites", "hubs", "spokes", "options", "patients", "areas", "pro
                  "consultants", "hospitals", "centres", "neighbourhoods", "LSOAs", "assumptions")
 
 
-def plural(n: int, noun: str) -> str:
-    """'1 hub', '2 hubs'."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+plural = counted  # '1 hub', '2 hubs'
 
 
 def board_text(text: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from hubplan.formatting import counted
 from hubplan.errors import HubplanError, InfeasibleError, InputError
 from hubplan.planning.store import (
     ScenarioConflictError,
@@ -309,7 +310,7 @@ def optimise_route() -> Any:
     request_ = parse_optimise(body())  # a malformed request is refused here, not in the job
     check_optimisation(request_)
     try:
-        job = jobs().start(f"best {request_.k} hubs ({request_.method})", lambda say: _optimise_work(request_, say))
+        job = jobs().start(f"best {counted(request_.k, 'hub')} ({request_.method})", lambda say: _optimise_work(request_, say))
     except InputError as exc:  # as many jobs as the server allows are running
         return error(str(exc), 429)
     return jsonify({**job.to_json(), "url": f"/api/jobs/{job.id}"}), 202

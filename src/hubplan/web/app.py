@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import dash
 from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from hubplan.formatting import counted
 from hubplan.errors import HubplanError, InputError
 from hubplan.services import Service
 from hubplan.planning.store import ScenarioStore
@@ -435,7 +436,7 @@ def _register_callbacks(app: dash.Dash, store: ScenarioStore, jobs: JobRegistry)
         try:
             keep = keep_codes(page, "today" in (keep_today or []), keep_picked)
             request_ = optimise_request(page, k, method, limit, keep)
-            job = jobs.start(f"best {request_.k} hubs ({request_.method})", lambda say: _optimise_job(request_, say))
+            job = jobs.start(f"best {counted(request_.k, 'hub')} ({request_.method})", lambda say: _optimise_job(request_, say))
         except (HubplanError, ValueError, TypeError) as exc:
             return no_update, True, f"error: {exc}"
         return job.id, False, "\n".join(job.lines)
@@ -648,7 +649,7 @@ def _site_options(page: dict[str, Any]) -> list[dict[str, str]]:
 
 def _welcome(page: dict[str, Any]) -> str:
     if page["hubs"]:
-        return f"Today's sites: {len(page['hubs'])} hubs, {len(page['spokes'])} spokes. Click a site to change it."
+        return f"Today's sites: {counted(len(page['hubs']), 'hub')}, {counted(len(page['spokes']), 'spoke')}. Click a site to change it."
     return "This service has no hubs today: click a site on the map to make it a hub."
 
 

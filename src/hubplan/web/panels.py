@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from dash import dash_table, html
 
 from hubplan.access.evaluate import Comparison, Evaluation
-from hubplan.formatting import shown_number
+from hubplan.formatting import counted, shown_number
 
 
 def minutes(value: Any) -> str:
@@ -48,7 +48,7 @@ def summary_cards(ev: Evaluation) -> html.Div:
     for t in thresholds:
         cards.append(_card(f"within {t} min of hub", share(within[t]), f"summary-within-{t}"))
     cards.append(_card("transfers a year", count(s["transfers_per_year"]), "summary-transfers",
-                       f"{s['hubs']} hubs, {s['spokes']} spokes"))
+                       f"{counted(s['hubs'], 'hub')}, {counted(s['spokes'], 'spoke')}"))
     outcomes = s.get("outcomes") or {}
     if outcomes.get("added_good_outcomes_per_year") is not None:
         cards.append(_card("added good outcomes a year (ESTIMATED)",
