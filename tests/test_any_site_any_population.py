@@ -88,6 +88,7 @@ def test_new_sites_are_estimated_and_say_how_accurately(run):
     assert tt["estimated_sites"] == ["NEW1", "NEW2"]
     acc = tt["accuracy"]
     assert acc["median_abs_error_minutes"] <= 3 and acc["p90_abs_error_minutes"] <= 8  # the issue's targets
+    assert tt["cautions"] == []  # two mainland towns
     text = " ".join(table.stdout.split())
     assert "road minutes to NEW1, NEW2 are estimated from their locations, not measured" in text
     assert f"median {acc['median_abs_error_minutes']:.1f} min" in text
@@ -149,3 +150,30 @@ def test_the_readme_figures_are_this_run(run, raw):
                 f"villages are {_weighted_mean(village) - _weighted_mean(urban):.1f} minutes further than urban areas")
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert expected in readme
+
+
+def test_an_island_site_gets_a_caution(tmp_path):
+    """Lundy lies inside a Torridge LSOA's boundary but 18 km off the coast: its minutes are
+    estimated (it is in the network's area) with a caution naming its distance from the nearest
+    area centroid, worked out here by brute force over every bundled centroid."""
+    import numpy as np
+
+    from hubplan.geography.bundled import load_bundled
+
+    (tmp_path / "lundy.csv").write_text("site_code,site_name,latitude,longitude,thrombectomy\n"
+                                        "LUNDY,Lundy,51.18,-4.67,1\n", encoding="utf-8")
+    args = [HUBPLAN, "evaluate", "--add-sites", "lundy.csv", "--hubs", "LUNDY", "--pathway", "direct",
+            "--region", "NHS Devon ICB"]
+    res = subprocess.run([*args, "--format", "json"], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    areas = load_bundled().restrict(region="NHS Devon ICB").areas
+    lat, lon = np.radians(areas["latitude"].to_numpy(float)), np.radians(areas["longitude"].to_numpy(float))
+    p, q = math.radians(51.18), math.radians(-4.67)
+    h = np.sin((lat - p) / 2) ** 2 + math.cos(p) * np.cos(lat) * np.sin((lon - q) / 2) ** 2
+    km = 2 * 6371.0088 * np.arcsin(np.sqrt(h))
+    nearest = int(np.argmin(km))
+    (caution,) = json.loads(res.stdout)["travel_times"]["cautions"]
+    assert caution.startswith(f"LUNDY is {km[nearest]:,.1f} km from the nearest area centroid "
+                              f"({areas.index[nearest]}), further than any area centroid is from its nearest neighbour")
+    table = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "COLUMNS": "300"})
+    assert table.returncode == 0 and f"caution: {caution}" in table.stdout

@@ -428,7 +428,15 @@ def travel_times_json(network: Network, positions: "np.ndarray | list[int]") -> 
         "estimated_sites": estimated,
         "accuracy": accuracy.to_json() if estimated and accuracy is not None else None,
         "note": accuracy.describe() if estimated and accuracy is not None else None,
+        "cautions": minutes_cautions(network, estimated),
     }
+
+
+def minutes_cautions(network: Network, codes: "list[str]") -> list[str]:
+    """Cautions about the estimated minutes of the sites ``codes`` (a site far from every
+    area, such as on an island; see :func:`hubplan.geography.new_sites.add_sites`)."""
+    cautions = network.sites.attrs.get("minutes_cautions", {})
+    return [cautions[c] for c in codes if c in cautions]
 
 
 def evaluate(network: Network, service: Service, option: Option) -> Evaluation:

@@ -400,6 +400,10 @@ def print_estimated_sites(network: Network, estimated: list[str]) -> None:
     how = f" ({accuracy.short()})" if accuracy is not None else ""
     out.print(f"[yellow]estimated:[/] road minutes to {escape(shown)} are estimated from their locations, "
               f"not measured{escape(how)}")
+    from hubplan.access.evaluate import minutes_cautions
+
+    for caution in minutes_cautions(network, estimated):
+        out.print(f"[bold yellow]caution:[/] {escape(caution)}")
 
 
 def print_outcomes(evaluations: list[Evaluation]) -> None:

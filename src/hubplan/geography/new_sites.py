@@ -377,6 +377,9 @@ def add_sites(
             **network.sites.attrs.get("added_minutes", {}),
             **{code: label for code in user},
         }
+    cautions = _remote_cautions(network, [codes[i] for i in to_estimate], lat[to_estimate], lon[to_estimate])
+    if cautions:
+        sites.attrs["minutes_cautions"] = {**network.sites.attrs.get("minutes_cautions", {}), **cautions}
     sites.attrs["site_areas"] = {**network.sites.attrs.get("site_areas", {}),
                                  **{code: str(network.areas.index[containing[i]]) for i, code in enumerate(codes)}}
     for col in capabilities:
@@ -476,6 +479,36 @@ def _site_site_minutes(
 def _old_to_area(network: Network, area: int) -> np.ndarray:
     """Minutes from each old site to one area (the area's row of the matrix)."""
     return np.asarray(network.area_site_minutes[area], dtype=np.float64)
+
+
+def _remote_cautions(network: Network, codes: list[str], lat: np.ndarray, lon: np.ndarray) -> dict[str, str]:
+    """A caution for each estimated site that lies further from every area centroid than any
+    centroid lies from its nearest neighbour: an island (such as Lundy, inside a mainland
+    LSOA's boundary) or a place away from roads, where times learnt from road times may not hold."""
+    if not codes or network.n_areas < 2:
+        return {}
+    from scipy.spatial import cKDTree
+
+    a_lat = network.areas["latitude"].to_numpy(dtype=np.float64)
+    a_lon = network.areas["longitude"].to_numpy(dtype=np.float64)
+
+    def xyz(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        p, q = np.radians(p), np.radians(q)
+        return np.column_stack([np.cos(p) * np.cos(q), np.cos(p) * np.sin(q), np.sin(p)])
+
+    tree = cKDTree(xyz(a_lat, a_lon))
+    _, pair = tree.query(xyz(a_lat, a_lon), k=2)
+    widest = float(haversine_km(a_lat, a_lon, a_lat[pair[:, 1]], a_lon[pair[:, 1]]).max())
+    _, near = tree.query(xyz(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)), k=1)
+    near = np.atleast_1d(near)
+    km = haversine_km(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64), a_lat[near], a_lon[near])
+    return {
+        code: (f"{code} is {km[i]:,.1f} km from the nearest area centroid ({network.areas.index[near[i]]}), further "
+               f"than any area centroid is from its nearest neighbour ({widest:,.1f} km): it may be on an island or "
+               "away from roads, where minutes estimated from road times do not hold; give measured minutes "
+               "(--add-times)")
+        for i, code in enumerate(codes) if km[i] > widest
+    }
 
 
 def _nearest_areas(network: Network, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
