@@ -177,3 +177,20 @@ def test_an_island_site_gets_a_caution(tmp_path):
                               f"({areas.index[nearest]}), further than any area centroid is from its nearest neighbour")
     table = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "COLUMNS": "300"})
     assert table.returncode == 0 and f"caution: {caution}" in table.stdout
+
+
+def test_the_appraisal_notes_carry_the_island_caution():
+    import pandas as pd
+
+    from hubplan import Option, Service, evaluate
+    from hubplan.geography.bundled import load_bundled
+    from hubplan.planning.scenario import estimated_minutes_notes
+
+    network = load_bundled().add_sites(pd.DataFrame(
+        {"site_code": ["LUNDY"], "site_name": ["Lundy"], "latitude": [51.18], "longitude": [-4.67],
+         "thrombectomy": [True]})).restrict(region="NHS Devon ICB")
+    ev = evaluate(network, Service.preset("thrombectomy"), Option(name="island", hubs=("LUNDY",)))
+    notes = estimated_minutes_notes([ev])
+    assert notes[0].startswith("ESTIMATED road minutes in option 'island': LUNDY has no measured road times")
+    assert len(notes) == 2 and notes[1].startswith("CAUTION, option 'island': LUNDY is ")
+    assert "it may be on an island or away from roads" in notes[1]

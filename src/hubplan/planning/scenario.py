@@ -952,6 +952,9 @@ def estimated_minutes_notes(evaluations: Sequence["Evaluation"]) -> list[str]:
                 f"{'their minutes are' if len(estimated) > 1 else 'its minutes are'} estimated "
                 f"from location ({accuracy.short()}; {accuracy.method})"
             )
+            from hubplan.access.evaluate import minutes_cautions
+
+            notes += [f"CAUTION, option '{ev.option.name}': {c}" for c in minutes_cautions(ev.network, estimated)]
     return notes
 
 
