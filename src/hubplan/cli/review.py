@@ -180,8 +180,8 @@ def _print_funnel(rv: "Review") -> None:
     counts = providers["flag"].value_counts()
     said = [f"{int(counts.get(flag, 0))} {words}" for flag, words in _FLAGS if counts.get(flag, 0)]
     out.print(f"Funnel of activity per 100,000 by ICS: England {rv.funnel.target * rv.funnel.settings.per:,.1f}; "
-              f"{', '.join(said)} (alert: outside the 95% limits, alarm: outside the 99.8% limits, "
-              f"both widened for overdispersion)", highlight=False)
+              f"{', '.join(said)} (alert: outside the 95% limits, alarm: outside the 99.8% limits; limits "
+              f"{rv.funnel.limits_description})", highlight=False)
     outside = providers[providers["flag"] != "in_control"].sort_values("value", ascending=False)
     if not len(outside):
         return
