@@ -237,6 +237,22 @@ def test_an_unknown_code_in_a_sites_file_names_its_line(tmp_path):
     assert one_line_error(result).startswith(f"--drop-sites {drop} line 3: unknown drop-site code 'QQ1'")
 
 
+def test_two_codes_on_one_line_of_a_sites_file_are_not_half_read(tmp_path):
+    folder = net(tmp_path / "net")
+    hubs = tmp_path / "hubs.txt"
+    hubs.write_text("H1, S1\n")
+    result = run("evaluate", "--data", str(folder), "--hubs", str(hubs))
+    assert result.returncode == 2
+    assert one_line_error(result) == (
+        f"--hubs {hubs} line 1: expected one site code per line, found 2 values (H1, S1); put each code on its "
+        "own line, or give a header row such as site_code,site_name")
+    named = tmp_path / "named.csv"
+    named.write_text("site_code,site_name\nH1,Hub one\n")  # with a header, the first column is the code
+    result = run("evaluate", "--data", str(folder), "--hubs", str(named), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["option"]["hubs"] == ["H1"]
+
+
 def test_a_latin1_areas_file_names_row_and_column(tmp_path):
     areas = AREAS.encode() + "A4,Caf\xe9,S,1\n".encode("latin-1")
     cli_and_api(net(tmp_path / "net", areas=areas),

@@ -234,9 +234,16 @@ def _codes_from_file(path: Path, what: str, label: str | None = None) -> list[tu
                 codes.append((line, record[code_at].strip()))
         return codes
     codes = []
+    has_header = bool(records) and bool(records[0]) and records[0][0].strip().lower() in ("site_code", "code", "postcode")
     for i, record in enumerate(records, start=1):
         code = record[0].strip() if record else ""
-        if code and not code.startswith("#") and not (i == 1 and code.lower() in ("site_code", "code", "postcode")):
+        if code and not code.startswith("#") and not (i == 1 and has_header):
+            filled = [cell.strip() for cell in record if cell.strip()]
+            if len(filled) > 1 and not has_header:
+                # "A, B" on one line: more codes, or a code and its name? Never drop one silently.
+                raise InputError(f"{label} line {i}: expected one site code per line, found {len(filled)} values "
+                                 f"({', '.join(filled[:3])}{', ...' if len(filled) > 3 else ''}); put each code "
+                                 "on its own line, or give a header row such as site_code,site_name")
             codes.append((i, code))
     return codes
 
