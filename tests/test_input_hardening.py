@@ -253,6 +253,26 @@ def test_two_codes_on_one_line_of_a_sites_file_are_not_half_read(tmp_path):
     assert json.loads(result.stdout)["option"]["hubs"] == ["H1"]
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["--hubs", "H1", "--hubs", "S1"],
+     "--hubs given 2 times: give it once (several sites go in one value, separated by commas)"),
+    (["--hubs", "H1", "-f", "json", "--format", "table"], "-f/--format given 2 times: give it once"),
+    (["--hubs=H1", "--pathway", "direct", "--pathway=treat_and_transfer"], "--pathway given 2 times: give it once"),
+])
+def test_an_option_given_twice_is_refused_not_half_used(tmp_path, args, message):
+    """click keeps the last value of a repeated option; the first must not vanish silently."""
+    folder = net(tmp_path / "net")
+    result = run("evaluate", "--data", str(folder), *args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert one_line_error(result) == message
+
+
+def test_a_flag_and_its_opposite_together_are_refused(tmp_path):
+    result = run("appraise", "missing.toml", "--pdf", "--no-pdf")
+    assert result.returncode == 2
+    assert one_line_error(result) == "--pdf and --no-pdf both given: give one of them"
+
+
 def test_a_latin1_areas_file_names_row_and_column(tmp_path):
     areas = AREAS.encode() + "A4,Caf\xe9,S,1\n".encode("latin-1")
     cli_and_api(net(tmp_path / "net", areas=areas),

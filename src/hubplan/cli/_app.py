@@ -112,6 +112,7 @@ def main() -> None:
         try:
             command = typer.main.get_command(app)
             tidy_help(command)
+            refuse_repeats(command)
             result = command.main(prog_name="hubplan", standalone_mode=False)
             status = result if isinstance(result, int) else 0  # --help and typer.Exit give a status
         except (InputError, InfeasibleError) as exc:
@@ -221,6 +222,48 @@ def tidy_help(command: Any) -> None:
             help_option.metavar = ""
     for sub in getattr(command, "commands", {}).values():
         tidy_help(sub)
+
+
+def refuse_repeats(command: Any) -> None:
+    """Make every command refuse an option given twice (``--hubs A --hubs B``) unless it
+    takes several values: click keeps the last one and drops the first without a word.
+    A flag and its opposite (``--html --no-html``) count as the same option."""
+    if hasattr(command, "commands"):  # a group (typer's own click classes: no isinstance)
+        for sub in command.commands.values():
+            refuse_repeats(sub)
+        return
+    if getattr(command, "_refuses_repeats", False):
+        return
+    original = command.parse_args
+    single: dict[str, Any] = {}
+    for param in command.params:
+        if getattr(param, "param_type_name", "") == "option" and not param.multiple and not getattr(param, "count", False):
+            for opt in (*param.opts, *param.secondary_opts):
+                single[opt] = param
+
+    def parse_args(ctx: Any, args: list[str]) -> Any:
+        seen: dict[str, list[str]] = {}
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            param = single.get(name)
+            if param is not None:
+                seen.setdefault(param.name, []).append(name)
+        for name, written in seen.items():
+            if len(written) < 2:
+                continue
+            param = single[written[0]]
+            if any(w in param.opts for w in written) and any(w in param.secondary_opts for w in written):
+                raise InputError(f"{' and '.join(dict.fromkeys(written))} both given: give one of them")
+            shown = "/".join(dict.fromkeys(written))
+            listed = any(word in name for word in ("hubs", "spokes", "sites", "keep", "exclude", "candidates"))
+            raise InputError(f"{shown} given {len(written)} times: give it once"
+                             + (" (several sites go in one value, separated by commas)" if listed else ""))
+        return original(ctx, args)
+
+    command.parse_args = parse_args
+    command._refuses_repeats = True
 
 
 class Progress:
