@@ -622,3 +622,10 @@ def test_scenario_benchmark_csv_that_is_a_folder_or_not_utf8(tmp_path):
     message = final_error(run("appraise", str(path), "--out", str(tmp_path / "out")))
     assert message == (f"scenario.toml, [benchmark]: {tmp_path / 'providers.csv'} row 5, column 'provider': "
                        f"not UTF-8 text (byte 0xf6); {NOT_UTF8}")
+
+
+def test_the_same_value_given_twice_is_accepted(tmp_path):
+    folder = net(tmp_path / "net")
+    result = run("evaluate", "--data", str(folder), "--hubs", "H1", "--format", "json", "--format=json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["option"]["hubs"] == ["H1"]

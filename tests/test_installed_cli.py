@@ -448,3 +448,29 @@ def test_bad_input_exits_2_with_one_line(files: Files, command: str, case: str) 
     assert lines[0].startswith("error: ")
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["evaluate", "--hubs", "S1", "--pathway", "direct", "--bypass", "15"],
+     "--bypass: only used with --pathway treat_and_transfer (with direct, every patient goes straight to a hub)"),
+    (["evaluate", "--hubs", "S1", "--pathway", "direct", "--transfer-delay", "30"],
+     "--transfer-delay: only used with --pathway treat_and_transfer (with direct, every patient goes straight "
+     "to a hub)"),
+    (["evaluate", "--hubs", "S1", "--spokes", "S1,S2", "--pathway", "treat_and_transfer"],
+     "--spokes S1,S2: S1 is also given as a hub (--hubs); a site is a hub or a spoke, not both"),
+    (["compare", "--a-hubs", "S1", "--b-hubs", "S3", "--b-pathway", "direct", "--b-spokes", "rest"],
+     "option B: --b-spokes is only used with --b-pathway treat_and_transfer"),
+    (["compare", "--a-hubs", "S9", "--b-hubs", "S3"], "option A: unknown hub code 'S9'"),
+    (["compare", "--a-hubs", "S1", "--b-hubs", "S3", "--a-pathway", "direct", "--transfer-delay", "30"],
+     "--transfer-delay: only used with treat_and_transfer, and both options are direct"),
+])
+def test_options_that_would_do_nothing_or_contradict_are_refused(files: Files, args: list[str], message: str) -> None:
+    res = hubplan(*args, "--data", files.net)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip().splitlines()[-1].startswith(f"error: {message}")
+
+
+def test_inherited_spokes_that_are_b_hubs_are_dropped_not_refused(files: Files) -> None:
+    # B inherits A's spokes S2,S3; S3 is B's hub, so it is B's hub and not its spoke
+    data = run_json("compare", "--data", files.net, "--a-hubs", "S1", "--a-spokes", "S2,S3", "--b-hubs", "S3")
+    assert data["options"]["B"]["hubs"] == ["S3"] and data["options"]["B"]["spokes"] == ["S2"]

@@ -242,20 +242,22 @@ def refuse_repeats(command: Any) -> None:
                 single[opt] = param
 
     def parse_args(ctx: Any, args: list[str]) -> Any:
-        seen: dict[str, list[str]] = {}
-        for arg in args:
+        seen: dict[str, list[tuple[str, str | None]]] = {}
+        for at, arg in enumerate(args):
             if arg == "--":
                 break
-            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
             param = single.get(name)
             if param is not None:
-                seen.setdefault(param.name, []).append(name)
-        for name, written in seen.items():
-            if len(written) < 2:
-                continue
+                value = None if param.is_flag else (inline if eq else (args[at + 1] if at + 1 < len(args) else None))
+                seen.setdefault(param.name, []).append((name, value))
+        for name, given in seen.items():
+            written = [w for w, _ in given]
             param = single[written[0]]
             if any(w in param.opts for w in written) and any(w in param.secondary_opts for w in written):
                 raise InputError(f"{' and '.join(dict.fromkeys(written))} both given: give one of them")
+            if len({v for _, v in given}) < 2:
+                continue  # the same value again (or the same flag) loses nothing
             shown = "/".join(dict.fromkeys(written))
             listed = any(word in name for word in ("hubs", "spokes", "sites", "keep", "exclude", "candidates"))
             raise InputError(f"{shown} given {len(written)} times: give it once"

@@ -296,9 +296,22 @@ def build_option(
     transfer_delay: Optional[float],
     helicopter: Optional[float] = None,
     name: Optional[str] = None,
+    flag: str = "--",
+    given: tuple[str, ...] = ("bypass", "transfer-delay", "spokes"),
 ) -> Option:
-    """An :class:`Option` from command-line values, with the service's defaults."""
+    """An :class:`Option` from command-line values, with the service's defaults.
+
+    ``flag`` is how this option's flags begin in messages (``--a-`` for compare's A);
+    ``given`` names the flags the user set for this option (not inherited from another):
+    ``bypass`` and ``transfer-delay`` would do nothing with the direct pathway, and a site
+    in both ``hubs`` and ``spokes`` cannot be both, so these are refused."""
     path = Pathway.parse(pathway or service.pathway)
+    if path is Pathway.DIRECT:
+        unused = [f for f, v in (("bypass", bypass), ("transfer-delay", transfer_delay)) if v is not None and f in given]
+        if unused:
+            shown = " and ".join(f"{flag if f == 'bypass' else '--'}{f}" for f in unused)
+            raise InputError(f"{shown}: only used with {flag}pathway treat_and_transfer (with direct, every "
+                             "patient goes straight to a hub)")
     if hubs is None:
         if service.hub_capability is None or service.hub_capability not in network.capabilities:
             raise InputError(f"--hubs is needed: service {service.name!r} has no capability for today's hubs in this network")
@@ -312,9 +325,15 @@ def build_option(
             cap = service.spoke_capability
             spokes = cap if cap and network.has_capability(cap) else "rest"
         spoke_codes = parse_sites(network, spokes, "spokes", hub_codes)
+        named = {c.strip().replace(" ", "").upper() for c in spokes.split(",")}
+        both = [c for c in hub_codes if c in named] if "spokes" in given else []
+        if both:
+            raise InputError(f"{flag}spokes {spokes}: {', '.join(both)} {'is' if len(both) == 1 else 'are'} also "
+                             f"given as {'a hub' if len(both) == 1 else 'hubs'} ({flag}hubs); a site is a hub or a "
+                             "spoke, not both")
         spoke_codes = [c for c in spoke_codes if c not in set(hub_codes)]
     elif spokes is not None:
-        raise InputError("--spokes is only used with --pathway treat_and_transfer")
+        raise InputError(f"{flag}spokes is only used with {flag}pathway treat_and_transfer")
     heli = Helicopter(threshold_minutes=helicopter) if helicopter is not None else None
     bypass_minutes = service.bypass_minutes if bypass is None else bypass
     label = name or (
@@ -799,16 +818,25 @@ def compare_command(
     network = load_network(data, country, region, add_sites=add_sites, add_times=add_times, drop_sites=drop_sites, site_capabilities=site_capabilities)
     by = region_type_of(network, by)
     svc = build_service(service, demand=demand, network=network, outcome=outcome, outcome_curve=outcome_curve)
-    opt_a = build_option(network, svc, hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
-                         transfer_delay=transfer_delay)
+    def option(label: str, **values: Any) -> Option:
+        try:
+            return build_option(network, svc, **values)
+        except InputError as exc:
+            raise InputError(f"option {label}: {exc}") from None
+
+    opt_a = option("A", hubs=a_hubs, spokes=a_spokes, pathway=a_pathway, bypass=a_bypass,
+                   transfer_delay=transfer_delay, flag="--a-", given=("bypass", "spokes"))
     opt_a = dataclasses.replace(opt_a, name=f"A: {opt_a.name}")
     same_path = (b_pathway or a_pathway) == a_pathway
-    opt_b = build_option(
-        network, svc, hubs=b_hubs if b_hubs is not None else a_hubs,
+    opt_b = option(
+        "B", hubs=b_hubs if b_hubs is not None else a_hubs,
         spokes=b_spokes if b_spokes is not None else (a_spokes if same_path else None),
         pathway=b_pathway or a_pathway, bypass=b_bypass if b_bypass is not None else a_bypass,
-        transfer_delay=transfer_delay,
+        transfer_delay=transfer_delay, flag="--b-",
+        given=(("bypass",) if b_bypass is not None else ()) + (("spokes",) if b_spokes is not None else ()),
     )
+    if transfer_delay is not None and opt_a.pathway is Pathway.DIRECT and opt_b.pathway is Pathway.DIRECT:
+        raise InputError("--transfer-delay: only used with treat_and_transfer, and both options are direct")
     opt_b = dataclasses.replace(opt_b, name=f"B: {opt_b.name}")
     comparison = compare(evaluate(network, svc, opt_a), evaluate(network, svc, opt_b))
     result = comparison.to_json(by)
