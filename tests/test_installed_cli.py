@@ -474,3 +474,18 @@ def test_inherited_spokes_that_are_b_hubs_are_dropped_not_refused(files: Files) 
     # B inherits A's spokes S2,S3; S3 is B's hub, so it is B's hub and not its spoke
     data = run_json("compare", "--data", files.net, "--a-hubs", "S1", "--a-spokes", "S2,S3", "--b-hubs", "S3")
     assert data["options"]["B"]["hubs"] == ["S3"] and data["options"]["B"]["spokes"] == ["S2"]
+
+
+def test_volume_limits_no_set_can_meet_are_counted_by_hand(files: Files) -> None:
+    # 100 patients a year: 1 hub of at most 60 holds 60, so at least 2 are needed;
+    # 2 hubs of at least 60 each need 120, so at most 1 can reach that volume
+    too_small = hubplan("optimise", "--data", files.net, "--k", "1", "--pathway", "direct", "--max-patients", "60")
+    assert too_small.returncode == 2
+    assert too_small.stderr.strip().splitlines()[-1] == (
+        "error: max patients per hub: 1 hub of at most 60 patients holds 60, fewer than the 100 patients per year; "
+        "at least 2 hubs are needed")
+    too_big = hubplan("optimise", "--data", files.net, "--k", "2", "--pathway", "direct", "--min-patients", "60")
+    assert too_big.returncode == 2
+    assert too_big.stderr.strip().splitlines()[-1] == (
+        "error: min patients per hub: 100 patients per year cannot give each of 2 hubs 60; at most 1 hub can "
+        "reach that volume")

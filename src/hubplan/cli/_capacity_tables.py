@@ -128,8 +128,9 @@ def print_capacity(result: CapacityResult, *, refusal: float, all_sites: bool = 
         _print_flags(shown)  # the flags column did not fit: a list instead
     if not all_sites and result.network.spokes:
         spokes_only = sites[sites["role"] == "spoke"]
-        out.print(f"{len(spokes_only)} spokes (list them with --all-sites): "
-                  f"{spokes_only['beds_at_target_occupancy'].sum():,} beds at target occupancy, "
+        out.print(f"{counted(len(spokes_only), 'spoke')} (list {'it' if len(spokes_only) == 1 else 'them'} with "
+                  f"--all-sites): {counted(int(spokes_only['beds_at_target_occupancy'].sum()), 'bed')} at target "
+                  "occupancy, "
                   f"{spokes_only['beds_for_refusal'].sum():,} at the refusal target")
     out.print(_network_line(result))
 

@@ -32,6 +32,7 @@ import numpy as np
 from hubplan.errors import InfeasibleError, InputError
 from hubplan.services.options import Option, Pathway, resolve_spokes
 from hubplan.validation import LIMITS, check_number
+from hubplan.formatting import counted
 
 if TYPE_CHECKING:
     from hubplan.geography.network import Network
@@ -341,14 +342,14 @@ class SiteSelectionProblem:
             )
         if hi is not None and total > self.k * hi + 1e-6:
             raise InfeasibleError(
-                f"max patients per hub: {self.k} hubs of at most {hi:,.0f} patients hold "
+                f"max patients per hub: {counted(self.k, 'hub')} of at most {hi:,.0f} patients {'holds' if self.k == 1 else 'hold'} "
                 f"{self.k * hi:,.0f}, fewer than the {total:,.0f} patients per year; "
-                f"at least {math.ceil(total / hi - 1e-9)} hubs are needed"
+                f"at least {counted(math.ceil(total / hi - 1e-9), 'hub')} {'is' if math.ceil(total / hi - 1e-9) == 1 else 'are'} needed"
             )
         if lo is not None and total < self.k * lo - 1e-6:
             raise InfeasibleError(
-                f"min patients per hub: {total:,.0f} patients per year cannot give each of {self.k} hubs "
-                f"{lo:,.0f}; at most {int(total // lo) if lo > 0 else self.k} hubs can reach that volume"
+                f"min patients per hub: {total:,.0f} patients per year cannot give each of {counted(self.k, 'hub')} "
+                f"{lo:,.0f}; at most {counted(int(total // lo) if lo > 0 else self.k, 'hub')} can reach that volume"
             )
         if lo is not None and lo > 0:
             # the most a hub can ever get: clients for which it can be the first open site
