@@ -254,6 +254,8 @@ def test_national_workforce_figures_are_not_applied_to_one_region(service):
     assert result.network.consultants_available is None and result.network.workforce_today is None
     assert result.network.year_need_met is None
     assert any("national figures" in note and "icb R1" in note for note in result.notes)
+    # that note says why no workforce is available; "none is known" would contradict it
+    assert not any(note.startswith("no workforce available is known") for note in result.notes)
     given = Service.preset("thrombectomy", workforce_today=12, workforce_available=8)
     result = capacity_table(evaluate(regional, given, Option(name="d", hubs=("H1", "H2"))), given)
     assert result.network.workforce_today == 12 and result.network.consultants_available == 8

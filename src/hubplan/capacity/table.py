@@ -282,6 +282,7 @@ def capacity_table(
 
     notes: list[str] = []
     region = getattr(evaluation.network, "region_restriction", None)
+    national: list[str] = []
     if region:
         national = [p for p in NATIONAL_WORKFORCE
                     if getattr(service, p) is not None
@@ -330,7 +331,7 @@ def capacity_table(
         site_shortfall[hub_idx] = net.sites["shortfall"].to_numpy()
         consultants_total = net.consultants_needed
         regions = net.regions
-        if available is None:
+        if available is None and "workforce_available" not in national:  # else the note above says why
             notes.append(
                 f"no workforce available is known for {name!r}: supply it with {CLI_FLAGS['workforce_available']}"
             )
