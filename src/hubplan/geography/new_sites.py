@@ -32,7 +32,8 @@ import pandas as pd
 from hubplan.geography.user import MAX_MINUTES, REGION_TYPES, _codes, _read, _require, _row, capability_flags
 from hubplan.errors import InputError
 from hubplan.geography.network import MINUTES_SOURCES, Network
-from hubplan.geography.traveltimes import MIN_KNOWN_SITES, MODEL_VERSION, EstimateAccuracy, RoadTimeEstimator, haversine_km
+from hubplan.geography.traveltimes import (MIN_KNOWN_SITES, MODEL_VERSION, EstimateAccuracy, RoadTimeEstimator,
+                                          haversine_km, unit_xyz)
 
 Progress = Callable[[str], None]
 
@@ -128,17 +129,13 @@ def _containing_areas(network: Network, lat: np.ndarray, lon: np.ndarray, name: 
             "new sites need area locations: this network's areas have no latitude and longitude"
         )
 
-    def xyz(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        p, q = np.radians(p), np.radians(q)
-        return np.column_stack([np.cos(p) * np.cos(q), np.cos(p) * np.sin(q), np.sin(p)])
-
-    tree = cKDTree(xyz(a_lat, a_lon))
+    tree = cKDTree(unit_xyz(a_lat, a_lon))
     k = min(8, network.n_areas)
-    _, near = tree.query(xyz(lat, lon), k=k)
+    _, near = tree.query(unit_xyz(lat, lon), k=k)
     near = np.atleast_2d(near)
     rings = _area_rings(network)
     if rings is None:  # no boundaries: the nearest centroid, within the widest centroid gap
-        gaps, _ = tree.query(xyz(a_lat, a_lon), k=min(2, network.n_areas))
+        gaps, _ = tree.query(unit_xyz(a_lat, a_lon), k=min(2, network.n_areas))
         widest = float(np.max(np.atleast_2d(gaps)[:, -1])) * 6371.0088 if network.n_areas > 1 else 0.0
         chosen = near[:, 0]
         km = haversine_km(lat, lon, a_lat[chosen], a_lon[chosen])
@@ -492,14 +489,10 @@ def _remote_cautions(network: Network, codes: list[str], lat: np.ndarray, lon: n
     a_lat = network.areas["latitude"].to_numpy(dtype=np.float64)
     a_lon = network.areas["longitude"].to_numpy(dtype=np.float64)
 
-    def xyz(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        p, q = np.radians(p), np.radians(q)
-        return np.column_stack([np.cos(p) * np.cos(q), np.cos(p) * np.sin(q), np.sin(p)])
-
-    tree = cKDTree(xyz(a_lat, a_lon))
-    _, pair = tree.query(xyz(a_lat, a_lon), k=2)
+    tree = cKDTree(unit_xyz(a_lat, a_lon))
+    _, pair = tree.query(unit_xyz(a_lat, a_lon), k=2)
     widest = float(haversine_km(a_lat, a_lon, a_lat[pair[:, 1]], a_lon[pair[:, 1]]).max())
-    _, near = tree.query(xyz(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)), k=1)
+    _, near = tree.query(unit_xyz(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)), k=1)
     near = np.atleast_1d(near)
     km = haversine_km(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64), a_lat[near], a_lon[near])
     return {
@@ -514,11 +507,9 @@ def _remote_cautions(network: Network, codes: list[str], lat: np.ndarray, lon: n
 def _nearest_areas(network: Network, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     from scipy.spatial import cKDTree
 
-    a_lat = np.radians(network.areas["latitude"].to_numpy(dtype=np.float64))
-    a_lon = np.radians(network.areas["longitude"].to_numpy(dtype=np.float64))
-    tree = cKDTree(np.column_stack([np.cos(a_lat) * np.cos(a_lon), np.cos(a_lat) * np.sin(a_lon), np.sin(a_lat)]))
-    p, q = np.radians(lat), np.radians(lon)
-    _, idx = tree.query(np.column_stack([np.cos(p) * np.cos(q), np.cos(p) * np.sin(q), np.sin(p)]), k=1)
+    tree = cKDTree(unit_xyz(network.areas["latitude"].to_numpy(dtype=np.float64),
+                            network.areas["longitude"].to_numpy(dtype=np.float64)))
+    _, idx = tree.query(unit_xyz(lat, lon), k=1)
     return np.asarray(idx)
 
 

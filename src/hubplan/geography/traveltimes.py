@@ -65,7 +65,8 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
-def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere for latitudes and longitudes in degrees (for k-d trees)."""
     p, lam = np.radians(lat), np.radians(lon)
     return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
 
@@ -158,7 +159,7 @@ class RoadTimeEstimator:
         self._pace_usable = usable
         finite = self._pace[usable]
         self.global_pace = float(np.median(finite)) if finite.size else 1.0
-        self._tree = cKDTree(_unit_xyz(self.area_lat, self.area_lon))
+        self._tree = cKDTree(unit_xyz(self.area_lat, self.area_lon))
         self.floor_minutes = float(np.nanmin(self.minutes))
         self.model: Any = None
 
@@ -174,7 +175,7 @@ class RoadTimeEstimator:
 
     def neighbour_areas(self, latitude: float, longitude: float) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the area centroids nearest a location, and their km from it."""
-        _, idx = self._tree.query(_unit_xyz(np.array([latitude]), np.array([longitude]))[0], k=NEIGHBOUR_AREAS)
+        _, idx = self._tree.query(unit_xyz(np.array([latitude]), np.array([longitude]))[0], k=NEIGHBOUR_AREAS)
         idx = np.atleast_1d(idx)
         return idx, haversine_km(self.area_lat[idx], self.area_lon[idx], latitude, longitude)
 
