@@ -49,6 +49,7 @@ from hubplan.geography.bundled import RURAL_URBAN_GROUPS
 from hubplan.errors import InputError
 from hubplan.jsonable import to_jsonable
 from hubplan.stats import grouped_summary
+from hubplan.formatting import counted
 
 #: Area columns an equity grouping may be read from.
 EQUITY_COLUMNS: tuple[str, ...] = (
@@ -218,12 +219,6 @@ def area_groupings(areas: pd.DataFrame) -> tuple[tuple[Grouping, ...], tuple[str
 
 
 # ----------------------------------------------------------------------------- statistics
-def _plural(n: int, word: str) -> str:
-    from hubplan.formatting import counted
-
-    return counted(n, word)
-
-
 def _left_out_note(grouping: Grouping, areas: pd.DataFrame, patients: np.ndarray) -> str | None:
     out = grouping.codes < 0
     if not out.any():
@@ -237,7 +232,7 @@ def _left_out_note(grouping: Grouping, areas: pd.DataFrame, patients: np.ndarray
             where = f"in {' and '.join(countries)}"
             if spec.coverage and spec.coverage not in countries:
                 where += f": {spec.index} covers {spec.coverage} only"
-    return (f"{spec.title}: {_plural(n, 'area')} ({p:,.0f} patients a year) left out, with no "
+    return (f"{spec.title}: {counted(n, 'area')} ({p:,.0f} patients a year) left out, with no "
             f"{grouping.source_column} value" + (f" ({where})" if where else ""))
 
 

@@ -512,7 +512,7 @@ def build_content(appraisal: "Appraisal", uncertainty: "UncertaintyResult | None
             notes.append(f"Beds not available: {outcome.beds_note}")
         notes += list(res.notes)
         flagged = int((hubs_only["flags"].map(len) > 0).sum())
-        summary_line = (f"{plural(net.hubs, 'hub')} and {plural(net.spokes, 'spoke')}; {flagged} of "
+        summary_line = (f"{counted(net.hubs, 'hub')} and {counted(net.spokes, 'spoke')}; {flagged} of "
                         f"{'the hub' if net.hubs == 1 else f'the {net.hubs} hubs'} fall short of at least one "
                         "standard.")
         capacity_sections.append(CapacitySection(ev.option.name, summary_line, table, notes))
@@ -1192,9 +1192,6 @@ _NOTE_WORDS: tuple[tuple[str, str], ...] = (
 
 _PLURAL_NOUNS = ("sites", "hubs", "spokes", "options", "patients", "areas", "providers", "units", "draws",
                  "consultants", "hospitals", "centres", "neighbourhoods", "LSOAs", "assumptions")
-
-
-plural = counted  # '1 hub', '2 hubs'
 
 
 def board_text(text: str) -> str:

@@ -13,7 +13,8 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any, Callable
 
-from hubplan.report.content import ReportContent, Table, UncertaintySection, plural, report_sections, warning_heading
+from hubplan.formatting import counted
+from hubplan.report.content import ReportContent, Table, UncertaintySection, report_sections, warning_heading
 from hubplan.report.interactive import CSS as MAP_CSS
 from hubplan.report.interactive import map_html
 from hubplan.report.maps import MapImage
@@ -257,7 +258,7 @@ def render_html(content: ReportContent, figures: "ReportFigures", plotly_js: str
         for cap in content.capacity:
             add(f"<h3>{escape(cap.option)}</h3><p>{escape(cap.summary)}</p>")
             if cap.table is not None:
-                add(f"<details><summary>Hub by hub ({plural(len(cap.table.rows), 'hub')})</summary>{table_html(cap.table)}</details>")
+                add(f"<details><summary>Hub by hub ({counted(len(cap.table.rows), 'hub')})</summary>{table_html(cap.table)}</details>")
             add("".join(f'<p class="table-notes">{escape(n)}</p>' for n in cap.notes))
         add("</section>")
 
